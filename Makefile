@@ -1,0 +1,161 @@
+# winclip - CLIP and WinCLIP/WinCLIP+ in C.  `make help` lists the targets.
+#
+# Layout: src/*.c is the library plus one src/cmd_<name>.c per subcommand (see src/cli.h);
+# tests/check_*.c are Check suites run by one runner; tests/*.sh are shell integration tests.
+# The command and suite tables are generated from the sources, so adding a module, a
+# subcommand or a suite needs no edit here.
+#
+# Variables: GEMM=onednn|openblas (default: onednn when installed), SANITIZE=1 (ASan+UBSan,
+# separate build dir), WERROR=1 (CI), SHARED=path of the shared fixtures (default ../shared).
+
+SHARED   ?= ../shared
+SANITIZE ?= 0
+WERROR   ?= 0
+GEMM     ?= $(if $(wildcard /usr/include/dnnl.h),onednn,openblas)
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan-$(GEMM)
+else ifeq ($(GEMM),openblas)
+BUILD ?= build-openblas
+else
+BUILD ?= build
+endif
+
+DEB_PACKAGES := gcc make pkg-config libopenblas-dev libdnnl-dev libhdf5-dev libstb-dev check \
+                libsubunit-dev zlib1g-dev gnuplot-nox curl xz-utils ca-certificates
+
+CC      ?= gcc
+V       ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q = @echo "  $(if $(filter %.o,$@),CC  ,LINK) $@";
+endif
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+PKGS    := hdf5-serial stb zlib
+CWARN   := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT     := -O2 -g
+ifeq ($(WERROR),1)
+CWARN += -Werror
+endif
+ifeq ($(SANITIZE),1)
+OPT += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+ifeq ($(GEMM),onednn)
+GEMM_CFLAGS := -DWINCLIP_GEMM_ONEDNN=1
+GEMM_LIBS   := -ldnnl
+else
+GEMM_CFLAGS := -DWINCLIP_GEMM_OPENBLAS=1
+GEMM_LIBS   :=
+endif
+
+# OpenBLAS is always linked (cblas for the portable backend and small products).
+BLAS_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+
+CFLAGS_ALL = -std=c11 $(OPT) $(CWARN) -MMD -MP -Isrc -I$(BUILD)/gen \
+             $(shell pkg-config --cflags $(PKGS)) $(BLAS_CFLAGS) $(GEMM_CFLAGS) \
+             -DWINCLIP_VERSION='"$(VERSION)"' -DWINCLIP_GEMM_NAME='"$(GEMM)"' \
+             -DWINCLIP_CFLAGS='"$(OPT) $(GEMM_CFLAGS)"' $(CFLAGS)
+LIBS_ALL   = $(shell pkg-config --libs $(PKGS)) $(BLAS_LIBS) $(GEMM_LIBS) -lm -lpthread $(LDLIBS)
+TEST_CFLAGS = $(shell pkg-config --cflags check) -DSHARED_DIR='"$(abspath $(SHARED))"' \
+              -DWINCLIP_BIN='"$(abspath $(BUILD))/winclip"'
+TEST_LIBS   = $(shell pkg-config --libs check)
+
+MAIN_SRC  := src/winclip_main.c
+CMD_SRCS  := $(sort $(wildcard src/cmd_*.c))
+LIB_SRCS  := $(filter-out $(MAIN_SRC) $(CMD_SRCS),$(sort $(wildcard src/*.c)))
+TEST_SRCS := $(sort $(wildcard tests/*.c))
+SUITE_SRCS := $(sort $(wildcard tests/check_*.c))
+SHELL_TESTS := $(sort $(wildcard tests/test_*.sh))
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all build deps test check test-shell debug bench demo weights datasets reproduce tables \
+        verify clean help
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/winclip
+
+help:
+	@echo "make            build $(BUILD)/winclip (GEMM=$(GEMM))"
+	@echo "make test       install missing Debian packages, build, run every test"
+	@echo "make test SANITIZE=1   the same under AddressSanitizer + UBSan"
+	@echo "make test GEMM=openblas  the same with the OpenBLAS GEMM backend"
+	@echo "make demo       the whole pipeline on built-in synthetic data (nothing downloaded)"
+	@echo "make bench      full-size speed and memory benchmarks"
+	@echo "make weights    download + verify + convert the CLIP weights (internet needed)"
+	@echo "make datasets   download + verify + extract MVTec AD and VisA (internet needed)"
+	@echo "make reproduce  weights, datasets, every paper experiment, tables and plots"
+	@echo "make deps       install the Debian packages the build needs"
+	@echo "make clean      remove build outputs"
+
+# ---- dependencies (Debian packages) ----
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "winclip: installing missing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "winclip: cannot install packages (not root and no sudo). As root run: apt-get install" $$missing >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "winclip: apt-get install failed for:" $$missing >&2; exit 1; }; \
+	fi
+
+# ---- build ----
+$(BUILD)/gen/commands.inc: $(CMD_SRCS) Makefile
+	@mkdir -p $(@D)
+	@sed -n 's/^const Command cmd_\([a-z0-9_]*\) *=.*/CMD(\1)/p' $(CMD_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/suites.inc: $(SUITE_SRCS) Makefile
+	@mkdir -p $(@D)
+	@sed -n 's/^Suite \*\([a-z0-9_]*\)_suite(void)$$/SUITE(\1)/p' $(SUITE_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(MAIN_OBJ): $(BUILD)/gen/commands.inc
+$(TEST_OBJS): | $(BUILD)/gen/suites.inc
+
+$(BUILD)/obj/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/winclip: $(MAIN_OBJ) $(CMD_OBJS) $(LIB_OBJS)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LIBS_ALL) $(LDFLAGS)
+
+$(BUILD)/check_winclip: $(TEST_OBJS) $(LIB_OBJS)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(TEST_LIBS) $(LIBS_ALL) $(LDFLAGS)
+
+build: $(BUILD)/winclip $(BUILD)/check_winclip
+
+# ---- tests ----
+# `make test` = deps + build + every test; `make check` skips the package step.
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: $(BUILD)/winclip $(BUILD)/check_winclip
+	@echo "== unit tests ($(BUILD), GEMM=$(GEMM), shared=$(SHARED))"
+	@WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} WINCLIP_BIN=$(abspath $(BUILD))/winclip OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-2} \
+	  $(BUILD)/check_winclip
+	@$(MAKE) --no-print-directory test-shell
+
+test-shell: $(BUILD)/winclip
+	@pass=0; fail=0; for t in $(SHELL_TESTS); do \
+	  if WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} WINCLIP_BIN=$(abspath $(BUILD))/winclip bash $$t; then \
+	    pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); fi; done; \
+	echo "shell: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+
+debug:
+	@$(MAKE) --no-print-directory test SANITIZE=1
+
+clean:
+	rm -rf build build-*
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJS:.o=.d)

@@ -1,0 +1,139 @@
+/*
+ * test_util.c - see test_util.h.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef SHARED_DIR
+#define SHARED_DIR "../shared"
+#endif
+#ifndef WINCLIP_BIN
+#define WINCLIP_BIN "build/winclip"
+#endif
+
+const char *test_shared_dir(void)
+{
+    const char *env = getenv("WINCLIP_SHARED");
+    return env && *env ? env : SHARED_DIR;
+}
+
+int test_shared_path(char *buf, size_t cap, const char *rel)
+{
+    snprintf(buf, cap, "%s/%s", test_shared_dir(), rel);
+    struct stat st;
+    if (stat(buf, &st) == 0) return 1;
+    printf("SKIP %s: shared folder not found at %s (set WINCLIP_SHARED)\n", rel, test_shared_dir());
+    return 0;
+}
+
+static int report(double maxdiff, size_t bad, size_t nbad, double g, double w, double tol, const char *label, size_t n)
+{
+    if (nbad == 0) return 1;
+    printf("%s: maxdiff %.3g > tol %.3g over %zu values; %zu bad, first at [%zu]: got %.9g want %.9g\n", label, maxdiff, tol, n,
+           nbad, bad, g, w);
+    return 0;
+}
+
+int test_allclose(const float *got, const float *want, size_t n, double tol, const char *label)
+{
+    double maxdiff = 0;
+    size_t bad = 0, nbad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)want[i]);
+        if (isnan(d)) d = INFINITY;
+        if (d > maxdiff) maxdiff = d;
+        if (d > tol && nbad++ == 0) bad = i;
+    }
+    if (nbad == 0 && getenv("WINCLIP_TEST_VERBOSE")) printf("%s: maxdiff %.3g\n", label, maxdiff);
+    return report(maxdiff, bad, nbad, n ? got[bad] : 0, n ? want[bad] : 0, tol, label, n);
+}
+
+int test_allclose_f64(const double *got, const double *want, size_t n, double tol, const char *label)
+{
+    double maxdiff = 0;
+    size_t bad = 0, nbad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs(got[i] - want[i]);
+        if (isnan(d)) d = INFINITY;
+        if (d > maxdiff) maxdiff = d;
+        if (d > tol && nbad++ == 0) bad = i;
+    }
+    if (nbad == 0 && getenv("WINCLIP_TEST_VERBOSE")) printf("%s: maxdiff %.3g\n", label, maxdiff);
+    return report(maxdiff, bad, nbad, n ? got[bad] : 0, n ? want[bad] : 0, tol, label, n);
+}
+
+char *test_mkdtemp(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = NULL;
+    if (asprintf(&path, "%s/winclip-test-XXXXXX", base && *base ? base : "/tmp") < 0) abort();
+    if (!mkdtemp(path)) abort();
+    return path;
+}
+
+void test_rmtree(const char *path)
+{
+    if (!path || !*path || strcmp(path, "/") == 0) return;
+    char *cmd = NULL;
+    if (asprintf(&cmd, "rm -rf '%s'", path) < 0) abort();
+    if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+    free(cmd);
+}
+
+int test_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return -1;
+    size_t w = fwrite(data, 1, len, fp);
+    return fclose(fp) == 0 && w == len ? 0 : -1;
+}
+
+char *test_read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0) buf = realloc(buf, cap *= 2);
+    }
+    fclose(fp);
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+const char *test_winclip_bin(void)
+{
+    const char *env = getenv("WINCLIP_BIN");
+    return env && *env ? env : WINCLIP_BIN;
+}
+
+int test_run_winclip(const char *args, char **out, char **errout)
+{
+    char *dir = test_mkdtemp();
+    char *cmd = NULL;
+    if (asprintf(&cmd, "%s %s >'%s/out' 2>'%s/err' </dev/null", test_winclip_bin(), args, dir, dir) < 0) abort();
+    int st = system(cmd);
+    free(cmd);
+    char *p = NULL;
+    if (asprintf(&p, "%s/out", dir) < 0) abort();
+    if (out) *out = test_read_file(p, NULL);
+    free(p);
+    if (asprintf(&p, "%s/err", dir) < 0) abort();
+    if (errout) *errout = test_read_file(p, NULL);
+    free(p);
+    test_rmtree(dir);
+    free(dir);
+    if (st == -1) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

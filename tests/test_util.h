@@ -1,0 +1,44 @@
+/*
+ * test_util.h - helpers shared by the Check suites: shared-fixture paths, allclose with
+ * max-diff reporting, temporary folders, running the winclip binary.
+ *
+ *     char path[1024];
+ *     if (!test_shared_path(path, sizeof path, "fixtures/tiny_clip/reference.h5")) return; // prints SKIP
+ *     ck_assert(test_allclose(got, want, n, 1e-4, "vision_embed"));
+ */
+#ifndef WINCLIP_TEST_UTIL_H
+#define WINCLIP_TEST_UTIL_H
+
+#include <stddef.h>
+
+/* The shared folder: $WINCLIP_SHARED, else the Makefile's SHARED_DIR. */
+const char *test_shared_dir(void);
+
+/* Build SHARED/rel into buf. Returns 1 if it exists; else prints
+ * "SKIP <rel>: shared folder not found (set WINCLIP_SHARED)" and returns 0. */
+int test_shared_path(char *buf, size_t cap, const char *rel);
+
+/* max |got - want| <= tol over n floats. On failure prints label, maxdiff, first bad index
+ * and both values; always returns 1/0 (use inside ck_assert). NaN anywhere fails. */
+int test_allclose(const float *got, const float *want, size_t n, double tol, const char *label);
+int test_allclose_f64(const double *got, const double *want, size_t n, double tol, const char *label);
+
+/* Fresh empty folder under $TMPDIR (or /tmp); returns a static-lifetime string owned by the
+ * caller (free it). Removed by test_rmtree. */
+char *test_mkdtemp(void);
+void test_rmtree(const char *path);
+
+/* Write text to path (overwrite). Returns 0 on success. */
+int test_write_file(const char *path, const void *data, size_t len);
+
+/* Read a whole file (NUL-terminated, *len without the NUL); NULL if missing. Caller frees. */
+char *test_read_file(const char *path, size_t *len);
+
+/* Run the built binary: `WINCLIP_BIN args` through /bin/sh with stdout and stderr captured
+ * into *out and *errout (malloc'ed, may be NULL to discard). Returns the exit status. */
+int test_run_winclip(const char *args, char **out, char **errout);
+
+/* Path of the winclip binary under test. */
+const char *test_winclip_bin(void);
+
+#endif
