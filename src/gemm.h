@@ -1,0 +1,24 @@
+/*
+ * gemm.h - the one matrix-product interface; backend chosen at build time.
+ *
+ * Backends: oneDNN `dnnl_sgemm` (WINCLIP_GEMM_ONEDNN, the fast one here) or OpenBLAS
+ * `cblas_sgemm` (WINCLIP_GEMM_OPENBLAS, portable). `make GEMM=openblas` forces the latter.
+ * Row-major only, fp32, never allocates (beyond what the backend does internally).
+ * Reference: shared/spec/clip.md §2 (PyTorch weight layouts), oneDNN dnnl_sgemm, CBLAS sgemm.
+ *
+ *     // out (T, OC) = inp (T, C) @ w^T, w stored (OC, C) as in PyTorch
+ *     gemm(0, 1, T, OC, C, 1.0f, inp, C, w, C, 0.0f, out, OC);
+ */
+#ifndef WINCLIP_GEMM_H
+#define WINCLIP_GEMM_H
+
+/* C (M, N) = alpha * op(A) @ op(B) + beta * C, row-major.
+ * op(A) is (M, K): A stored (M, K) with row stride lda, or (K, M) when trans_a.
+ * op(B) is (K, N): B stored (K, N) with row stride ldb, or (N, K) when trans_b. */
+void gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+          const float *B, int ldb, float beta, float *C, int ldc);
+
+/* "onednn" or "openblas". */
+const char *gemm_backend(void);
+
+#endif
