@@ -158,4 +158,17 @@ debug:
 clean:
 	rm -rf build build-*
 
+# ---- benchmarks: every experiments/bench/bench_*.sh, with the built binary ----
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/winclip
+	@for b in $(sort $(wildcard experiments/bench/bench_*.sh)); do echo "== $$b"; \
+	  WINCLIP_BIN=$(abspath $(BUILD))/winclip WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} bash $$b || exit 1; done
+
+# ---- downloads (internet needed; each script fails at once offline, naming the URL) ----
+weights: $(BUILD)/winclip
+	@WINCLIP_BIN=$(abspath $(BUILD))/winclip bash datasets/fetch_weights.sh
+
+datasets: $(BUILD)/winclip
+	@WINCLIP_BIN=$(abspath $(BUILD))/winclip bash datasets/fetch_datasets.sh
+
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJS:.o=.d)

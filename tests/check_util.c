@@ -1,0 +1,79 @@
+/*
+ * check_util.c - tests for sha256.c (FIPS 180-4 test vectors, the shared BPE file checksum)
+ * and windows.c (anomalib's make_masks unit case, counts and coverage).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/sha256.h"
+#include "../src/windows.h"
+#include "check_suites.h"
+#include "test_util.h"
+
+static void hash_str(const char *s, char hex[65])
+{
+    Sha256 c;
+    uint8_t d[32];
+    sha256_init(&c);
+    sha256_update(&c, s, strlen(s));
+    sha256_final(&c, d);
+    sha256_hex(d, hex);
+}
+
+START_TEST(sha256_vectors)
+{
+    char hex[65];
+    hash_str("", hex);
+    ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    hash_str("abc", hex);
+    ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    hash_str("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", hex);
+    ck_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char path[1024];
+    if (!test_shared_path(path, sizeof path, "clip/bpe_simple_vocab_16e6.txt.gz")) return;
+    Error err = {0};
+    ck_assert_int_eq(sha256_file(path, hex, &err), 0);
+    ck_assert_str_eq(hex, "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a");
+}
+END_TEST
+
+START_TEST(sha256_missing)
+{
+    char hex[65];
+    Error err = {0};
+    ck_assert_int_eq(sha256_file("/nonexistent/file.bin", hex, &err), ERR_IO);
+    ck_assert(strstr(err.msg, "/nonexistent/file.bin") != NULL);
+}
+END_TEST
+
+START_TEST(windows_tables)
+{
+    /* anomalib test_utils: make_masks((3,3), 2) columns = [[0,1,3,4],[1,2,4,5],[3,4,6,7],[4,5,7,8]] */
+    int idx[16];
+    ck_assert_int_eq(windows_count(3, 2, 1), 4);
+    windows_patch_index(3, 2, 1, idx);
+    const int want[16] = {0, 1, 3, 4, 1, 2, 4, 5, 3, 4, 6, 7, 4, 5, 7, 8};
+    for (int i = 0; i < 16; i++) ck_assert_int_eq(idx[i], want[i]);
+    ck_assert_int_eq(windows_count(15, 2, 1), 196);
+    ck_assert_int_eq(windows_count(15, 3, 1), 169);
+    ck_assert_int_eq(windows_count(15, 3, 2), 49);
+    int cov[225];
+    windows_coverage(15, 3, 1, cov);
+    ck_assert_int_eq(cov[0], 1);
+    ck_assert_int_eq(cov[7 * 15 + 7], 9);
+    ck_assert_int_eq(cov[1], 2);
+}
+END_TEST
+
+Suite *util_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, sha256_vectors);
+    tcase_add_test(core, windows_tables);
+    suite_add_tcase(s, core);
+    TCase *lim = tcase_create("Limits");
+    tcase_add_test(lim, sha256_missing);
+    suite_add_tcase(s, lim);
+    return s;
+}
