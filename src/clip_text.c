@@ -26,7 +26,8 @@ int clip_text_init(ClipText *t, const ClipModel *m, int max_batch, Error *err)
     t->embed_dim = m->cfg.embed_dim;
     t->max_batch = max_batch;
     const size_t R = (size_t)max_batch * t->context_length, W = (size_t)t->width, L = (size_t)t->context_length;
-    const size_t sizes[] = {R * W, R * W, R * 3 * W, R * 4 * W, L * L, (size_t)max_batch * W};
+    const size_t sizes[] = {R * W, R * W, R * 3 * W, R * 4 * W, ops_attention_scratch((int)L, t->width, t->heads),
+                            (size_t)max_batch * W};
     float **slots[] = {&t->x, &t->h, &t->qkv, &t->mlp, &t->att, &t->pooled};
     size_t total = 0;
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];

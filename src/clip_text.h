@@ -31,7 +31,7 @@ typedef struct ClipText {
     float *h;               /* (B_max * L, Wt) LayerNorm / attention output */
     float *qkv;             /* (B_max * L, 3Wt) */
     float *mlp;             /* (B_max * L, 4Wt) */
-    float *att;             /* (L, L) attention scores */
+    float *att;             /* ops_attention_scratch(L, Wt, NH) attention scratch */
     float *pooled;          /* (B_max, Wt) ln_final of each EOT row */
     int *lens;              /* (B_max) rows computed per prompt */
 } ClipText;

@@ -101,7 +101,7 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
         R * Wz,                          /* h         */
         R * 3 * Wz,                      /* qkv       */
         R * 4 * Wz,                      /* mlp       */
-        (size_t)v->max_len * v->max_len, /* att       */
+        ops_attention_scratch(v->max_len, W, v->heads), /* att */
         T * Wz,                          /* x0_full   */
         T * 3 * Wz,                      /* qkv0_full */
         (size_t)total_windows * Wz,      /* cls       */
