@@ -615,6 +615,42 @@ START_TEST(kernel_patchify)
 }
 END_TEST
 
+/* The vector GELU (interval-Taylor erf) and vector softmax stay within float rounding of the
+ * double-precision definitions over a dense grid (exactness is the point of exact GELU). */
+START_TEST(kernel_gelu_softmax_dense)
+{
+    const int n = 20481;
+    float *g = malloc((size_t)n * sizeof *g), *b = malloc((size_t)n * sizeof *b);
+    double worst = 0.0;
+    for (int i = 0; i < n; i++) g[i] = b[i] = -10.0f + (float)i / 1024.0f;
+    ops_gelu(g, (size_t)n);
+    const float zero[1] = {0.0f};
+    for (int i = 0; i < n; i++) ops_bias_act(b + i, zero, 1, 1, 0); /* the masked tail path */
+    for (int i = 0; i < n; i++) {
+        const double x = -10.0 + i / 1024.0, want = 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+        /* float rounding of 1 + erf costs up to 0.5 |x| ulp(1) in the far negative tail, as in
+         * any float erf formula (PyTorch's included) */
+        const double tol = 2.5e-7 * fabs(want) + 6e-8 * fabs(x) + 1e-12;
+        ck_assert_msg(fabs(g[i] - want) <= tol, "gelu(%g) = %.9g, want %.9g", x, g[i], want);
+        ck_assert_msg(g[i] == b[i], "gelu(%g): bulk %.9g vs tail %.9g", x, g[i], b[i]);
+        worst = fmax(worst, fabs(g[i] - want));
+    }
+    if (getenv("CLIP_TEST_VERBOSE")) printf("gelu dense: max abs error %.3g\n", worst);
+    free(g), free(b);
+    /* softmax over 300 values spread over [-50, 50], 290 valid */
+    float row[300];
+    double e[300], z = 0.0, mx = -1e300;
+    for (int j = 0; j < 300; j++) row[j] = (float)(((j * 7919) % 1001) / 10.0 - 50.0);
+    for (int j = 0; j < 290; j++) mx = fmax(mx, row[j]);
+    for (int j = 0; j < 290; j++) z += (e[j] = exp((double)(row[j] - (float)mx))); /* float difference, as computed */
+    ops_softmax_row(row, 300, 290);
+    for (int j = 0; j < 300; j++) {
+        const double want = j < 290 ? e[j] / z : 0.0;
+        ck_assert_msg(fabs(row[j] - want) <= 3e-7 * want + 1e-30, "softmax[%d] = %.9g, want %.9g", j, row[j], want);
+    }
+}
+END_TEST
+
 /* ---- loader: variants and errors ---- */
 
 /* Copy the tiny model into dir/name; returns the malloc'ed path (NULL without shared folder). */
@@ -796,6 +832,63 @@ START_TEST(loader_variants)
 }
 END_TEST
 
+/* ---- full size (smoke): a random ViT-B-16-plus-240 file, one image and one prompt ---- */
+
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+START_TEST(full_size_smoke)
+{
+    char *dir = test_mkdtemp();
+    char *path = xasprintf("%s/random_b16plus.h5", dir);
+    ClipConfig cfg;
+    Error err = {0};
+    ck_assert_int_eq(clip_config_preset(&cfg, "ViT-B-16-plus-240", &err), 0);
+    ck_assert_msg(clip_model_write_random(path, &cfg, 3, &err) == 0, "%s", err.msg);
+    ClipModel m = {0};
+    const int rc = clip_model_load(&m, path, &err);
+    remove(path); /* ~834 MB: gone as soon as it is loaded */
+    test_rmtree(dir);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    ck_assert_uint_eq(m.n_params, 208377345u);
+    const int scales[2] = {2, 3}, S = 240, E = 640, W = 896;
+    ClipVision v;
+    ck_assert_int_eq(clip_vision_init(&v, &m, scales, 2, 1, &err), 0);
+    ClipImageFeatures f;
+    clip_features_init(&f, &m.cfg, scales, 2, 1);
+    ck_assert(f.grid == 15 && f.width == W && f.embed_dim == E && f.n_windows[0] == 196 && f.n_windows[1] == 169);
+    float *pix = malloc((size_t)3 * S * S * sizeof *pix);
+    for (int i = 0; i < 3 * S * S; i++) pix[i] = (float)((i * 7919) % 4001) / 1000.0f - 2.0f;
+    ck_assert_int_eq(clip_vision_features(&v, pix, &f, &err), 0);
+    ck_assert(all_finite(f.image_embedding, E));
+    ck_assert(all_finite(f.tokens_ln_post, (size_t)225 * W));
+    ck_assert(all_finite(f.tokens_pre_ln_post, (size_t)225 * W));
+    ck_assert(all_finite(f.windows[0], (size_t)196 * E));
+    ck_assert(all_finite(f.windows[1], (size_t)169 * E));
+    double norm = 0;
+    for (int i = 0; i < E; i++) norm += (double)f.image_embedding[i] * f.image_embedding[i];
+    ck_assert(norm > 0);
+    /* "a photo of a bottle." by hand (clip.md §5.3) */
+    int32_t ids[77] = {49406, 320, 1125, 539, 320, 5392, 269, 49407};
+    ClipText t;
+    float txt[640];
+    ck_assert_int_eq(clip_text_init(&t, &m, 1, &err), 0);
+    ck_assert_int_eq(clip_text_encode(&t, ids, 1, txt, &err), 0);
+    ck_assert(all_finite(txt, E));
+    clip_text_free(&t);
+    free(pix);
+    clip_features_free(&f);
+    clip_vision_free(&v);
+    clip_model_free(&m);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 Suite *clip_suite(void)
 {
     Suite *s = suite_create("clip");
@@ -808,11 +901,14 @@ Suite *clip_suite(void)
     tcase_add_test(core, tiny_vision_features_and_windows);
     tcase_add_test(core, tiny_text_and_logits);
     tcase_add_test(core, kernel_gelu_vs_quick_gelu);
+    tcase_add_test(core, kernel_gelu_softmax_dense);
     tcase_add_test(core, kernel_layernorm_eps);
     tcase_add_test(core, kernel_softmax_and_normalize);
     tcase_add_test(core, kernel_attention_causal);
     tcase_add_test(core, kernel_patchify);
     tcase_add_test(core, loader_variants);
+    tcase_add_test(core, full_size_smoke);
+    tcase_set_timeout(core, 120); /* the full-size smoke test writes and reads ~834 MB */
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
     tcase_add_test(limits, config_json_errors);
