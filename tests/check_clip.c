@@ -636,6 +636,15 @@ START_TEST(kernel_gelu_softmax_dense)
         worst = fmax(worst, fabs(g[i] - want));
     }
     if (getenv("CLIP_TEST_VERBOSE")) printf("gelu dense: max abs error %.3g\n", worst);
+    /* QuickGELU the same way */
+    for (int i = 0; i < n; i++) g[i] = b[i] = -10.0f + (float)i / 1024.0f;
+    ops_quick_gelu(g, (size_t)n);
+    for (int i = 0; i < n; i++) ops_bias_act(b + i, zero, 1, 1, 1);
+    for (int i = 0; i < n; i++) {
+        const double x = -10.0 + i / 1024.0, want = x / (1.0 + exp((double)(-1.702f * (float)x))); /* float product */
+        ck_assert_msg(fabs(g[i] - want) <= 3e-7 * fabs(want) + 1e-12, "quick_gelu(%g) = %.9g, want %.9g", x, g[i], want);
+        ck_assert(g[i] == b[i]);
+    }
     free(g), free(b);
     /* softmax over 300 values spread over [-50, 50], 290 valid */
     float row[300];
