@@ -172,3 +172,9 @@ datasets: $(BUILD)/winclip
 	@WINCLIP_BIN=$(abspath $(BUILD))/winclip bash datasets/fetch_datasets.sh
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJS:.o=.d)
+
+# ---- OpenMP for the CLIP kernels (added by the clip branch) ----
+# src/ops.c runs its row loops (LayerNorm, GELU, bias adds, attention) on OpenMP threads, the
+# same libgomp pool oneDNN's GEMM uses (OMP_NUM_THREADS); the code is serial without it.
+CFLAGS_ALL += -fopenmp
+LIBS_ALL += -fopenmp

@@ -32,7 +32,7 @@ void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int
     }
     size_t row = 0;
     for (int i = 0; i < ng; i++) {
-        ops_attention(s->h + row * C, s->qkv + row * 3 * C, s->att, g[i].count, g[i].len, C, NH, causal);
+        ops_attention(s->h + row * C, s->qkv + row * 3 * C, s->att, s->att_len, g[i].count, g[i].len, C, NH, causal);
         row += (size_t)g[i].count * g[i].len;
     }
     ops_linear_residual(x, s->h, b->out_proj_w, b->out_proj_b, rows, C, C);

@@ -8,7 +8,7 @@
  * Reference: shared/spec/clip.md §2.1; open_clip transformer.py ResidualAttentionBlock.
  *
  *     ClipSeqGroup g = {196, 5};                       // 196 windows of 5 tokens
- *     ClipBlockScratch s = {h, qkv, mlp, att};
+ *     ClipBlockScratch s = {h, qkv, mlp, att, att_len};
  *     clip_block_forward(&model.visual.blocks[l], x, &g, 1, W, NH, 0, 0, 0, &s);
  */
 #ifndef WINCLIP_CLIP_BLOCK_H
@@ -23,10 +23,11 @@ typedef struct {
     int count, len;
 } ClipSeqGroup;
 
-/* Scratch for `rows` rows: h (rows, C), qkv (rows, 3C), mlp (rows, 4C), att
- * ops_attention_scratch(longest len, C, NH). */
+/* Scratch for `rows` rows: h (rows, C), qkv (rows, 3C), mlp (rows, 4C), att of att_len floats
+ * (ops_attention_scratch(longest len, C, NH)). */
 typedef struct {
     float *h, *qkv, *mlp, *att;
+    size_t att_len;
 } ClipBlockScratch;
 
 /* Total rows of the groups. */

@@ -27,7 +27,8 @@ int clip_text_init(ClipText *t, const ClipModel *m, int max_batch, Error *err)
     t->embed_dim = m->cfg.embed_dim;
     t->max_batch = max_batch;
     const size_t R = (size_t)max_batch * t->context_length, W = (size_t)t->width, L = (size_t)t->context_length;
-    const size_t sizes[] = {R * W, R * W, R * 3 * W, R * 4 * W, ops_attention_scratch((int)L, t->width, t->heads),
+    t->att_len = ops_attention_scratch((int)L, t->width, t->heads);
+    const size_t sizes[] = {R * W, R * W, R * 3 * W, R * 4 * W, t->att_len,
                             (size_t)max_batch * W};
     float **slots[] = {&t->x, &t->h, &t->qkv, &t->mlp, &t->att, &t->pooled};
     size_t total = 0;
@@ -79,7 +80,7 @@ static int encode(ClipText *t, const int32_t *ids, int B, float *out, float *tok
         rows += (size_t)t->groups[b].len;
     }
     /* causal blocks: one GEMM per linear layer over all rows, attention per prompt */
-    const ClipBlockScratch s = {t->h, t->qkv, t->mlp, t->att};
+    const ClipBlockScratch s = {t->h, t->qkv, t->mlp, t->att, t->att_len};
     for (int l = 0; l < t->model->cfg.text.layers; l++)
         clip_block_forward(&w->blocks[l], t->x, t->groups, B, W, t->heads, t->model->cfg.quick_gelu, 1, 0, &s);
     /* ln_final (all rows when asked for, else only the EOT rows), pool, project */

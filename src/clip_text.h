@@ -32,7 +32,8 @@ typedef struct ClipText {
     float *h;               /* (B_max * L, Wt) LayerNorm / attention output */
     float *qkv;             /* (B_max * L, 3Wt) */
     float *mlp;             /* (B_max * L, 4Wt) */
-    float *att;             /* ops_attention_scratch(L, Wt, NH) attention scratch */
+    float *att;             /* (att_len) attention scratch */
+    size_t att_len;         /* ops_attention_scratch(L, Wt, NH) at init */
     float *pooled;          /* (B_max, Wt) ln_final of each EOT row */
     ClipSeqGroup *groups;   /* (B_max) one group {1, rows computed} per prompt */
 } ClipText;

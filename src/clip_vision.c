@@ -94,6 +94,7 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
         total_windows += v->n_windows[s];
     }
     if (window_rows > v->max_rows) v->max_rows = window_rows;
+    v->att_len = ops_attention_scratch(v->max_len, W, v->heads);
     const size_t R = (size_t)v->max_rows, Wz = (size_t)W, T = (size_t)v->n_tok;
     const size_t sizes[] = {
         T * 3 * P * P,                   /* patches   */
@@ -102,7 +103,7 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
         R * Wz,                          /* h         */
         R * 3 * Wz,                      /* qkv       */
         R * 4 * Wz,                      /* mlp       */
-        ops_attention_scratch(v->max_len, W, v->heads), /* att */
+        v->att_len,                      /* att       */
         T * Wz,                          /* x0_full   */
         T * 3 * Wz,                      /* qkv0_full */
         (size_t)total_windows * Wz,      /* cls       */
@@ -131,7 +132,7 @@ void clip_vision_free(ClipVision *v)
 
 static ClipBlockScratch scratch(const ClipVision *v)
 {
-    const ClipBlockScratch s = {v->h, v->qkv, v->mlp, v->att};
+    const ClipBlockScratch s = {v->h, v->qkv, v->mlp, v->att, v->att_len};
     return s;
 }
 

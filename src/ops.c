@@ -15,6 +15,37 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---- threads ----
+ * With OpenMP (-fopenmp) the row loops below run on the same libgomp threads as oneDNN's
+ * GEMM (OMP_NUM_THREADS), so the cores are not left idle between products. Every row is
+ * computed by one thread with the same code: results do not depend on the thread count.
+ * Without OpenMP the loops are serial. */
+
+int ops_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Threads worth starting for `work` floats of elementwise work. */
+static int threads_for(size_t work) { return work >= ((size_t)1 << 15) ? ops_threads() : 1; }
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /* ---- AVX-512 paths (x86-64 with GCC/Clang; chosen at run time, scalar code elsewhere) ----
  *
  * Exact GELU needs erf on ~125 M values per WinCLIP image: glibc's scalar erff alone would
@@ -126,35 +157,31 @@ AVX512 static void bias_quick_gelu_avx512(float *x, const float *bias, size_t ro
     }
 }
 
-/* LayerNorm of T rows (see ops_layernorm): statistics in double, 8 lanes at a time. */
-AVX512 static void layernorm_avx512(float *out, const float *inp, const float *w, const float *b, int T, int C)
+/* LayerNorm of one row (see ops_layernorm): statistics in double, 8 lanes at a time. */
+AVX512 static void layernorm_row_avx512(float *y, const float *x, const float *w, const float *b, int C)
 {
-    for (int t = 0; t < T; t++) {
-        const float *x = inp + (size_t)t * C;
-        float *y = out + (size_t)t * C;
-        __m512d acc = _mm512_setzero_pd();
-        int i = 0;
-        for (; i + 8 <= C; i += 8) acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm256_loadu_ps(x + i)));
-        double sum = _mm512_reduce_add_pd(acc);
-        for (int j = i; j < C; j++) sum += x[j];
-        const double mean = sum / C;
-        const __m512d vm = _mm512_set1_pd(mean);
-        acc = _mm512_setzero_pd();
-        for (i = 0; i + 8 <= C; i += 8) {
-            const __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), vm);
-            acc = _mm512_fmadd_pd(d, d, acc);
-        }
-        double var = _mm512_reduce_add_pd(acc);
-        for (int j = i; j < C; j++) var += (x[j] - mean) * (x[j] - mean);
-        var /= C;
-        const double rstd = 1.0 / sqrt(var + OPS_LN_EPS);
-        const __m512d vr = _mm512_set1_pd(rstd);
-        for (i = 0; i + 8 <= C; i += 8) {
-            const __m256 n = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), vm), vr));
-            _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_mul_ps(n, _mm256_loadu_ps(w + i)), _mm256_loadu_ps(b + i)));
-        }
-        for (; i < C; i++) y[i] = (float)((x[i] - mean) * rstd) * w[i] + b[i];
+    __m512d acc = _mm512_setzero_pd();
+    int i = 0;
+    for (; i + 8 <= C; i += 8) acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm256_loadu_ps(x + i)));
+    double sum = _mm512_reduce_add_pd(acc);
+    for (int j = i; j < C; j++) sum += x[j];
+    const double mean = sum / C;
+    const __m512d vm = _mm512_set1_pd(mean);
+    acc = _mm512_setzero_pd();
+    for (i = 0; i + 8 <= C; i += 8) {
+        const __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), vm);
+        acc = _mm512_fmadd_pd(d, d, acc);
     }
+    double var = _mm512_reduce_add_pd(acc);
+    for (int j = i; j < C; j++) var += (x[j] - mean) * (x[j] - mean);
+    var /= C;
+    const double rstd = 1.0 / sqrt(var + OPS_LN_EPS);
+    const __m512d vr = _mm512_set1_pd(rstd);
+    for (i = 0; i + 8 <= C; i += 8) {
+        const __m256 n = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), vm), vr));
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_mul_ps(n, _mm256_loadu_ps(w + i)), _mm256_loadu_ps(b + i)));
+    }
+    for (; i < C; i++) y[i] = (float)((x[i] - mean) * rstd) * w[i] + b[i];
 }
 
 
@@ -307,6 +334,11 @@ static void axpy(float *restrict y, float alpha, const float *restrict x, int n)
 
 static void add_bias_rows(float *out, const float *bias, int T, int OC)
 {
+    const int nt = threads_for((size_t)T * OC);
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
     for (int t = 0; t < T; t++) ops_add(out + (size_t)t * OC, bias, (size_t)OC);
 }
 
@@ -331,33 +363,49 @@ void ops_project(float *out, const float *inp, int ld_inp, const float *w, int T
 
 /* ---- normalisation and activations ---- */
 
+/* One row of ops_layernorm, scalar. */
+static void layernorm_row(float *y, const float *x, const float *w, const float *b, int C)
+{
+    double s[4] = {0, 0, 0, 0};
+    int i = 0;
+    for (; i + 4 <= C; i += 4)
+        for (int l = 0; l < 4; l++) s[l] += x[i + l];
+    for (; i < C; i++) s[0] += x[i];
+    const double mean = ((s[0] + s[1]) + (s[2] + s[3])) / C;
+    double v[4] = {0, 0, 0, 0};
+    for (i = 0; i + 4 <= C; i += 4)
+        for (int l = 0; l < 4; l++) {
+            double d = x[i + l] - mean;
+            v[l] += d * d;
+        }
+    for (; i < C; i++) v[0] += (x[i] - mean) * (x[i] - mean);
+    const double var = ((v[0] + v[1]) + (v[2] + v[3])) / C;
+    const double rstd = 1.0 / sqrt(var + OPS_LN_EPS);
+    for (i = 0; i < C; i++) y[i] = (float)((x[i] - mean) * rstd) * w[i] + b[i];
+}
+
 void ops_layernorm(float *out, const float *inp, const float *w, const float *b, int T, int C)
 {
+    int simd = 0;
 #ifdef OPS_AVX512
-    if (have_avx512()) {
-        layernorm_avx512(out, inp, w, b, T, C);
-        return;
-    }
+    simd = have_avx512();
+#endif
+    const int nt = threads_for((size_t)T * C);
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
 #endif
     for (int t = 0; t < T; t++) {
         const float *x = inp + (size_t)t * C;
         float *y = out + (size_t)t * C;
-        double s[4] = {0, 0, 0, 0};
-        int i = 0;
-        for (; i + 4 <= C; i += 4)
-            for (int l = 0; l < 4; l++) s[l] += x[i + l];
-        for (; i < C; i++) s[0] += x[i];
-        const double mean = ((s[0] + s[1]) + (s[2] + s[3])) / C;
-        double v[4] = {0, 0, 0, 0};
-        for (i = 0; i + 4 <= C; i += 4)
-            for (int l = 0; l < 4; l++) {
-                double d = x[i + l] - mean;
-                v[l] += d * d;
-            }
-        for (; i < C; i++) v[0] += (x[i] - mean) * (x[i] - mean);
-        const double var = ((v[0] + v[1]) + (v[2] + v[3])) / C;
-        const double rstd = 1.0 / sqrt(var + OPS_LN_EPS);
-        for (i = 0; i < C; i++) y[i] = (float)((x[i] - mean) * rstd) * w[i] + b[i];
+#ifdef OPS_AVX512
+        if (simd) {
+            layernorm_row_avx512(y, x, w, b, C);
+            continue;
+        }
+#endif
+        (void)simd;
+        layernorm_row(y, x, w, b, C);
     }
 }
 
@@ -390,15 +438,25 @@ void ops_quick_gelu(float *x, size_t n)
 
 void ops_bias_act(float *x, const float *bias, size_t rows, int N, int quick)
 {
+    int simd = 0;
 #ifdef OPS_AVX512
-    if (have_avx512()) {
-        if (quick) bias_quick_gelu_avx512(x, bias, rows, N);
-        else bias_gelu_avx512(x, bias, rows, N);
-        return;
-    }
+    simd = have_avx512();
+#endif
+    const int nt = threads_for(rows * (size_t)N);
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
 #endif
     for (size_t r = 0; r < rows; r++) {
         float *row = x + r * (size_t)N;
+#ifdef OPS_AVX512
+        if (simd) {
+            if (quick) bias_quick_gelu_avx512(row, bias, 1, N);
+            else bias_gelu_avx512(row, bias, 1, N);
+            continue;
+        }
+#endif
+        (void)simd;
         if (quick)
             for (int i = 0; i < N; i++) row[i] = quick_gelu1(row[i] + bias[i]);
         else
@@ -457,7 +515,10 @@ void ops_l2_normalize(float *x, int R, int C)
  * products such as 226 x 226 x 64 per head.) */
 #define ATTN_GEMM_MIN_T 32
 
-size_t ops_attention_scratch(int T, int C, int NH) { return (size_t)T * T + (size_t)T * (C / NH); }
+size_t ops_attention_scratch(int T, int C, int NH)
+{
+    return ((size_t)T * T + (size_t)T * (C / NH)) * (size_t)ops_threads();
+}
 
 /* One head of one sequence: out_h (T, HS; row stride C) from q/k/v (row stride 3C); att
  * scratch as ops_attention_scratch. AVX-512: attend_head_avx512; otherwise two GEMMs for long
@@ -490,15 +551,24 @@ static void attend_head(float *out, const float *q, const float *k, const float 
     }
 }
 
-void ops_attention(float *out, const float *qkv, float *att, int B, int T, int C, int NH, int causal)
+void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int B, int T, int C, int NH, int causal)
 {
     CHECK(C % NH == 0);
     const int HS = C / NH;
-    for (int b = 0; b < B; b++) {
+    const size_t per = (size_t)T * T + (size_t)T * HS;
+    CHECK(att_len >= per);
+    int nt = (int)(att_len / per < (size_t)ops_threads() ? att_len / per : (size_t)ops_threads());
+    if ((size_t)B * NH * per < ((size_t)1 << 14)) nt = 1;
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int it = 0; it < B * NH; it++) {
+        const int b = it / NH, h = it % NH;
         const float *base = qkv + (size_t)b * T * 3 * C;
         float *o = out + (size_t)b * T * C;
-        for (int h = 0; h < NH; h++)
-            attend_head(o + h * HS, base + h * HS, base + C + h * HS, base + 2 * C + h * HS, att, T, C, HS, causal);
+        attend_head(o + h * HS, base + h * HS, base + C + h * HS, base + 2 * C + h * HS, att + (size_t)thread_id() * per,
+                    T, C, HS, causal);
     }
 }
 

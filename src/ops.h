@@ -9,7 +9,7 @@
  *
  *     ops_layernorm(h, x, ln_w, ln_b, T, C);                  // h = LN(x)
  *     ops_linear(qkv, h, in_proj_w, in_proj_b, T, C, 3 * C);  // (T, 3C)
- *     ops_attention(o, qkv, att, 1, T, C, NH, 0);             // (T, C)
+ *     ops_attention(o, qkv, att, att_len, 1, T, C, NH, 0);    // (T, C)
  *     ops_linear_residual(x, o, out_proj_w, out_proj_b, T, C, C);
  */
 #ifndef WINCLIP_OPS_H
@@ -66,15 +66,21 @@ void ops_l2_normalize(float *x, int R, int C);
 /* Multi-head self-attention of B independent sequences of T tokens each (no mixing between
  * sequences): qkv (B*T, 3C), row = [q | k | v] with head h in columns [h*HS, (h+1)*HS) of each
  * part; out (B*T, C) = concat_h softmax(q_h k_h^T / sqrt(HS) + mask) v_h; causal != 0 masks
- * key j > query i (text tower). att: scratch of ops_attention_scratch(T, C, NH) floats. */
-void ops_attention(float *out, const float *qkv, float *att, int B, int T, int C, int NH, int causal);
+ * key j > query i (text tower). att: att_len floats of scratch, ops_attention_scratch(T, C, NH)
+ * for full use of the threads (at least T*T + T*HS; fewer threads are used if it is smaller). */
+void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int B, int T, int C, int NH, int causal);
 
-/* Floats of scratch ops_attention needs: T*T scores + T*HS for a transposed key block. */
+/* Floats of scratch ops_attention uses: T*T scores + T*HS for a transposed key block, per
+ * thread (ops_threads()). */
 size_t ops_attention_scratch(int T, int C, int NH);
 
+/* Threads the row-parallel kernels use: OpenMP's (OMP_NUM_THREADS) when built with -fopenmp,
+ * else 1. Results do not depend on it. */
+int ops_threads(void);
+
 /* Attention for the query rows `q_rows` (Q indices, ascending, each < T) of ONE sequence
- * against all its T keys: out (Q, C). Used where only some outputs are needed (the CLS row of
- * WinCLIP windows in the last block). att: scratch >= T floats. */
+ * against all its T keys: out (Q, C); serial. Used where only some outputs are needed (the CLS
+ * row of WinCLIP windows in the last block). att: scratch >= T floats. */
 void ops_attention_rows(float *out, const float *qkv, float *att, int T, const int *q_rows, int Q, int C, int NH);
 
 /* ---- patch embedding ---- */

@@ -620,13 +620,14 @@ START_TEST(kernel_attention_causal)
         const int T = lens[li];
         float *qkv = malloc((size_t)2 * T * 3 * C * sizeof *qkv), *out = malloc((size_t)2 * T * C * sizeof *out);
         float *want = malloc((size_t)T * C * sizeof *want), *att = malloc(ops_attention_scratch(T, C, NH) * sizeof *att);
+        const size_t att_len = ops_attention_scratch(T, C, NH);
         uint64_t st = 42 + (uint64_t)li;
         for (int i = 0; i < 2 * T * 3 * C; i++) {
             st = st * 6364136223846793005ULL + 1442695040888963407ULL;
             qkv[i] = (float)((double)(st >> 11) / 9007199254740992.0 * 4.0 - 2.0);
         }
         for (int causal = 0; causal <= 1; causal++) {
-            ops_attention(out, qkv, att, 2, T, C, NH, causal); /* two sequences, never mixed */
+            ops_attention(out, qkv, att, att_len, 2, T, C, NH, causal); /* two sequences, never mixed */
             for (int b = 0; b < 2; b++) {
                 attention_ref(want, qkv + (size_t)b * T * 3 * C, T, C, NH, causal);
                 ck_assert(test_allclose(out + (size_t)b * T * C, want, (size_t)T * C, 1e-5,
@@ -639,13 +640,13 @@ START_TEST(kernel_attention_causal)
                 float *before = malloc((size_t)T * C * sizeof *before);
                 memcpy(before, out, (size_t)T * C * sizeof *before);
                 for (int c = 0; c < 3 * C; c++) qkv[(size_t)(T - 1) * 3 * C + c] += 1.0f;
-                ops_attention(out, qkv, att, 1, T, C, NH, 1);
+                ops_attention(out, qkv, att, att_len, 1, T, C, NH, 1);
                 ck_assert(test_allclose(out, before, (size_t)(T - 1) * C, 0.0, "causal: future token ignored"));
                 free(before);
             }
         }
         /* the single-row variant equals row 0 (and row T-1) of the full attention */
-        ops_attention(out, qkv, att, 1, T, C, NH, 0);
+        ops_attention(out, qkv, att, att_len, 1, T, C, NH, 0);
         const int rows[2] = {0, T - 1};
         float two[2 * 24];
         ops_attention_rows(two, qkv, att, T, rows, 2, C, NH);
