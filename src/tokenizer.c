@@ -549,7 +549,7 @@ int tokenizer_encode(Tokenizer *t, const char *text, int32_t ids[TOKENIZER_CONTE
         memset(ids, 0, TOKENIZER_CONTEXT * sizeof *ids);
         ids[0] = TOKENIZER_SOT;
         size_t n = bpe.n <= TOKENIZER_CONTEXT - 2 ? bpe.n : TOKENIZER_CONTEXT - 1;
-        memcpy(ids + 1, bpe.v, n * sizeof *ids);
+        if (n) memcpy(ids + 1, bpe.v, n * sizeof *ids);
         if (bpe.n <= TOKENIZER_CONTEXT - 2) ids[1 + n] = TOKENIZER_EOT;
         else ids[TOKENIZER_CONTEXT - 1] = TOKENIZER_EOT; /* truncated: keep 77, force EOT last */
     }
@@ -609,10 +609,11 @@ static int read_gz(const char *path, char **buf, size_t *len, Error *err)
         int got = gzread(gz, b + n, (unsigned)want);
         if (got < 0) {
             int zerr;
-            const char *msg = gz_reason(gz, path, &zerr);
-            gzclose(gz);
+            int rc = err_setf(err, ERR_IO, "tokenizer: corrupt gzip in vocabulary %s: %s", path,
+                              gz_reason(gz, path, &zerr));
+            gzclose(gz); /* after formatting: gzclose frees the message */
             free(b);
-            return err_setf(err, ERR_IO, "tokenizer: corrupt gzip in vocabulary %s: %s", path, msg);
+            return rc;
         }
         if (got == 0) break;
         n += (size_t)got;
