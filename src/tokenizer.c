@@ -19,31 +19,33 @@ static const char VOCAB_FILE[] = "bpe_simple_vocab_16e6.txt.gz";
 
 /* ---- small growable arrays ---- */
 
+/* Make room for one more element in a growable array (v, n used, *cap allocated). */
+static void *grow(void *v, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap) return v;
+    *cap = *cap ? 2 * *cap : 64;
+    return xrealloc(v, *cap * elem);
+}
+
 typedef struct {
     uint32_t *v;
     size_t n, cap;
-} CpBuf;
+} CpBuf; /* code points */
 
 static void cp_push(CpBuf *b, uint32_t c)
 {
-    if (b->n == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 64;
-        b->v = xrealloc(b->v, b->cap * sizeof *b->v);
-    }
+    b->v = grow(b->v, b->n, &b->cap, sizeof *b->v);
     b->v[b->n++] = c;
 }
 
 typedef struct {
     int32_t *v;
     size_t n, cap;
-} IdBuf;
+} IdBuf; /* token ids */
 
 static void id_push(IdBuf *b, int32_t x)
 {
-    if (b->n == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 128;
-        b->v = xrealloc(b->v, b->cap * sizeof *b->v);
-    }
+    b->v = grow(b->v, b->n, &b->cap, sizeof *b->v);
     b->v[b->n++] = x;
 }
 
