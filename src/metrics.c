@@ -307,7 +307,7 @@ typedef struct {
     float lo, hi;          /* min and max over all maps                      */
     /* cflow-200 (spec §5.1): thresholds and per-bin tallies */
     int cflow_n;                /* number of thresholds, 0 = undefined     */
-    float cflow_th[CFLOW_MAX_TH];
+    double cflow_th[CFLOW_MAX_TH];
     double cflow_pos_w[CFLOW_MAX_TH + 1]; /* sum of 1/|C| of defect pixels with bin c */
     uint64_t cflow_neg[CFLOW_MAX_TH + 1];  /* normal pixels with bin c                 */
 } PixelRank;
@@ -414,32 +414,29 @@ static uint32_t label_components(const uint8_t *mask, int h, int w, int connecti
     return count;
 }
 
-/* cflow-200 thresholds: numpy float32 semantics of np.arange(min, max, (max - min) / 200)
- * (length ceil((max - min) / delta), values start + i * (buffer[1] - buffer[0]) in float32). */
+/* cflow-200 thresholds: numpy float64 semantics of np.arange(min, max, (max - min) / 200):
+ * length ceil((max - min) / delta) (200 or 201), values start + i * (buffer[1] - buffer[0]).
+ * Float64 (maps promoted) is what reproduces the fixture's aupro_cflow200 column; float32
+ * arithmetic moves random_uniform by 3e-3 (one threshold more or less at the ends). */
 static void cflow_thresholds(PixelRank *r)
 {
     r->cflow_n = 0;
     if (!(r->hi > r->lo)) return;
-    volatile float range = r->hi - r->lo;
-    volatile float delta = range / (float)CFLOW_STEPS;
+    double lo = r->lo, hi = r->hi;
+    double delta = (hi - lo) / CFLOW_STEPS;
     if (!(delta > 0)) return;
-    volatile float ratio = range / delta;
-    double len = ceil((double)ratio);
+    double len = ceil((hi - lo) / delta);
     if (len < 1 || len > CFLOW_MAX_TH) return;
     int n = (int)len;
-    volatile float second = r->lo + delta;
-    volatile float step = second - r->lo;
-    r->cflow_th[0] = r->lo;
-    if (n > 1) r->cflow_th[1] = second;
-    for (int i = 2; i < n; i++) {
-        volatile float prod = (float)i * step;
-        r->cflow_th[i] = r->lo + prod;
-    }
+    double step = (lo + delta) - lo;
+    r->cflow_th[0] = lo;
+    if (n > 1) r->cflow_th[1] = lo + delta;
+    for (int i = 2; i < n; i++) r->cflow_th[i] = lo + (double)i * step;
     r->cflow_n = n;
 }
 
 /* bin of a value: number of thresholds strictly below it (pixel counted at th_i iff i < bin) */
-static inline int cflow_bin(const PixelRank *r, float v)
+static inline int cflow_bin(const PixelRank *r, double v)
 {
     int lo = 0, hi = r->cflow_n;
     while (lo < hi) {

@@ -67,7 +67,7 @@ static int read_pgm(const char *path, uint8_t *dst, int w, int h)
 
 static void case_load(const char *dir, Case *c)
 {
-    char path[1200];
+    char path[2048];
     snprintf(path, sizeof path, "%s/images.tsv", dir);
     char *tsv = test_read_file(path, NULL);
     ck_assert_msg(tsv != NULL, "cannot read %s", path);
