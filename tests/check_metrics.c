@@ -541,6 +541,117 @@ START_TEST(error_paths)
 }
 END_TEST
 
+/* ---- the CLI: `winclip metrics FILE.h5` against the library ---- */
+
+/* Writes a 3-image 4 x 5 set; `variant` breaks one thing (0 = valid). */
+static void write_cli_file(const char *path, int variant)
+{
+    H5File f = {0};
+    Error err = {0};
+    ck_assert_msg(h5_create(&f, path, &err) == 0, "%s", err.msg);
+    int64_t labels[3] = {0, 1, 1};
+    float scores[3] = {0.25f, 0.75f, 0.5f};
+    float maps[60];
+    uint8_t masks[60] = {0};
+    int64_t masks64[60];
+    for (int i = 0; i < 60; i++) {
+        maps[i] = (float)((i * 37) % 23) / 23.0f;
+        masks[i] = i >= 20 && (i % 5) < 2 && (i % 20) < 12 ? 255 : 0;
+        masks64[i] = masks[i];
+    }
+    if (variant == 3) labels[1] = 2;
+    if (variant == 7) scores[0] = NAN;
+    int64_t d1[1] = {3}, d1b[1] = {2}, d3[3] = {3, 4, 5}, d3b[3] = {3, 5, 4};
+    ck_assert(h5_write_i64(&f, "/labels", labels, 1, d1, &err) == 0);
+    if (variant != 4) ck_assert(h5_write_f32(&f, "/scores", scores, 1, variant == 5 ? d1b : d1, &err) == 0);
+    ck_assert(h5_write_f32(&f, "/maps", maps, 3, d3, &err) == 0);
+    if (variant == 2) ck_assert(h5_write_u8(&f, "/masks", masks, 3, d3b, &err) == 0);
+    else if (variant == 6) ck_assert(h5_write_i64(&f, "/masks", masks64, 3, d3, &err) == 0);
+    else if (variant != 1) ck_assert(h5_write_u8(&f, "/masks", masks, 3, d3, &err) == 0);
+    h5_close(&f);
+
+    if (variant == 0) { /* expected output, computed by the library */
+        char want[1024];
+        ImageMetrics im;
+        PixelMetrics pm;
+        const uint8_t l8[3] = {0, 1, 1};
+        ck_assert(metrics_image(scores, l8, 3, &im, &err) == 0);
+        ck_assert_msg(metrics_pixel(maps, masks, 3, 4, 5, 0.3, &pm, &err) == 0, "%s", err.msg);
+        snprintf(want, sizeof want,
+                 "image_auroc\t%.10g\nimage_ap\t%.10g\nimage_f1max\t%.10g\npixel_auroc\t%.10g\npixel_ap\t%.10g\n"
+                 "pixel_f1max\t%.10g\npixel_aupro\t%.10g\n",
+                 im.auroc, im.ap, im.f1max, pm.auroc, pm.ap, pm.f1max, pm.aupro);
+        char *out = NULL, *errout = NULL, args[1200];
+        snprintf(args, sizeof args, "metrics '%s'", path);
+        ck_assert_int_eq(test_run_winclip(args, &out, &errout), 0);
+        ck_assert_str_eq(out, want);
+        free(out);
+        free(errout);
+        PixelMetrics pm5;
+        ck_assert(metrics_pixel(maps, masks, 3, 4, 5, 0.5, &pm5, &err) == 0);
+        snprintf(args, sizeof args, "metrics '%s' --pro-limit 0.5 --all", path);
+        ck_assert_int_eq(test_run_winclip(args, &out, NULL), 0);
+        snprintf(want, sizeof want, "pixel_aupro\t%.10g\n", pm5.aupro);
+        ck_assert_msg(strstr(out, want), "%s", out);
+        snprintf(want, sizeof want, "n_regions\t%lld\n", (long long)pm5.n_regions);
+        ck_assert_msg(strstr(out, want) && strstr(out, "pixel_aupro_cflow200\t"), "%s", out);
+        free(out);
+    }
+}
+
+START_TEST(cli_matches_library)
+{
+    char *dir = test_mkdtemp();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/in.h5", dir);
+    write_cli_file(path, 0);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(cli_bad_files)
+{
+    static const char *const want[] = {
+        NULL,
+        "/maps without /masks",
+        "dataset /masks: expected (3, 4, 5) like /maps, found (3, 5, 4)",
+        "/labels[1] = 2: expected 0 (normal) or 1 (anomalous)",
+        "dataset /scores missing",
+        "dataset /scores: expected shape (3) like /labels, found (2)",
+        "dataset /masks: expected uint8 (1 byte), found 8-byte integers",
+        "score of image 0 is nan",
+    };
+    char *dir = test_mkdtemp();
+    char path[1024], args[1200];
+    for (int v = 1; v < (int)ARRAY_LEN(want); v++) {
+        snprintf(path, sizeof path, "%s/bad%d.h5", dir, v);
+        write_cli_file(path, v);
+        char *out = NULL, *errout = NULL;
+        snprintf(args, sizeof args, "metrics '%s'", path);
+        ck_assert_int_eq(test_run_winclip(args, &out, &errout), 1);
+        ck_assert_msg(errout && strstr(errout, want[v]) && strstr(errout, path), "variant %d: %s", v, errout);
+        ck_assert_str_eq(out, "");
+        free(out);
+        free(errout);
+    }
+    /* not an HDF5 file */
+    snprintf(path, sizeof path, "%s/text.h5", dir);
+    ck_assert(test_write_file(path, "hello", 5) == 0);
+    char *errout = NULL;
+    snprintf(args, sizeof args, "metrics '%s'", path);
+    ck_assert_int_eq(test_run_winclip(args, NULL, &errout), 1);
+    ck_assert_msg(errout && strstr(errout, path), "%s", errout);
+    free(errout);
+    /* usage errors */
+    snprintf(args, sizeof args, "metrics '%s' --pro-limit 0", path);
+    ck_assert_int_eq(test_run_winclip(args, NULL, NULL), 2);
+    ck_assert_int_eq(test_run_winclip("metrics", NULL, NULL), 2);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -553,10 +664,12 @@ Suite *metrics_suite(void)
     tcase_add_test(core, single_anomalous_nonsquare_negative);
     tcase_add_test(core, pro_vertex_at_limit);
     tcase_add_test(core, curves_downsampled);
+    tcase_add_test(core, cli_matches_library);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, extreme_values);
     tcase_add_test(lim, error_paths);
+    tcase_add_test(lim, cli_bad_files);
     suite_add_tcase(s, lim);
     return s;
 }
