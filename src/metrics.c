@@ -307,6 +307,7 @@ typedef struct {
     float lo, hi;          /* min and max over all maps                      */
     /* cflow-200 (spec §5.1): thresholds and per-bin tallies */
     int cflow_n;                /* number of thresholds, 0 = undefined     */
+    double cflow_delta;         /* threshold step                          */
     double cflow_th[CFLOW_MAX_TH];
     double cflow_pos_w[CFLOW_MAX_TH + 1]; /* sum of 1/|C| of defect pixels with bin c */
     uint64_t cflow_neg[CFLOW_MAX_TH + 1];  /* normal pixels with bin c                 */
@@ -429,22 +430,66 @@ static void cflow_thresholds(PixelRank *r)
     if (len < 1 || len > CFLOW_MAX_TH) return;
     int n = (int)len;
     double step = (lo + delta) - lo;
+    r->cflow_delta = step;
     r->cflow_th[0] = lo;
     if (n > 1) r->cflow_th[1] = lo + delta;
     for (int i = 2; i < n; i++) r->cflow_th[i] = lo + (double)i * step;
     r->cflow_n = n;
 }
 
-/* bin of a value: number of thresholds strictly below it (pixel counted at th_i iff i < bin) */
+/* bin of a value: number of thresholds strictly below it (pixel counted at th_i iff i < bin).
+ * Thresholds are ~lo + i * delta: estimate, then correct by at most a step or two. */
 static inline int cflow_bin(const PixelRank *r, double v)
 {
-    int lo = 0, hi = r->cflow_n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (r->cflow_th[mid] < v) lo = mid + 1;
-        else hi = mid;
+    int n = r->cflow_n;
+    double est = r->cflow_delta > 0 ? (v - r->cflow_th[0]) / r->cflow_delta : 0;
+    int c = est <= 0 ? 0 : est >= n ? n : (int)est;
+    while (c < n && r->cflow_th[c] < v) c++;
+    while (c > 0 && !(r->cflow_th[c - 1] < v)) c--;
+    return c;
+}
+
+/* Locating a normal pixel among the sorted defect keys: a table over `bits` bits of
+ * (key - kmin) >> shift gives a short range of positions, then a branch-free lower bound. */
+typedef struct {
+    uint32_t kmin, kmax;
+    int shift;
+    uint32_t *start; /* (2^bits + 1) first position whose bucket is >= b */
+} KeyIndex;
+
+static void key_index_build(KeyIndex *ix, const uint64_t *pos, size_t n_pos)
+{
+    ix->kmin = pair_key(pos[0]);
+    ix->kmax = pair_key(pos[n_pos - 1]);
+    int bits = 8;
+    while (bits < 22 && ((size_t)1 << bits) < n_pos / 4) bits++;
+    uint32_t range = ix->kmax - ix->kmin;
+    ix->shift = 0;
+    while (ix->shift < 32 && (range >> ix->shift) >= ((uint32_t)1 << bits)) ix->shift++;
+    size_t n_buckets = (size_t)1 << bits;
+    ix->start = xmalloc((n_buckets + 1) * sizeof *ix->start);
+    size_t j = 0;
+    for (size_t b = 0; b <= n_buckets; b++) {
+        while (j < n_pos && (size_t)((pair_key(pos[j]) - ix->kmin) >> ix->shift) < b) j++;
+        ix->start[b] = (uint32_t)j;
     }
-    return lo;
+}
+
+/* First position in pos (ascending keys) with key >= k. */
+static inline size_t key_index_lower_bound(const KeyIndex *ix, const uint64_t *pos, size_t n_pos, uint32_t k)
+{
+    if (k <= ix->kmin) return 0;
+    if (k > ix->kmax) return n_pos;
+    uint32_t b = (k - ix->kmin) >> ix->shift;
+    const uint64_t *base = pos + ix->start[b];
+    size_t len = ix->start[b + 1] - ix->start[b];
+    while (len > 1) { /* branch-free: the answer stays in [base, base + len] */
+        size_t half = len / 2;
+        base = pair_key(base[half - 1]) < k ? base + half : base;
+        len -= half;
+    }
+    if (len == 1 && pair_key(base[0]) < k) base++;
+    return (size_t)(base - pos);
 }
 
 static int pixel_rank_build(const float *maps, const uint8_t *masks, size_t n_images, int height,
@@ -528,13 +573,8 @@ static int pixel_rank_build(const float *maps, const uint8_t *masks, size_t n_im
     free(sorted == pairs ? tmp : pairs);
     r->pos = sorted;
 
-    /* table: start[b] = first position with key >> 16 >= b */
-    uint32_t *start = xmalloc((65536 + 1) * sizeof *start);
-    size_t j = 0;
-    for (uint32_t b = 0; b <= 65536; b++) {
-        while (j < n_pos && (pair_key(r->pos[j]) >> 16) < b) j++;
-        start[b] = (uint32_t)j;
-    }
+    KeyIndex ix;
+    key_index_build(&ix, r->pos, n_pos);
 
     /* cflow-200 thresholds and the defect-pixel bins */
     cflow_thresholds(r);
@@ -549,18 +589,12 @@ static int pixel_rank_build(const float *maps, const uint8_t *masks, size_t n_im
     for (size_t i = 0; i < r->n; i++) {
         if (masks[i]) continue;
         uint32_t key = float_key(maps[i]);
-        uint32_t b = key >> 16;
-        size_t a = start[b], e = start[b + 1];
-        while (a < e) { /* lower bound: first defect key >= key */
-            size_t mid = a + (e - a) / 2;
-            if (pair_key(r->pos[mid]) < key) a = mid + 1;
-            else e = mid;
-        }
+        size_t a = key_index_lower_bound(&ix, r->pos, n_pos, key);
         if (a < n_pos && pair_key(r->pos[a]) == key) r->eq[a]++;
         else r->gap[a]++;
         if (r->cflow_n > 0) r->cflow_neg[cflow_bin(r, maps[i])]++;
     }
-    free(start);
+    free(ix.start);
     return 0;
 }
 

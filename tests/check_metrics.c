@@ -497,6 +497,152 @@ START_TEST(curves_downsampled)
 }
 END_TEST
 
+/* ---- independent reference: the official algorithm written naively (qsort of every pixel,
+ * one point per tie group, nothing skipped), on larger random sets ---- */
+
+typedef struct {
+    float s;
+    uint8_t pos;
+    double pro; /* 1/|C| for a defect pixel */
+} Px;
+
+static int px_desc(const void *a, const void *b)
+{
+    float x = ((const Px *)a)->s, y = ((const Px *)b)->s;
+    return (x < y) - (x > y);
+}
+
+/* 4-neighbour flood fill is not enough for 8-connectivity: label by repeated relaxation,
+ * slow but obviously right. lab (hw) gets 1..count. */
+static int naive_label8(const uint8_t *m, int h, int w, int *lab)
+{
+    int count = 0;
+    for (int p = 0; p < h * w; p++) lab[p] = m[p] ? ++count : 0;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int p = y * w + x;
+                if (!lab[p]) continue;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int yy = y + dy, xx = x + dx;
+                        if (yy < 0 || yy >= h || xx < 0 || xx >= w || !lab[yy * w + xx]) continue;
+                        if (lab[yy * w + xx] < lab[p]) lab[p] = lab[yy * w + xx], changed = 1;
+                    }
+            }
+    }
+    return count; /* ids are not compact; only sizes matter */
+}
+
+static double naive_aupro(const float *maps, const uint8_t *masks, int n, int h, int w, double limit,
+                          int64_t *n_regions)
+{
+    size_t hw = (size_t)h * (size_t)w, total = (size_t)n * hw;
+    Px *px = xmalloc(total * sizeof *px);
+    int *lab = xmalloc(hw * sizeof *lab);
+    int *size = xmalloc((hw + 1) * sizeof *size);
+    double n_ok = 0, regions = 0;
+    for (int i = 0; i < n; i++) {
+        naive_label8(masks + i * hw, h, w, lab);
+        memset(size, 0, (hw + 1) * sizeof *size);
+        for (size_t p = 0; p < hw; p++) size[lab[p]]++;
+        for (size_t p = 1; p <= hw; p++) regions += size[p] > 0;
+        for (size_t p = 0; p < hw; p++) {
+            Px *q = &px[i * hw + p];
+            q->s = maps[i * hw + p] == 0 ? 0.0f : maps[i * hw + p];
+            q->pos = lab[p] != 0;
+            q->pro = lab[p] ? 1.0 / size[lab[p]] : 0;
+            n_ok += !lab[p];
+        }
+    }
+    qsort(px, total, sizeof *px, px_desc);
+    double *x = xmalloc((total + 2) * sizeof *x), *y = xmalloc((total + 2) * sizeof *y);
+    size_t k = 0;
+    x[k] = y[k] = 0, k++;
+    double fp = 0, pro = 0;
+    for (size_t i = 0; i < total; i++) {
+        fp += !px[i].pos;
+        pro += px[i].pro;
+        if (i + 1 == total || px[i + 1].s != px[i].s) {
+            x[k] = fmin(fp / n_ok, 1);
+            y[k] = fmin(pro / regions, 1);
+            k++;
+        }
+    }
+    x[k] = y[k] = 1, k++;
+    /* generic_util.trapezoid(x, y, x_max = limit) */
+    double area = 0, corr = 0;
+    int in_x = 0;
+    for (size_t i = 0; i < k; i++) in_x |= x[i] == limit;
+    if (!in_x) {
+        size_t ins = 0;
+        while (ins < k && x[ins] <= limit) ins++;
+        double yi = y[ins - 1] + (y[ins] - y[ins - 1]) * (limit - x[ins - 1]) / (x[ins] - x[ins - 1]);
+        corr = 0.5 * (yi + y[ins - 1]) * (limit - x[ins - 1]);
+    }
+    for (size_t i = 1; i < k && x[i] <= limit; i++) area += 0.5 * (y[i] + y[i - 1]) * (x[i] - x[i - 1]);
+    *n_regions = (int64_t)regions;
+    free(px), free(lab), free(size), free(x), free(y);
+    return (area + corr) / limit;
+}
+
+START_TEST(random_vs_naive)
+{
+    /* several regimes: continuous, quantised (ties across classes), signed with +-0, large
+     * defects (many index buckets), one 1000 x 1000 map */
+    struct {
+        int n, h, w, levels, big_defects;
+    } sets[] = {{12, 40, 36, 0, 0}, {10, 33, 47, 7, 1}, {6, 64, 64, 0, 1}, {8, 25, 25, 3, 0}, {1, 1000, 1000, 0, 1}};
+    uint64_t seed = 99;
+    for (size_t si = 0; si < ARRAY_LEN(sets); si++) {
+        int n = sets[si].n, h = sets[si].h, w = sets[si].w;
+        size_t hw = (size_t)h * (size_t)w, total = (size_t)n * hw;
+        float *maps = xmalloc(total * sizeof *maps);
+        uint8_t *masks = xcalloc(total, 1);
+        for (size_t i = 0; i < total; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(seed >> 11) / 9007199254740992.0;
+            int img = (int)(i / hw), y = (int)(i % hw) / w, x = (int)(i % hw) % w;
+            int d;
+            if (sets[si].big_defects) d = (img % 2 == 1 || n == 1) && y > h / 4 && y < 3 * h / 4 && (x + y) % 7 < 4;
+            else d = img % 3 != 0 && u < 0.08;
+            masks[i] = d ? 1 : 0;
+            double v = u + (d ? 0.35 : 0) - 0.5;
+            if (sets[si].levels) v = floor(v * sets[si].levels) / sets[si].levels;
+            maps[i] = (float)v;
+            if (maps[i] == 0 && (i & 1)) maps[i] = -0.0f;
+        }
+        if (n == 1) masks[0] = 0; /* keep normals */
+        Error err = {0};
+        PixelMetrics pm;
+        ck_assert_msg(metrics_pixel(maps, masks, (size_t)n, h, w, 0.3, &pm, &err) == 0, "%s", err.msg);
+        /* AUROC / AP / F1 / AUPR: the image path (qsort of doubles) over the pooled pixels */
+        ImageMetrics im;
+        ck_assert(metrics_image(maps, masks, total, &im, &err) == 0);
+        char lab[128];
+        snprintf(lab, sizeof lab, "random set %zu", si);
+        double md = 0;
+        int ok = near(pm.auroc, im.auroc, 1e-12, lab, &md) & near(pm.ap, im.ap, 1e-12, lab, &md) &
+                 near(pm.f1max, im.f1max, 1e-12, lab, &md) & near(pm.aupr_trapz, im.aupr_trapz, 1e-12, lab, &md) &
+                 near(pm.f1_threshold, im.f1_threshold, 0, lab, &md);
+        int64_t nr = 0;
+        if (total <= 100000) { /* the relaxation labelling is too slow for the big map */
+            ok &= near(pm.aupro, naive_aupro(maps, masks, n, h, w, 0.3, &nr), 1e-12, lab, &md);
+            ck_assert_int_eq(pm.n_regions, nr);
+            PixelMetrics p7;
+            ck_assert(metrics_pixel(maps, masks, (size_t)n, h, w, 0.7, &p7, &err) == 0);
+            ok &= near(p7.aupro, naive_aupro(maps, masks, n, h, w, 0.7, &nr), 1e-12, lab, &md);
+        }
+        printf("metrics %s (%d x %d x %d, %lld defect px): maxdiff vs naive %.2g\n", lab, n, h, w,
+               (long long)pm.n_pos_pixels, md);
+        free(maps);
+        free(masks);
+        ck_assert(ok);
+    }
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(error_paths)
@@ -664,6 +810,7 @@ Suite *metrics_suite(void)
     tcase_add_test(core, single_anomalous_nonsquare_negative);
     tcase_add_test(core, pro_vertex_at_limit);
     tcase_add_test(core, curves_downsampled);
+    tcase_add_test(core, random_vs_naive);
     tcase_add_test(core, cli_matches_library);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
