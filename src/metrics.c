@@ -13,16 +13,18 @@
  * Pixel ranking, designed for ~10^7..10^8 pixels in little memory:
  *  - only the P anomalous pixels are sorted, as uint64 (monotone float key << 32 | region id)
  *    with an LSD radix sort on the key (3 passes of 11 bits);
- *  - each normal pixel is located among the sorted anomalous keys (a 65536-entry table on the
- *    top 16 key bits, then a binary search) and counted either as tying with an anomalous tie
- *    group (eq[]) or as lying strictly between two groups (gap[]);
+ *  - each normal pixel is located among the sorted anomalous keys (a bucket table over the
+ *    anomalous key range with ~P/4 buckets, then a branch-free binary search inside the
+ *    bucket) and counted either as tying with an anomalous tie group (eq[]) or as lying
+ *    strictly between two groups (gap[]);
  *  - walking the groups in descending order gives, for each group, the point just before it
  *    (end of the normal-only groups above it) and the point at its end. Normal-only tie
  *    groups between two such points lie on a horizontal ROC/PRO segment and a vertical PR
  *    segment, so leaving them out changes no area, no AP step and no F1 maximum, and leaves
  *    the PRO interpolation at the limit exact.
- * Memory: 8 (pairs) + 8 (sort buffer, then gap/eq counts) bytes per anomalous pixel + 4 per
- * region; nothing per normal pixel.
+ * Memory: 8 (pairs) + 8 (sort buffer, then gap/eq counts) + <= 2 (bucket table) bytes per
+ * anomalous pixel + 4 per region + one image of connected-component scratch (8 B/pixel of
+ * one image); nothing per normal pixel.
  */
 #include "metrics.h"
 
