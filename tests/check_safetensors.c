@@ -6,6 +6,7 @@
  * a converter must read), fixtures/tiny_clip/model.safetensors vs model.h5 (bit-exact).
  * Bad files are written by the tests themselves into a temporary folder.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -13,9 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "../src/base.h"
+#include "../src/clip_config.h"
+#include "../src/h5.h"
 #include "../src/json.h"
 #include "../src/safetensors.h"
+#include "../src/sha256.h"
 #include "check_suites.h"
 #include "test_util.h"
 
@@ -295,6 +301,301 @@ START_TEST(malformed_files)
 }
 END_TEST
 
+/* ---- winclip convert ---- */
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* Run `winclip convert IN OUT [opts]`; returns the exit status, *out / *errout captured. */
+static int run_convert(const char *in, const char *out_h5, const char *opts, char **out, char **errout)
+{
+    char *args = xasprintf("convert '%s' '%s' %s", in, out_h5, opts ? opts : "");
+    int rc = test_run_winclip(args, out, errout);
+    free(args);
+    return rc;
+}
+
+/* Every tensor of `specs` in got.h5 has the shape of the spec and, after `mask` is applied
+ * to each float's bits of want.h5, the same bits. */
+static void compare_models(const char *got_path, const char *want_path, uint32_t mask)
+{
+    H5File got = {0}, want = {0};
+    Error err = {0};
+    ck_assert_msg(h5_open_read(&got, got_path, &err) == 0, "%s", err.msg);
+    ck_assert_msg(h5_open_read(&want, want_path, &err) == 0, "%s", err.msg);
+    char *cfg_text = NULL;
+    ck_assert_msg(h5_read_attr_string(&want, "/", "config", &cfg_text, &err) == 0, "%s", err.msg);
+    ClipConfig cfg;
+    ck_assert_msg(clip_config_from_json(&cfg, cfg_text, &err) == 0, "%s", err.msg);
+    ClipTensorSpec *specs;
+    int n;
+    clip_config_tensors(&cfg, &specs, &n);
+    ck_assert_int_eq(n, 62);
+    for (int s = 0; s < n; s++) {
+        char path[128] = "/";
+        clip_tensor_h5_path(path + 1, sizeof path - 1, specs[s].key);
+        float *a = NULL, *b = NULL;
+        int rank_a, rank_b;
+        int64_t dims_a[H5_MAX_RANK], dims_b[H5_MAX_RANK];
+        ck_assert_msg(h5_read_f32_alloc(&got, path, &a, &rank_a, dims_a, &err) == 0, "%s", err.msg);
+        ck_assert_msg(h5_read_f32_alloc(&want, path, &b, &rank_b, dims_b, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(rank_a, specs[s].rank);
+        ck_assert_int_eq(rank_a, rank_b);
+        for (int d = 0; d < rank_a; d++) ck_assert_int_eq(dims_a[d], dims_b[d]);
+        int cls;
+        size_t esize;
+        ck_assert_int_eq(h5_dtype(&got, path, &cls, &esize, &err), 0);
+        ck_assert(cls == H5_CLASS_FLOAT && esize == 4);
+        size_t count = clip_tensor_numel(&specs[s]);
+        for (size_t i = 0; i < count; i++) {
+            uint32_t ga, wb;
+            memcpy(&ga, &a[i], 4);
+            memcpy(&wb, &b[i], 4);
+            ck_assert_msg(ga == (wb & mask), "%s[%zu]: got bits %08x, want %08x", path, i, ga, wb & mask);
+        }
+        free(a);
+        free(b);
+    }
+    free(specs);
+    free(cfg_text);
+    h5_close(&got);
+    h5_close(&want);
+}
+
+START_TEST(convert_tiny_bitexact)
+{
+    char in[1024], ref[1024];
+    if (!test_shared_path(in, sizeof in, "fixtures/tiny_clip/model.safetensors")) return;
+    if (!test_shared_path(ref, sizeof ref, "fixtures/tiny_clip/model.h5")) return;
+    char *dir = test_mkdtemp();
+    char *out_h5 = xasprintf("%s/tiny.h5", dir), *tmp = xasprintf("%s/tiny.h5.tmp", dir);
+    char *out = NULL, *errout = NULL;
+    int rc = run_convert(in, out_h5, NULL, &out, &errout);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, errout);
+    char sha[65];
+    Error err = {0};
+    ck_assert_int_eq(sha256_file(in, sha, &err), 0);
+    ck_assert_msg(strstr(out, sha) != NULL, "sha256 not printed: %s", out);
+    ck_assert(strstr(out, "__metadata__.config") != NULL);
+    ck_assert(file_exists(out_h5) && !file_exists(tmp));
+    compare_models(out_h5, ref, 0xFFFFFFFFu);
+
+    /* the config attribute: same config as the fixture's, plus the source members */
+    H5File a = {0}, b = {0};
+    char *ca = NULL, *cb = NULL;
+    ck_assert_int_eq(h5_open_read(&a, out_h5, &err), 0);
+    ck_assert_int_eq(h5_open_read(&b, ref, &err), 0);
+    ck_assert_int_eq(h5_read_attr_string(&a, "/", "config", &ca, &err), 0);
+    ck_assert_int_eq(h5_read_attr_string(&b, "/", "config", &cb, &err), 0);
+    ClipConfig x, y;
+    ck_assert_msg(clip_config_from_json(&x, ca, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(clip_config_from_json(&y, cb, &err), 0);
+    ck_assert_int_eq(x.embed_dim, y.embed_dim);
+    ck_assert_int_eq(x.quick_gelu, y.quick_gelu);
+    ck_assert(memcmp(&x.vision, &y.vision, sizeof x.vision) == 0);
+    ck_assert(memcmp(&x.text, &y.text, sizeof x.text) == 0);
+    ck_assert_str_eq(x.model_name, y.model_name);
+    JsonValue root = {0};
+    ck_assert_int_eq(json_parse(&root, ca, strlen(ca), &err), 0);
+    ck_assert_str_eq(json_get(&root, "source_sha256")->string, sha);
+    ck_assert_str_eq(json_get(&root, "source_file")->string, "model.safetensors");
+    json_free(&root);
+    free(ca);
+    free(cb);
+    h5_close(&a);
+    h5_close(&b);
+
+    /* --arch tiny gives the same datasets; a second run replaces the file */
+    free(out);
+    free(errout);
+    rc = run_convert(in, out_h5, "--arch tiny --pretrained test", &out, &errout);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, errout);
+    compare_models(out_h5, ref, 0xFFFFFFFFu);
+    free(out);
+    free(errout);
+    free(out_h5);
+    free(tmp);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* The tiny model rewritten with every tensor as BF16 (the high half of each float32). */
+START_TEST(convert_bf16_model)
+{
+    char in[1024], ref[1024];
+    if (!test_shared_path(in, sizeof in, "fixtures/tiny_clip/model.safetensors")) return;
+    if (!test_shared_path(ref, sizeof ref, "fixtures/tiny_clip/model.h5")) return;
+    SafeTensors st = {0};
+    Error err = {0};
+    ck_assert_int_eq(safetensors_open(&st, in, &err), 0);
+    char *dir = test_mkdtemp();
+    char *bf = xasprintf("%s/bf16.safetensors", dir), *out_h5 = xasprintf("%s/bf16.h5", dir);
+    size_t hcap = 16384, hlen = 0;
+    char *header = xmalloc(hcap);
+    hlen += (size_t)snprintf(header, hcap, "{\"__metadata__\":{\"config\":");
+    FILE *fp = fmemopen(header + hlen, hcap - hlen, "w");
+    json_write_string(fp, safetensors_meta(&st, "config"));
+    hlen += (size_t)ftell(fp);
+    fclose(fp);
+    uint8_t *data = xmalloc(st.data_len / 2 + 1);
+    for (int i = 0; i < st.count; i++) {
+        const SafeTensor *t = &st.tensors[i];
+        ck_assert(t->dtype == ST_F32);
+        hlen += (size_t)snprintf(header + hlen, hcap - hlen, "},\"%s\":{\"dtype\":\"BF16\",\"shape\":[", t->name);
+        for (int d = 0; d < t->rank; d++)
+            hlen += (size_t)snprintf(header + hlen, hcap - hlen, "%s%lld", d ? "," : "", (long long)t->dims[d]);
+        hlen += (size_t)snprintf(header + hlen, hcap - hlen, "],\"data_offsets\":[%llu,%llu]",
+                                 (unsigned long long)(t->begin / 2), (unsigned long long)(t->end / 2));
+        for (uint64_t b = t->begin; b < t->end; b += 4) {
+            data[b / 2] = st.data[b + 2];
+            data[b / 2 + 1] = st.data[b + 3];
+        }
+    }
+    hlen += (size_t)snprintf(header + hlen, hcap - hlen, "}}");
+    ck_assert(hlen < hcap - 1);
+    size_t total = 8 + hlen + st.data_len / 2;
+    uint8_t *file = xmalloc(total);
+    for (int i = 0; i < 8; i++) file[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
+    memcpy(file + 8, header, hlen);
+    memcpy(file + 8 + hlen, data, st.data_len / 2);
+    ck_assert_int_eq(test_write_file(bf, file, total), 0);
+    safetensors_close(&st);
+
+    char *out = NULL, *errout = NULL;
+    int rc = run_convert(bf, out_h5, NULL, &out, &errout);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, errout);
+    compare_models(out_h5, ref, 0xFFFF0000u);
+    free(out);
+    free(errout);
+    free(file);
+    free(data);
+    free(header);
+    free(bf);
+    free(out_h5);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* Copy of the tiny model with `insert` added as the first header member, `old` replaced by
+ * `new_` (same length) in the header, extra_bytes appended to the data, and the float at data
+ * offset nan_at (if >= 0) set to NaN. */
+static void tiny_variant(const char *src, const char *dst, const char *insert, const char *old, const char *new_,
+                         size_t extra_bytes, int64_t nan_at)
+{
+    size_t len;
+    char *orig = test_read_file(src, &len);
+    ck_assert_ptr_nonnull(orig);
+    uint64_t n = 0;
+    for (int i = 0; i < 8; i++) n |= (uint64_t)(uint8_t)orig[i] << (8 * i);
+    char *header = xmalloc(n + 1);
+    memcpy(header, orig + 8, n);
+    header[n] = 0;
+    if (old) {
+        char *at = strstr(header, old);
+        ck_assert_msg(at != NULL, "'%s' not in the header", old);
+        ck_assert_uint_eq(strlen(old), strlen(new_));
+        memcpy(at, new_, strlen(new_));
+    }
+    char *newh = insert ? xasprintf("{%s,%s", insert, header + 1) : xstrdup(header);
+    size_t hlen = strlen(newh), dlen = len - 8 - n;
+    size_t total = 8 + hlen + dlen + extra_bytes;
+    uint8_t *buf = xcalloc(total, 1);
+    for (int i = 0; i < 8; i++) buf[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
+    memcpy(buf + 8, newh, hlen);
+    memcpy(buf + 8 + hlen, orig + 8 + n, dlen);
+    if (nan_at >= 0) {
+        const uint8_t qnan[4] = {0x00, 0x00, 0xC0, 0x7F};
+        memcpy(buf + 8 + hlen + nan_at, qnan, 4);
+    }
+    ck_assert_int_eq(test_write_file(dst, buf, total), 0);
+    free(buf);
+    free(newh);
+    free(header);
+    free(orig);
+}
+
+START_TEST(convert_bad_inputs)
+{
+    char in[1024];
+    if (!test_shared_path(in, sizeof in, "fixtures/tiny_clip/model.safetensors")) return;
+    SafeTensors st = {0};
+    Error err = {0};
+    ck_assert_int_eq(safetensors_open(&st, in, &err), 0);
+    int ls = safetensors_find(&st, "logit_scale");
+    ck_assert_int_ge(ls, 0);
+    int64_t ls_at = (int64_t)st.tensors[ls].begin;
+    uint64_t data_len = st.data_len;
+    safetensors_close(&st);
+
+    char *dir = test_mkdtemp();
+    char *out_h5 = xasprintf("%s/out.h5", dir), *tmp = xasprintf("%s/out.h5.tmp", dir);
+    char *extra_entry = xasprintf("\"input_resolution\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[%llu,%llu]}",
+                                  (unsigned long long)data_len, (unsigned long long)data_len + 8);
+    char *foo_entry = xasprintf("\"visual.foo\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%llu,%llu]}",
+                                (unsigned long long)data_len, (unsigned long long)data_len + 8);
+    struct {
+        const char *label, *insert, *old, *new_;
+        size_t extra_bytes;
+        int64_t nan_at;
+        const char *opts;
+        int want_rc;
+        const char *want1, *want2;
+    } cases[] = {
+        {"wrong_arch", NULL, NULL, NULL, 0, -1, "--arch ViT-B-16-plus-240", 1, "'visual.proj' expected (896, 640), found (64, 32)",
+         "missing: 'visual.transformer.resblocks.2."},
+        {"nan", NULL, NULL, NULL, 0, ls_at, NULL, 1, "'logit_scale'", "NaN"},
+        {"int_tensor", NULL, "\"logit_scale\":{\"dtype\":\"F32\"", "\"logit_scale\":{\"dtype\":\"I32\"", 0, -1, NULL, 1,
+         "'logit_scale' (I32)", "not float"},
+        {"unexpected_tensor", foo_entry, NULL, NULL, 8, -1, NULL, 1, "1 tensor unexpected: 'visual.foo'", NULL},
+        {"renamed_tensor", NULL, "\"ln_final.bias\"", "\"ln_final.bia_\"", 0, -1, NULL, 1,
+         "1 tensor missing: 'ln_final.bias'", "1 tensor unexpected: 'ln_final.bia_'"},
+        {"droppable_extra", extra_entry, NULL, NULL, 8, -1, NULL, 0, "dropping extra tensor 'input_resolution'", NULL},
+    };
+    for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+        char *src = xasprintf("%s/%s.safetensors", dir, cases[c].label);
+        tiny_variant(in, src, cases[c].insert, cases[c].old, cases[c].new_, cases[c].extra_bytes, cases[c].nan_at);
+        char *out = NULL, *errout = NULL;
+        int rc = run_convert(src, out_h5, cases[c].opts, &out, &errout);
+        const char *msg = rc ? errout : out;
+        ck_assert_msg(rc == cases[c].want_rc, "%s: rc %d: %s", cases[c].label, rc, errout);
+        ck_assert_msg(strstr(msg, cases[c].want1) != NULL, "%s: no '%s' in: %s", cases[c].label, cases[c].want1, msg);
+        ck_assert_msg(!cases[c].want2 || strstr(msg, cases[c].want2), "%s: no '%s' in: %s", cases[c].label,
+                      cases[c].want2, msg);
+        if (rc) ck_assert_msg(strstr(msg, src) != NULL, "%s: message does not name the file: %s", cases[c].label, msg);
+        ck_assert_msg(file_exists(out_h5) == (rc == 0), "%s: output %s", cases[c].label, rc ? "left behind" : "missing");
+        ck_assert_msg(!file_exists(tmp), "%s: %s left behind", cases[c].label, tmp);
+        unlink(out_h5);
+        free(out);
+        free(errout);
+        free(src);
+    }
+    /* a malformed file and a usage error */
+    char *trunc = xasprintf("%s/truncated.safetensors", dir);
+    size_t len;
+    char *orig = test_read_file(in, &len);
+    ck_assert_int_eq(test_write_file(trunc, orig, len - 100), 0);
+    free(orig);
+    char *out = NULL, *errout = NULL;
+    ck_assert_int_eq(run_convert(trunc, out_h5, NULL, &out, &errout), 1);
+    ck_assert_msg(strstr(errout, trunc) && strstr(errout, "truncated"), "%s", errout);
+    ck_assert(!file_exists(out_h5) && !file_exists(tmp));
+    free(out);
+    free(errout);
+    ck_assert_int_eq(run_convert(trunc, out_h5, "--arch ViT-L-14", &out, &errout), 2);
+    ck_assert_msg(strstr(errout, "unknown architecture 'ViT-L-14'") != NULL, "%s", errout);
+    free(out);
+    free(errout);
+    free(trunc);
+    free(extra_entry);
+    free(foo_entry);
+    free(out_h5);
+    free(tmp);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *safetensors_suite(void)
 {
     Suite *s = suite_create("safetensors");
@@ -302,9 +603,12 @@ Suite *safetensors_suite(void)
     tcase_add_test(core, dtypes_fixture);
     tcase_add_test(core, half_decoding);
     tcase_add_test(core, minimal_files);
+    tcase_add_test(core, convert_tiny_bitexact);
+    tcase_add_test(core, convert_bf16_model);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, malformed_files);
+    tcase_add_test(lim, convert_bad_inputs);
     suite_add_tcase(s, lim);
     return s;
 }
