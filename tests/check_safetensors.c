@@ -362,6 +362,18 @@ static void compare_models(const char *got_path, const char *want_path, uint32_t
     h5_close(&want);
 }
 
+/* `winclip convert IN OUT opts` succeeds and OUT equals want_path under mask. */
+static void convert_and_compare(const char *in, const char *out_h5, const char *opts, const char *want_path,
+                                uint32_t mask)
+{
+    char *out = NULL, *errout = NULL;
+    int rc = run_convert(in, out_h5, opts, &out, &errout);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, errout);
+    compare_models(out_h5, want_path, mask);
+    free(out);
+    free(errout);
+}
+
 START_TEST(convert_tiny_bitexact)
 {
     char in[1024], ref[1024];
@@ -408,11 +420,7 @@ START_TEST(convert_tiny_bitexact)
     /* --arch tiny gives the same datasets; a second run replaces the file */
     free(out);
     free(errout);
-    rc = run_convert(in, out_h5, "--arch tiny --pretrained test", &out, &errout);
-    ck_assert_msg(rc == 0, "rc %d: %s", rc, errout);
-    compare_models(out_h5, ref, 0xFFFFFFFFu);
-    free(out);
-    free(errout);
+    convert_and_compare(in, out_h5, "--arch tiny --pretrained test", ref, 0xFFFFFFFFu);
     free(out_h5);
     free(tmp);
     test_rmtree(dir);
@@ -462,12 +470,7 @@ START_TEST(convert_bf16_model)
     ck_assert_int_eq(test_write_file(bf, file, total), 0);
     safetensors_close(&st);
 
-    char *out = NULL, *errout = NULL;
-    int rc = run_convert(bf, out_h5, NULL, &out, &errout);
-    ck_assert_msg(rc == 0, "rc %d: %s", rc, errout);
-    compare_models(out_h5, ref, 0xFFFF0000u);
-    free(out);
-    free(errout);
+    convert_and_compare(bf, out_h5, NULL, ref, 0xFFFF0000u);
     free(file);
     free(data);
     free(header);
