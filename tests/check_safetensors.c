@@ -18,6 +18,7 @@
 
 #include "../src/base.h"
 #include "../src/clip_config.h"
+#include "../src/clip_model.h"
 #include "../src/h5.h"
 #include "../src/json.h"
 #include "../src/safetensors.h"
@@ -416,6 +417,17 @@ START_TEST(convert_tiny_bitexact)
     free(cb);
     h5_close(&a);
     h5_close(&b);
+
+    /* the model loader takes the converted file: same parameters as the fixture's */
+    ClipModel got = {0}, ref_model = {0};
+    ck_assert_msg(clip_model_load(&got, out_h5, &err) == 0, "%s", err.msg);
+    ck_assert_msg(clip_model_load(&ref_model, ref, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(got.n_params, ref_model.n_params);
+    ck_assert(memcmp(got.params, ref_model.params, got.n_params * sizeof(float)) == 0);
+    ck_assert_str_eq(got.config_note, "");
+    ck_assert(*got.logit_scale == 2.6592600f);
+    clip_model_free(&got);
+    clip_model_free(&ref_model);
 
     /* --arch tiny gives the same datasets; a second run replaces the file */
     free(out);
