@@ -41,7 +41,7 @@ static char *put(const char *rel, const char *text)
 START_TEST(include_override_origin)
 {
     char *m = put("configs/model/m.conf", "# model\nweights = w.h5\nimage_size = 240\n");
-    put("configs/method/zs.conf", "tau = 0.01   # paper\nscales = 2,3\nsmooth = false\n");
+    free(put("configs/method/zs.conf", "tau = 0.01   # paper\nscales = 2,3\nsmooth = false\n"));
     char *e = put("experiments/E01.conf",
                   "include = ../configs/model/m.conf\n"
                   "include = ../configs/method/zs.conf\n"
@@ -212,7 +212,7 @@ END_TEST
 START_TEST(include_cycle)
 {
     char *a = put("a.conf", "x = 1\ninclude = sub/b.conf\n");
-    put("sub/b.conf", "y = 2\n\ninclude = ../a.conf\n");
+    free(put("sub/b.conf", "y = 2\n\ninclude = ../a.conf\n"));
     Config cfg;
     config_init(&cfg);
     Error err = {0};
