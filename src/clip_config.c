@@ -239,7 +239,7 @@ int clip_config_infer(ClipConfig *cfg, ClipShapeLookup lookup, void *ctx, char *
         return err_setf(err, ERR_SHAPE,
                         "cannot infer the model config: embed dims differ: 'visual.proj' gives %lld, 'text_projection' %lld",
                         (long long)proj[1], (long long)tproj[1]);
-    snprintf(cfg->model_name, sizeof cfg->model_name, "inferred");
+    snprintf(cfg->model_name, sizeof cfg->model_name, "a custom architecture");
     for (size_t i = 0; i < ARRAY_LEN(PRESETS); i++) {
         ClipConfig p = PRESETS[i].cfg;
         p.quick_gelu = 0;
