@@ -245,6 +245,7 @@ int clip_config_infer(ClipConfig *cfg, ClipShapeLookup lookup, void *ctx, char *
         p.quick_gelu = 0;
         memcpy(p.model_name, cfg->model_name, sizeof p.model_name);
         if (memcmp(&p, cfg, sizeof p) == 0) {
+            memset(cfg->model_name, 0, sizeof cfg->model_name);
             snprintf(cfg->model_name, sizeof cfg->model_name, "%s", PRESETS[i].name);
             break;
         }
