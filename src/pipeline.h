@@ -56,7 +56,7 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
 void pipeline_free(Pipeline *p); /* safe on a zeroed struct */
 
 /* Use (create) the HDF5 feature cache at path for every later feature computation (see
- * features.h: a file of other weights / preprocessing is never used). NULL closes it. */
+ * feature_cache.h: a file of other weights / preprocessing is never used). NULL closes it. */
 int pipeline_open_cache(Pipeline *p, const char *path, Error *err);
 
 /* Text prototypes of category (class word: winclip_class_name(settings, category)); computed

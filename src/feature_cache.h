@@ -1,5 +1,6 @@
 /*
- * features.h - per-image WinCLIP feature cache in HDF5 (one file per dataset category).
+ * feature_cache.h - per-image WinCLIP feature cache in HDF5 (one file per dataset category).
+ * (Named feature_cache, not features: a src/features.h would shadow glibc's <features.h>.)
  *
  * Does: store and look up, per image file, the full-image embedding, the patch tokens before
  * and after ln_post and every window embedding of every scale (ClipImageFeatures), plus the
@@ -15,11 +16,11 @@
  *     FeatureCache c = {0};
  *     FeatureCacheKey key = {sha_hex, "resize=pil-bicubic;geometry=squash;image_size=240",
  *                            15, 896, 640, 2, {2, 3}, 1};
- *     if (features_cache_open(&c, "results/cache/mvtec_bottle.h5", &key, &err)) return err.code;
+ *     if (feature_cache_open(&c, "results/cache/mvtec_bottle.h5", &key, &err)) return err.code;
  *     ClipImageFeatures f; int w, h;
- *     int hit = features_cache_get(&c, "bottle/test/good/000.png", &f, &w, &h, &err); // 1, 0, <0
- *     if (hit == 0) { ...compute f...; features_cache_put(&c, path, &f, w, h, &err); }
- *     features_free(&f); features_cache_close(&c);
+ *     int hit = feature_cache_get(&c, "bottle/test/good/000.png", &f, &w, &h, &err); // 1, 0, <0
+ *     if (hit == 0) { ...compute f...; feature_cache_put(&c, path, &f, w, h, &err); }
+ *     features_free(&f); feature_cache_close(&c);
  *
  * File layout (format version 1):
  *   /  attrs format = "winclip-features-1", weights_sha256, preprocess, geometry
@@ -34,8 +35,8 @@
  * recomputing); c->path is the file in use. A file HDF5 cannot open is moved aside to
  * "<file>.corrupt" and started afresh (c->note says so).
  */
-#ifndef WINCLIP_FEATURES_H
-#define WINCLIP_FEATURES_H
+#ifndef WINCLIP_FEATURE_CACHE_H
+#define WINCLIP_FEATURE_CACHE_H
 
 #include "base.h"
 #include "h5.h"
@@ -58,22 +59,22 @@ typedef struct {
 
 /* Open (or create, with parent folders) the cache for key. Returns 0, or ERR_IO when the file
  * cannot be created. */
-int features_cache_open(FeatureCache *c, const char *path, const FeatureCacheKey *key, Error *err);
-void features_cache_close(FeatureCache *c); /* safe on a zeroed struct */
+int feature_cache_open(FeatureCache *c, const char *path, const FeatureCacheKey *key, Error *err);
+void feature_cache_close(FeatureCache *c); /* safe on a zeroed struct */
 
 /* Look up image_path (stat()ed for mtime and size). Returns 1 and fills *f (allocated,
  * free with features_free) and the original size on a hit; 0 on a miss (absent, stale,
  * incomplete); ERR_IO when the image cannot be stat()ed, or a read error. */
-int features_cache_get(FeatureCache *c, const char *image_path, ClipImageFeatures *f,
+int feature_cache_get(FeatureCache *c, const char *image_path, ClipImageFeatures *f,
                        int *image_width, int *image_height, Error *err);
 
 /* Store f for image_path (replacing any old entry), then mark it complete and flush.
  * f must match the cache geometry and have both token variants. Returns 0 or ERR_*. */
-int features_cache_put(FeatureCache *c, const char *image_path, const ClipImageFeatures *f,
+int feature_cache_put(FeatureCache *c, const char *image_path, const ClipImageFeatures *f,
                        int image_width, int image_height, Error *err);
 
 /* HDF5 group of image_path's entry ("/entries/<hex>"). For tests and diagnostics. */
-void features_cache_entry(const char *image_path, char *group, size_t cap);
+void feature_cache_entry(const char *image_path, char *group, size_t cap);
 
 /* ---- feature sets (allocation helpers shared by the cache and the pipeline) ---- */
 
@@ -81,7 +82,7 @@ void features_cache_entry(const char *image_path, char *group, size_t cap);
  * dimension fields and n_windows from windows_count(). */
 void features_alloc(ClipImageFeatures *f, int grid, int width, int embed_dim, int n_scales,
                     const int *scales, int stride);
-/* Free arrays allocated by features_alloc / features_cache_get; zeroes f. Safe on zeroed. */
+/* Free arrays allocated by features_alloc / feature_cache_get; zeroes f. Safe on zeroed. */
 void features_free(ClipImageFeatures *f);
 
 #endif
