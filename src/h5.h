@@ -109,4 +109,12 @@ int h5_delete(H5File *f, const char *path, Error *err);
 /* Create the group at path and its parents if missing. */
 int h5_ensure_group(H5File *f, const char *path, Error *err);
 
+/* ---- less common writers (mostly for tests of the readers' conversions) ---- */
+
+/* Dataset stored as IEEE binary16 (little-endian); HDF5 rounds the floats on write, and
+ * h5_read_f32 widens them back on read. */
+int h5_write_f16(H5File *f, const char *path, const float *data, int rank, const int64_t *dims, Error *err);
+/* Variable-length UTF-8 string attribute (scalar) on obj. */
+int h5_write_attr_string_vlen(H5File *f, const char *obj, const char *name, const char *value, Error *err);
+
 #endif

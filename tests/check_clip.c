@@ -1,0 +1,473 @@
+/*
+ * check_clip.c - tests for the CLIP core: clip_config.c, clip_weights.c (loader, random
+ * writer), ops.c kernels, clip_vision.c and clip_text.c against the tiny open_clip fixture
+ * (shared/fixtures/tiny_clip, tolerance 1e-4 on every stage).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/base.h"
+#include "../src/clip_config.h"
+#include "../src/clip_model.h"
+#include "../src/clip_text.h"
+#include "../src/clip_vision.h"
+#include "../src/h5.h"
+#include "../src/ops.h"
+#include "../src/windows.h"
+#include "check_suites.h"
+#include "test_util.h"
+
+/* ---- config ---- */
+
+static const char *TINY_JSON =
+    "{\"embed_dim\": 32, \"model_name\": \"tiny-ViT-B-16-plus-240-like\", \"open_clip_version\": \"2.24.0\", "
+    "\"quick_gelu\": false, \"seed\": 1234, \"text_cfg\": {\"context_length\": 77, \"heads\": 3, \"layers\": 2, "
+    "\"vocab_size\": 49408, \"width\": 48}, \"vision_cfg\": {\"head_width\": 32, \"image_size\": 240, \"layers\": 2, "
+    "\"patch_size\": 16, \"width\": 64}}";
+
+START_TEST(config_presets_and_json)
+{
+    ClipConfig a, b, p;
+    Error err = {0};
+    ck_assert_int_eq(clip_config_preset(&a, "tiny", &err), 0);
+    ck_assert_int_eq(clip_config_from_json(&b, TINY_JSON, &err), 0);
+    ck_assert_mem_eq(&a, &b, sizeof a);
+    ck_assert_int_eq(clip_config_grid(&a), 15);
+    ck_assert_int_eq(clip_config_vision_heads(&a), 2);
+
+    ck_assert_int_eq(clip_config_preset(&p, "ViT-B-16-plus-240", &err), 0);
+    char *js = clip_config_to_json(&p, "\"pretrained\": \"laion400m_e31\"");
+    ck_assert_str_eq(js, "{\"embed_dim\": 640, \"model_name\": \"ViT-B-16-plus-240\", \"quick_gelu\": false, "
+                         "\"text_cfg\": {\"context_length\": 77, \"heads\": 10, \"layers\": 12, \"vocab_size\": 49408, "
+                         "\"width\": 640}, \"vision_cfg\": {\"head_width\": 64, \"image_size\": 240, \"layers\": 12, "
+                         "\"patch_size\": 16, \"width\": 896}, \"pretrained\": \"laion400m_e31\"}");
+    ClipConfig back;
+    ck_assert_int_eq(clip_config_from_json(&back, js, &err), 0);
+    ck_assert_mem_eq(&back, &p, sizeof p);
+    free(js);
+
+    ck_assert_int_eq(clip_config_preset(&p, "ViT-B-16-quickgelu", &err), 0);
+    ck_assert_int_eq(p.quick_gelu, 1);
+    js = clip_config_to_json(&p, NULL);
+    ck_assert_int_eq(clip_config_from_json(&back, js, &err), 0);
+    ck_assert_int_eq(back.quick_gelu, 1);
+    ck_assert_int_eq(back.vision.width, 768);
+    free(js);
+
+    /* head_width defaults to 64 when absent */
+    const char *no_hw = "{\"embed_dim\": 512, \"quick_gelu\": true, \"text_cfg\": {\"context_length\": 77, \"heads\": 8,"
+                        " \"layers\": 12, \"vocab_size\": 49408, \"width\": 512}, \"vision_cfg\": {\"image_size\": 224,"
+                        " \"layers\": 12, \"patch_size\": 16, \"width\": 768}}";
+    ck_assert_int_eq(clip_config_from_json(&back, no_hw, &err), 0);
+    ck_assert_int_eq(back.vision.head_width, 64);
+    ck_assert_int_eq(back.quick_gelu, 1);
+}
+END_TEST
+
+START_TEST(config_tensor_table)
+{
+    ClipConfig c;
+    ck_assert_int_eq(clip_config_preset(&c, "ViT-B-16-plus-240", NULL), 0);
+    ClipTensorSpec *t;
+    int n;
+    clip_config_tensors(&c, &t, &n);
+    ck_assert_int_eq(n, 302);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += clip_tensor_numel(&t[i]);
+    ck_assert_uint_eq(total, 208377345u); /* clip.md §1 */
+    ck_assert_str_eq(t[0].key, "positional_embedding");
+    ck_assert_str_eq(t[2].key, "logit_scale");
+    ck_assert_int_eq(t[2].rank, 0);
+    ck_assert_str_eq(t[6].key, "visual.conv1.weight");
+    ck_assert(t[6].dims[0] == 896 && t[6].dims[1] == 3 && t[6].dims[3] == 16);
+    ck_assert_str_eq(t[n - 1].key, "ln_final.bias");
+    char path[128];
+    clip_tensor_h5_path(path, sizeof path, t[11].key);
+    ck_assert_str_eq(path, "visual/transformer/resblocks/0/attn/in_proj_weight");
+    ck_assert(t[11].dims[0] == 2688 && t[11].dims[1] == 896);
+    free(t);
+
+    ck_assert_int_eq(clip_config_preset(&c, "ViT-B-16", NULL), 0);
+    clip_config_tensors(&c, &t, &n);
+    total = 0;
+    for (int i = 0; i < n; i++) total += clip_tensor_numel(&t[i]);
+    ck_assert_uint_eq(total, 149620737u);
+    free(t);
+
+    ck_assert_int_eq(clip_config_preset(&c, "tiny", NULL), 0);
+    clip_config_tensors(&c, &t, &n);
+    ck_assert_int_eq(n, 62);
+    free(t);
+}
+END_TEST
+
+/* Shape lookup over a tensor table (what a file without a config would hold). */
+typedef struct {
+    const ClipTensorSpec *t;
+    int n;
+} TableCtx;
+
+static int table_lookup(void *ctx, const char *key, int *rank, int64_t dims[8])
+{
+    const TableCtx *c = ctx;
+    for (int i = 0; i < c->n; i++) {
+        if (strcmp(c->t[i].key, key) == 0) {
+            *rank = c->t[i].rank;
+            for (int j = 0; j < c->t[i].rank; j++) dims[j] = c->t[i].dims[j];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+START_TEST(config_infer)
+{
+    const char *archs[] = {"ViT-B-16-plus-240", "ViT-B-16", "tiny"};
+    for (size_t a = 0; a < ARRAY_LEN(archs); a++) {
+        ClipConfig c, got;
+        Error err = {0};
+        ck_assert_int_eq(clip_config_preset(&c, archs[a], NULL), 0);
+        TableCtx ctx;
+        clip_config_tensors(&c, (ClipTensorSpec **)&ctx.t, &ctx.n);
+        char note[512];
+        int rc = clip_config_infer(&got, table_lookup, &ctx, note, sizeof note, &err);
+        if (a < 2) {
+            ck_assert_msg(rc == 0, "%s", err.msg);
+            ck_assert_mem_eq(&got, &c, sizeof c);
+            ck_assert(strstr(note, "head_width 64") != NULL);
+            ck_assert(strstr(note, archs[a]) != NULL);
+        } else {
+            /* tiny: shapes cannot tell head counts, so the defaults (head_width 64) give 1 vision head
+             * and max(48 / 64, 1) = 1 text head; every shape-determined dim is right. */
+            ck_assert_msg(rc == 0, "%s", err.msg);
+            ck_assert_int_eq(got.vision.width, 64);
+            ck_assert_int_eq(got.vision.layers, 2);
+            ck_assert_int_eq(got.vision.head_width, 64);
+            ck_assert_int_eq(got.text.width, 48);
+            ck_assert_int_eq(got.text.heads, 1);
+            ck_assert_int_eq(got.text.layers, 2);
+            ck_assert_int_eq(got.embed_dim, 32);
+            ck_assert_int_eq(got.vision.image_size, 240);
+            ck_assert_str_eq(got.model_name, "inferred");
+        }
+        free((void *)ctx.t);
+    }
+    /* a missing key is named */
+    TableCtx empty = {NULL, 0};
+    ClipConfig got;
+    Error err = {0};
+    ck_assert_int_eq(clip_config_infer(&got, table_lookup, &empty, NULL, 0, &err), ERR_MISSING);
+    ck_assert(strstr(err.msg, "visual.conv1.weight") != NULL);
+}
+END_TEST
+
+START_TEST(config_json_errors)
+{
+    struct {
+        const char *json, *needle;
+        int code;
+    } cases[] = {
+        {"{\"embed_dim\": 32", "JSON", ERR_FORMAT},
+        {"[1, 2]", "object", ERR_FORMAT},
+        {"{\"embed_dim\": 32}", "quick_gelu", ERR_MISSING},
+        {"{\"embed_dim\": 32, \"quick_gelu\": \"no\"}", "quick_gelu", ERR_FORMAT},
+        {"{\"embed_dim\": 32.5, \"quick_gelu\": false}", "embed_dim", ERR_FORMAT},
+        {"{\"embed_dim\": 32, \"quick_gelu\": false, \"text_cfg\": {}}", "vision_cfg.image_size", ERR_MISSING},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        ClipConfig c;
+        Error err = {0};
+        ck_assert_int_eq(clip_config_from_json(&c, cases[i].json, &err), cases[i].code);
+        ck_assert_msg(strstr(err.msg, cases[i].needle) != NULL, "case %zu: %s", i, err.msg);
+    }
+    /* inconsistent dims: width not a multiple of head_width; image not a multiple of patch */
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", TINY_JSON);
+    char *hw = strstr(buf, "\"head_width\": 32");
+    memcpy(hw, "\"head_width\": 48", 16);
+    ClipConfig c;
+    Error err = {0};
+    ck_assert_int_eq(clip_config_from_json(&c, buf, &err), ERR_VALUE);
+    ck_assert_msg(strstr(err.msg, "head_width 48") != NULL, "%s", err.msg);
+    snprintf(buf, sizeof buf, "%s", TINY_JSON);
+    char *ps = strstr(buf, "\"patch_size\": 16");
+    memcpy(ps, "\"patch_size\": 17", 16);
+    ck_assert_int_eq(clip_config_from_json(&c, buf, &err), ERR_VALUE);
+    ck_assert_msg(strstr(err.msg, "patch_size 17") != NULL, "%s", err.msg);
+    ck_assert_int_eq(clip_config_preset(&c, "ViT-L-14", &err), ERR_USAGE);
+    ck_assert(strstr(err.msg, "ViT-L-14") != NULL);
+}
+END_TEST
+
+/* ---- tiny fixture parity ---- */
+
+#define TOL 1e-4
+
+/* test_allclose, also printing the max abs diff of every stage when CLIP_TEST_VERBOSE is set. */
+static int close_to(const float *got, const float *want, size_t n, double tol, const char *label)
+{
+    if (getenv("CLIP_TEST_VERBOSE")) {
+        double m = 0;
+        for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)got[i] - want[i]));
+        printf("maxdiff %-40s %.3g\n", label, m);
+    }
+    return test_allclose(got, want, n, tol, label);
+}
+
+typedef struct {
+    H5File ref;
+    ClipModel model;
+    int ok;
+} Tiny;
+
+/* Open reference.h5 and load model.h5; ok = 0 (and SKIP printed) without the shared folder. */
+static void tiny_open(Tiny *t)
+{
+    char ref[1024], model[1024];
+    memset(t, 0, sizeof *t);
+    if (!test_shared_path(ref, sizeof ref, "fixtures/tiny_clip/reference.h5")) return;
+    if (!test_shared_path(model, sizeof model, "fixtures/tiny_clip/model.h5")) return;
+    Error err = {0};
+    ck_assert_msg(h5_open_read(&t->ref, ref, &err) == 0, "%s", err.msg);
+    ck_assert_msg(clip_model_load(&t->model, model, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(t->model.config_note, "");
+    t->ok = 1;
+}
+
+static void tiny_close(Tiny *t)
+{
+    h5_close(&t->ref);
+    clip_model_free(&t->model);
+}
+
+static float *ref_read(Tiny *t, const char *name, size_t want)
+{
+    float *buf;
+    int rank;
+    int64_t dims[H5_MAX_RANK];
+    Error err = {0};
+    ck_assert_msg(h5_read_f32_alloc(&t->ref, name, &buf, &rank, dims, &err) == 0, "%s", err.msg);
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    ck_assert_uint_eq(n, want);
+    return buf;
+}
+
+START_TEST(tiny_model_loads)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    const ClipModel *m = &t.model;
+    ck_assert_int_eq(m->cfg.vision.width, 64);
+    ck_assert_int_eq(m->cfg.text.heads, 3);
+    ck_assert_uint_eq(m->n_params, 2599409u); /* sum of the 62 tensors (h5dump) */
+    ck_assert(*m->logit_scale > 2.6592 && *m->logit_scale < 2.6593);
+    ck_assert_ptr_nonnull(strstr(m->path, "model.h5"));
+    /* a value read straight from the file lands in the right field */
+    float pe[48];
+    Error err = {0};
+    H5File f = {0};
+    ck_assert_int_eq(h5_open_read(&f, m->path, &err), 0);
+    int64_t d2[2] = {77, 48};
+    float *all = malloc(77 * 48 * sizeof *all);
+    ck_assert_int_eq(h5_read_f32_shape(&f, "positional_embedding", all, 2, d2, &err), 0);
+    memcpy(pe, all + 5 * 48, sizeof pe);
+    ck_assert(memcmp(pe, m->text.positional_embedding + 5 * 48, sizeof pe) == 0);
+    float b[256];
+    ck_assert_int_eq(h5_read_f32(&f, "visual/transformer/resblocks/1/mlp/c_fc/bias", b, 256, &err), 0);
+    ck_assert(memcmp(b, m->visual.blocks[1].c_fc_b, sizeof b) == 0);
+    free(all);
+    h5_close(&f);
+    tiny_close(&t);
+}
+END_TEST
+
+START_TEST(tiny_vision_stages)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    const int N = 3, T = 226, W = 64, E = 32, S = 240, L = 2;
+    float *pix = ref_read(&t, "inputs/images_preprocessed", (size_t)N * 3 * S * S);
+    float *r_embed = ref_read(&t, "inputs/vision_embed", (size_t)N * T * W);
+    float *r_lnpre = ref_read(&t, "inputs/vision_ln_pre", (size_t)N * T * W);
+    float *r_blocks = ref_read(&t, "gelu/vision_blocks", (size_t)N * L * T * W);
+    float *r_pre = ref_read(&t, "gelu/vision_tokens_pre_ln_post", (size_t)N * T * W);
+    float *r_post = ref_read(&t, "gelu/vision_tokens_ln_post", (size_t)N * T * W);
+    float *r_proj = ref_read(&t, "gelu/vision_tokens_ln_post_proj", (size_t)N * T * E);
+    float *r_img = ref_read(&t, "gelu/image_embedding", (size_t)N * E);
+    float *r_imgn = ref_read(&t, "gelu/image_embedding_normalized", (size_t)N * E);
+    ClipVision v;
+    Error err = {0};
+    ck_assert_int_eq(clip_vision_init(&v, &t.model, NULL, 0, 1, &err), 0);
+    float *embed = malloc((size_t)T * W * sizeof *embed), *lnpre = malloc((size_t)T * W * sizeof *lnpre);
+    float *blocks = malloc((size_t)L * T * W * sizeof *blocks), *post = malloc((size_t)T * W * sizeof *post);
+    float *proj = malloc((size_t)T * E * sizeof *proj), img[3 * 32];
+    for (int i = 0; i < N; i++) {
+        char label[64];
+        clip_vision_embed(&v, pix + (size_t)i * 3 * S * S, embed);
+        snprintf(label, sizeof label, "vision_embed[%d]", i);
+        ck_assert(close_to(embed, r_embed + (size_t)i * T * W, (size_t)T * W, TOL, label));
+        ClipVisionCapture cap = {lnpre, blocks, post};
+        ck_assert_int_eq(clip_vision_encode_tokens(&v, embed, 1, T, img + i * E, &cap, &err), 0);
+        snprintf(label, sizeof label, "vision_ln_pre[%d]", i);
+        ck_assert(close_to(lnpre, r_lnpre + (size_t)i * T * W, (size_t)T * W, TOL, label));
+        for (int l = 0; l < L; l++) {
+            snprintf(label, sizeof label, "vision_blocks[%d][%d]", i, l);
+            ck_assert(close_to(blocks + (size_t)l * T * W, r_blocks + ((size_t)i * L + l) * T * W, (size_t)T * W,
+                                    TOL, label));
+        }
+        snprintf(label, sizeof label, "vision_tokens_pre_ln_post[%d]", i);
+        ck_assert(close_to(blocks + (size_t)(L - 1) * T * W, r_pre + (size_t)i * T * W, (size_t)T * W, TOL, label));
+        snprintf(label, sizeof label, "vision_tokens_ln_post[%d]", i);
+        ck_assert(close_to(post, r_post + (size_t)i * T * W, (size_t)T * W, TOL, label));
+        ops_project(proj, post, W, t.model.visual.proj, T, W, E);
+        snprintf(label, sizeof label, "vision_tokens_ln_post_proj[%d]", i);
+        ck_assert(close_to(proj, r_proj + (size_t)i * T * E, (size_t)T * E, TOL, label));
+    }
+    ck_assert(close_to(img, r_img, (size_t)N * E, TOL, "image_embedding"));
+    ops_l2_normalize(img, N, E);
+    ck_assert(close_to(img, r_imgn, (size_t)N * E, TOL, "image_embedding_normalized"));
+    free(embed), free(lnpre), free(blocks), free(post), free(proj);
+    free(pix), free(r_embed), free(r_lnpre), free(r_blocks), free(r_pre), free(r_post), free(r_proj), free(r_img),
+        free(r_imgn);
+    clip_vision_free(&v);
+    tiny_close(&t);
+}
+END_TEST
+
+/* The one-call path (full image + windows k = 2, 3 with the exact savings) and the generic
+ * path (each window as a plain sequence through encode_tokens) against the fixture. */
+START_TEST(tiny_vision_features_and_windows)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    const int N = 3, T = 226, W = 64, E = 32, S = 240, GG = 225;
+    const int scales[2] = {2, 3}, nwin[2] = {196, 169};
+    float *pix = ref_read(&t, "inputs/images_preprocessed", (size_t)N * 3 * S * S);
+    float *r_embed = ref_read(&t, "inputs/vision_embed", (size_t)N * T * W);
+    float *r_pre = ref_read(&t, "gelu/vision_tokens_pre_ln_post", (size_t)N * T * W);
+    float *r_post = ref_read(&t, "gelu/vision_tokens_ln_post", (size_t)N * T * W);
+    float *r_img = ref_read(&t, "gelu/image_embedding", (size_t)N * E);
+    float *r_win[2] = {ref_read(&t, "gelu/winclip_window_embeddings_k2", (size_t)N * 196 * E),
+                       ref_read(&t, "gelu/winclip_window_embeddings_k3", (size_t)N * 169 * E)};
+    ClipVision v;
+    Error err = {0};
+    ck_assert_int_eq(clip_vision_init(&v, &t.model, scales, 2, 1, &err), 0);
+    ClipImageFeatures f;
+    clip_features_init(&f, &t.model.cfg, scales, 2, 1);
+    ck_assert_int_eq(f.n_windows[0], 196);
+    ck_assert_int_eq(f.n_windows[1], 169);
+    float *seq = malloc((size_t)169 * 10 * W * sizeof *seq), *emb = malloc((size_t)196 * E * sizeof *emb);
+    for (int i = 0; i < N; i++) {
+        char label[80];
+        ck_assert_int_eq(clip_vision_features(&v, pix + (size_t)i * 3 * S * S, &f, &err), 0);
+        snprintf(label, sizeof label, "features.image_embedding[%d]", i);
+        ck_assert(close_to(f.image_embedding, r_img + (size_t)i * E, (size_t)E, TOL, label));
+        snprintf(label, sizeof label, "features.tokens_pre_ln_post[%d]", i);
+        ck_assert(close_to(f.tokens_pre_ln_post, r_pre + ((size_t)i * T + 1) * W, (size_t)GG * W, TOL, label));
+        snprintf(label, sizeof label, "features.tokens_ln_post[%d]", i);
+        ck_assert(close_to(f.tokens_ln_post, r_post + ((size_t)i * T + 1) * W, (size_t)GG * W, TOL, label));
+        for (int s = 0; s < 2; s++) {
+            snprintf(label, sizeof label, "features.windows k=%d [%d]", scales[s], i);
+            ck_assert(close_to(f.windows[s], r_win[s] + (size_t)i * nwin[s] * E, (size_t)nwin[s] * E, TOL, label));
+            /* generic path: gather [CLS; window patches] rows of the reference embedding */
+            const int k = scales[s], kk = k * k;
+            int *idx = malloc((size_t)nwin[s] * kk * sizeof *idx);
+            windows_patch_index(15, k, 1, idx);
+            for (int w = 0; w < nwin[s]; w++)
+                for (int j = 0; j <= kk; j++) {
+                    const int src = j == 0 ? 0 : 1 + idx[w * kk + j - 1];
+                    memcpy(seq + ((size_t)w * (kk + 1) + j) * W, r_embed + ((size_t)i * T + src) * W, W * sizeof *seq);
+                }
+            free(idx);
+            ck_assert_int_eq(clip_vision_encode_tokens(&v, seq, nwin[s], kk + 1, emb, NULL, &err), 0);
+            snprintf(label, sizeof label, "encode_tokens windows k=%d [%d]", k, i);
+            ck_assert(close_to(emb, r_win[s] + (size_t)i * nwin[s] * E, (size_t)nwin[s] * E, TOL, label));
+        }
+    }
+    free(seq), free(emb), free(pix), free(r_embed), free(r_pre), free(r_post), free(r_img), free(r_win[0]),
+        free(r_win[1]);
+    clip_features_free(&f);
+    clip_vision_free(&v);
+    tiny_close(&t);
+}
+END_TEST
+
+START_TEST(tiny_text_and_logits)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    const int P = 5, L = 77, W = 48, E = 32, N = 3, S = 240;
+    int64_t ids64[5 * 77];
+    Error err = {0};
+    ck_assert_int_eq(h5_read_i64(&t.ref, "inputs/text_tokens", ids64, (size_t)P * L, &err), 0);
+    int32_t ids[5 * 77];
+    for (int i = 0; i < P * L; i++) ids[i] = (int32_t)ids64[i];
+    float *r_tok = ref_read(&t, "gelu/text_tokens_ln_final", (size_t)P * L * W);
+    float *r_txt = ref_read(&t, "gelu/text_embedding", (size_t)P * E);
+    float *r_txtn = ref_read(&t, "gelu/text_embedding_normalized", (size_t)P * E);
+    float *r_logits = ref_read(&t, "gelu/logits_per_image", (size_t)N * P);
+    float *pix = ref_read(&t, "inputs/images_preprocessed", (size_t)N * 3 * S * S);
+    ClipText tx;
+    ck_assert_int_eq(clip_text_init(&tx, &t.model, 4, &err), 0);
+    float *tok = malloc((size_t)4 * L * W * sizeof *tok), emb[5 * 32], fast[5 * 32];
+    /* all positions (the stage test), in two batches to exercise batching */
+    ck_assert_int_eq(clip_text_encode_all_positions(&tx, ids, 4, emb, tok, &err), 0);
+    ck_assert(close_to(tok, r_tok, (size_t)4 * L * W, TOL, "text_tokens_ln_final[0..3]"));
+    ck_assert_int_eq(clip_text_encode_all_positions(&tx, ids + 4 * L, 1, emb + 4 * E, tok, &err), 0);
+    ck_assert(close_to(tok, r_tok + (size_t)4 * L * W, (size_t)L * W, TOL, "text_tokens_ln_final[4]"));
+    ck_assert(close_to(emb, r_txt, (size_t)P * E, TOL, "text_embedding (all positions)"));
+    /* the fast path: each prompt only up to its EOT */
+    ck_assert_int_eq(clip_text_encode(&tx, ids + L, 4, fast + E, &err), 0);
+    ck_assert_int_eq(clip_text_encode(&tx, ids, 1, fast, &err), 0);
+    ck_assert(close_to(fast, r_txt, (size_t)P * E, TOL, "text_embedding"));
+    ops_l2_normalize(fast, P, E);
+    ck_assert(close_to(fast, r_txtn, (size_t)P * E, TOL, "text_embedding_normalized"));
+    /* logits = exp(logit_scale) * img_n @ txt_n^T */
+    ClipVision v;
+    ck_assert_int_eq(clip_vision_init(&v, &t.model, NULL, 0, 1, &err), 0);
+    ClipImageFeatures f;
+    clip_features_init(&f, &t.model.cfg, NULL, 0, 1);
+    float logits[3 * 5];
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(clip_vision_features(&v, pix + (size_t)i * 3 * S * S, &f, &err), 0);
+        ops_l2_normalize(f.image_embedding, 1, E);
+        for (int p = 0; p < P; p++) {
+            double d = 0;
+            for (int c = 0; c < E; c++) d += (double)f.image_embedding[c] * fast[p * E + c];
+            logits[i * P + p] = (float)(exp((double)*t.model.logit_scale) * d);
+        }
+    }
+    ck_assert(close_to(logits, r_logits, (size_t)N * P, TOL, "logits_per_image"));
+    clip_features_free(&f);
+    clip_vision_free(&v);
+    free(tok), free(r_tok), free(r_txt), free(r_txtn), free(r_logits), free(pix);
+    clip_text_free(&tx);
+    tiny_close(&t);
+}
+END_TEST
+
+Suite *clip_suite(void)
+{
+    Suite *s = suite_create("clip");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, config_presets_and_json);
+    tcase_add_test(core, config_tensor_table);
+    tcase_add_test(core, config_infer);
+    tcase_add_test(core, tiny_model_loads);
+    tcase_add_test(core, tiny_vision_stages);
+    tcase_add_test(core, tiny_vision_features_and_windows);
+    tcase_add_test(core, tiny_text_and_logits);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("Limits");
+    tcase_add_test(limits, config_json_errors);
+    suite_add_tcase(s, limits);
+    return s;
+}
