@@ -34,23 +34,14 @@ void features_alloc(ClipImageFeatures *f, int grid, int width, int embed_dim, in
     f->n_scales = n_scales;
     f->stride = stride;
     size_t cells = (size_t)grid * (size_t)grid;
-    f->image_embedding = xmalloc((size_t)embed_dim * sizeof(float));
-    f->tokens_ln_post = xmalloc(cells * (size_t)width * sizeof(float));
-    f->tokens_pre_ln_post = xmalloc(cells * (size_t)width * sizeof(float));
+    f->image_embedding = xcalloc(1, (size_t)embed_dim * sizeof(float));
+    f->tokens_ln_post = xcalloc(1, cells * (size_t)width * sizeof(float));
+    f->tokens_pre_ln_post = xcalloc(1, cells * (size_t)width * sizeof(float));
     for (int i = 0; i < n_scales; i++) {
         f->scales[i] = scales[i];
         f->n_windows[i] = windows_count(grid, scales[i], stride);
-        f->windows[i] = xmalloc((size_t)f->n_windows[i] * (size_t)embed_dim * sizeof(float));
+        f->windows[i] = xcalloc(1, (size_t)f->n_windows[i] * (size_t)embed_dim * sizeof(float));
     }
-}
-
-void features_free(ClipImageFeatures *f)
-{
-    free(f->image_embedding);
-    free(f->tokens_ln_post);
-    free(f->tokens_pre_ln_post);
-    for (int i = 0; i < WINCLIP_MAX_SCALES; i++) free(f->windows[i]);
-    memset(f, 0, sizeof *f);
 }
 
 /* ---- helpers ---- */
@@ -285,7 +276,7 @@ miss:
     c->misses++;
     return 0;
 fail:
-    features_free(f);
+    clip_features_free(f);
     return err_prefixf(err, "feature cache %s: ", c->path);
 }
 

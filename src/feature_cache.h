@@ -20,7 +20,7 @@
  *     ClipImageFeatures f; int w, h;
  *     int hit = feature_cache_get(&c, "bottle/test/good/000.png", &f, &w, &h, &err); // 1, 0, <0
  *     if (hit == 0) { ...compute f...; feature_cache_put(&c, path, &f, w, h, &err); }
- *     features_free(&f); feature_cache_close(&c);
+ *     clip_features_free(&f); feature_cache_close(&c);
  *
  * File layout (format version 1):
  *   /  attrs format = "winclip-features-1", weights_sha256, preprocess, geometry
@@ -63,7 +63,7 @@ int feature_cache_open(FeatureCache *c, const char *path, const FeatureCacheKey 
 void feature_cache_close(FeatureCache *c); /* safe on a zeroed struct */
 
 /* Look up image_path (stat()ed for mtime and size). Returns 1 and fills *f (allocated,
- * free with features_free) and the original size on a hit; 0 on a miss (absent, stale,
+ * free with clip_features_free) and the original size on a hit; 0 on a miss (absent, stale,
  * incomplete); ERR_IO when the image cannot be stat()ed, or a read error. */
 int feature_cache_get(FeatureCache *c, const char *image_path, ClipImageFeatures *f,
                        int *image_width, int *image_height, Error *err);

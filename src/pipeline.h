@@ -64,7 +64,7 @@ int pipeline_open_cache(Pipeline *p, const char *path, Error *err);
 int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Error *err);
 
 /* Features of one image file (through the cache when open). *f is allocated (free with
- * features_free); image_width / image_height (may be NULL) get the original size. */
+ * clip_features_free); image_width / image_height (may be NULL) get the original size. */
 int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
                       int *image_width, int *image_height, Error *err);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "image.h"
 #include "windows.h"
 
 /* ---- settings ---- */
@@ -40,8 +41,8 @@ void winclip_settings_default(WinclipSettings *s)
     s->aggregation = WINCLIP_AGG_HARMONIC;
     s->fusion = WINCLIP_AGG_HARMONIC;
     s->patch_tokens = WINCLIP_PATCH_LN_POST;
-    s->resize = WINCLIP_RESIZE_PIL_BICUBIC;
-    s->geometry = WINCLIP_GEOMETRY_SQUASH;
+    s->resize = RESIZE_PIL_BICUBIC;
+    s->geometry = GEOMETRY_SQUASH;
     s->image_size = 0;
     s->output_size = 240;
     s->smoothing_sigma = 0.0;

@@ -22,18 +22,17 @@
 #include <stdio.h>
 
 #include "base.h"
-#include "clip_features_tmp.h"
+#include "clip_vision.h"
 #include "prompts.h"
 
-#define WINCLIP_MAX_SCALES 4
+#define WINCLIP_MAX_SCALES CLIP_MAX_SCALES
 
 /* ---- settings (config keys; see winclip_settings_set for every key and value) ---- */
 
 enum { WINCLIP_PROTO_NORMALIZE = 0, WINCLIP_PROTO_MEAN = 1 };         /* prototypes    */
 enum { WINCLIP_AGG_HARMONIC = 0, WINCLIP_AGG_MEAN = 1 };              /* aggregation, fusion */
 enum { WINCLIP_PATCH_LN_POST = 0, WINCLIP_PATCH_PRE_LN_POST = 1 };    /* patch_tokens  */
-enum { WINCLIP_RESIZE_PIL_BICUBIC = 0, WINCLIP_RESIZE_TORCH_BICUBIC_AA = 1 }; /* resize */
-enum { WINCLIP_GEOMETRY_SQUASH = 0, WINCLIP_GEOMETRY_SHORTEST_CROP = 1 };     /* geometry */
+/* resize and geometry hold image.h's ResizeMode and Geometry values. */
 
 typedef struct {
     int prompts;                       /* PromptSet                       (paper22)        */
@@ -49,8 +48,8 @@ typedef struct {
     int aggregation;                   /* window -> patch, WINCLIP_AGG_*  (harmonic)       */
     int fusion;                        /* zero-shot scales, WINCLIP_AGG_* (harmonic)       */
     int patch_tokens;                  /* WINCLIP_PATCH_*                 (ln_post)        */
-    int resize;                        /* WINCLIP_RESIZE_*                (pil-bicubic)    */
-    int geometry;                      /* WINCLIP_GEOMETRY_*              (squash)         */
+    int resize;                        /* ResizeMode (image.h)            (pil-bicubic)    */
+    int geometry;                      /* Geometry (image.h)              (squash)         */
     int image_size;                    /* model input side; 0 = the model's                */
     int output_size;                   /* map side; 0 = the original image size (240)      */
     double smoothing_sigma;            /* Gaussian sigma in output pixels; 0 = none        */

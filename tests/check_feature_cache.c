@@ -84,26 +84,26 @@ START_TEST(cache_hit_and_stale)
     ck_assert_int_eq(w, 400);
     ck_assert_int_eq(h, 300);
     assert_same(&f, &g);
-    features_free(&g);
+    clip_features_free(&g);
     /* same file through another relative spelling of the path is the same entry */
     char other[1100];
     snprintf(other, sizeof other, "%s/./a.png", dir);
     ck_assert_int_eq(feature_cache_get(&c, other, &g, NULL, NULL, &err), 1);
-    features_free(&g);
+    clip_features_free(&g);
 
     /* touching the image (mtime) invalidates the entry; so does a size change */
     set_mtime(img, 1000001);
     ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 0);
     ck_assert_int_eq(feature_cache_put(&c, img, &f, 400, 300, &err), 0);
     ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 1);
-    features_free(&g);
+    clip_features_free(&g);
     ck_assert_int_eq(test_write_file(img, "image-bytes!", 12), 0);
     set_mtime(img, 1000001);
     ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 0);
     ck_assert_int_eq((int)c.hits, 3);
     ck_assert_int_eq((int)c.misses, 2); /* counters restart at open */
     feature_cache_close(&c);
-    features_free(&f);
+    clip_features_free(&f);
     test_rmtree(dir);
     free(dir);
 }
@@ -150,16 +150,16 @@ START_TEST(cache_other_weights)
     ck_assert_str_eq(c.path, cpath);
     ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 1);
     assert_same(&f, &g);
-    features_free(&g);
+    clip_features_free(&g);
     feature_cache_close(&c);
     ck_assert_int_eq(feature_cache_open(&c, cpath, &other, &err), 0);
     ck_assert_str_eq(c.path, sibling);
     ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 1);
     assert_same(&f2, &g);
-    features_free(&g);
+    clip_features_free(&g);
     feature_cache_close(&c);
-    features_free(&f);
-    features_free(&f2);
+    clip_features_free(&f);
+    clip_features_free(&f2);
     test_rmtree(dir);
     free(dir);
 }
@@ -203,9 +203,9 @@ START_TEST(cache_interrupted_entry)
     ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), 0);   /* recomputed */
     ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 1);
     assert_same(&f, &g);
-    features_free(&g);
+    clip_features_free(&g);
     feature_cache_close(&c);
-    features_free(&f);
+    clip_features_free(&f);
     test_rmtree(dir);
     free(dir);
 }
@@ -236,12 +236,12 @@ START_TEST(cache_corrupt_and_errors)
     features_alloc(&f, 15, 16, 4, 2, SCALES, 1);
     ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), ERR_SHAPE);
     ck_assert(strstr(err.msg, "geometry") != NULL);
-    features_free(&f);
+    clip_features_free(&f);
     const int only2[1] = {2};
     features_alloc(&f, 15, 8, 4, 1, only2, 1);
     ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), ERR_SHAPE);
     ck_assert(strstr(err.msg, "scale 3") != NULL);
-    features_free(&f);
+    clip_features_free(&f);
     feature_cache_close(&c);
     /* an uncreatable location */
     ck_assert_int_ne(feature_cache_open(&c, "/proc/winclip-no/c.h5", &key, &err), 0);
