@@ -224,6 +224,18 @@ int winclip_settings_set(WinclipSettings *s, const char *key, const char *value_
     return err_setf(err, ERR_MISSING, "unknown key \"%s\"", key);
 }
 
+static const char *const SETTING_KEYS[] = {
+    "prompts", "extra_normal_states", "extra_anomalous_states", "class_name", "prototypes",
+    "temperature", "scales", "stride", "image_scale", "aggregation", "fusion", "patch_tokens",
+    "resize", "geometry", "image_size", "output_size", "smoothing_sigma", "k_shot",
+};
+
+const char *const *winclip_settings_keys(int *count)
+{
+    *count = (int)ARRAY_LEN(SETTING_KEYS);
+    return SETTING_KEYS;
+}
+
 void winclip_settings_write(const WinclipSettings *s, FILE *fp)
 {
     fprintf(fp, "prompts = %s\n", PROMPT_NAMES[s->prompts]);

@@ -76,6 +76,9 @@ void winclip_settings_default(WinclipSettings *s);
  * offer it to other modules; ERR_VALUE naming the key, the bad value and the allowed values. */
 int winclip_settings_set(WinclipSettings *s, const char *key, const char *value, Error *err);
 
+/* The method's config keys, in winclip_settings_write order (static storage; *count set). */
+const char *const *winclip_settings_keys(int *count);
+
 /* Write every key as a resolved `key = value` line (readable back by winclip_settings_set). */
 void winclip_settings_write(const WinclipSettings *s, FILE *fp);
 
