@@ -273,7 +273,10 @@ static int validate(const Plan *pl, Pipeline *p)
     Problems pr = {0};
     int max_k = 0;
     for (int i = 0; i < pl->n_k; i++) max_k = pl->k_shots[i] > max_k ? pl->k_shots[i] : max_k;
-    for (int i = 0; i < pl->n_categories; i++) {
+    if (!fs_is_dir(pl->root))
+        problems_add(&pr, "dataset %s: root folder %s (%s) not found: run `make datasets` (datasets/README.md) "
+                          "or set root = PATH", pl->dataset, pl->root, config_origin(&pl->cfg, "root"));
+    for (int i = 0; i < pl->n_categories && fs_is_dir(pl->root); i++) {
         CategoryData cd = {0};
         Error e = {0};
         if (load_category(pl, pl->categories[i], &cd, &e) != 0 || dataset_validate(&cd, &e) != 0)
