@@ -13,6 +13,8 @@ if [ -z "$SHARED" ] || [ ! -f "$VOCAB" ]; then
     echo "SKIP test_run_e2e: shared vocabulary not found (WINCLIP_SHARED=$SHARED)"
     exit 0
 fi
+SHARED=$(cd "$SHARED" && pwd)   # absolute: the vocabulary test below changes folder
+VOCAB=$SHARED/clip/bpe_simple_vocab_16e6.txt.gz
 export WINCLIP_VOCAB=$VOCAB
 T=$(mktemp -d /tmp/winclip_run_e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
