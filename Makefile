@@ -185,9 +185,12 @@ demo: $(BUILD)/winclip
 	@mkdir -p $(DEMO_DIR)
 	@test -d $(DEMO_DIR)/data || $(BUILD)/winclip synth --out $(DEMO_DIR)/data
 	@test -f $(DEMO_DIR)/model.h5 || $(BUILD)/winclip make-random-model --arch tiny --out $(DEMO_DIR)/model.h5
+	@echo "demo: model = RANDOM weights, tiny architecture (2+2 layers, 240 px input): NOT CLIP"
 	@WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} $(BUILD)/winclip run demo --results $(DEMO_DIR)/runs
 	@$(BUILD)/winclip report --results $(DEMO_DIR)/runs --tables $(DEMO_DIR)/tables demo
-	@echo "demo: results in $(DEMO_DIR)/runs/demo/ (summary.md, per-unit scores/metrics/plots), tables in $(DEMO_DIR)/tables/"
+	@echo "demo: summary table   $(DEMO_DIR)/runs/demo/summary.md (and summary.tsv)"
+	@echo "demo: per unit        $(DEMO_DIR)/runs/demo/synthetic/<category>/{k0,k1_s0,k2_s0}/: scores.tsv, metrics.tsv,"
+	@echo "                      roc.png, pr.png (image + pixel curves), overlays/*.png (heat maps), maps.h5"
 	@echo "demo: the model has RANDOM weights, it is not CLIP: the numbers only show that the pipeline works."
 
 reproduce: $(BUILD)/winclip
