@@ -10,6 +10,7 @@
  */
 #include "clip_text.h"
 
+#include "clip_block.h"
 #include "ops.h"
 
 #include <stdlib.h>
@@ -26,7 +27,8 @@ int clip_text_init(ClipText *t, const ClipModel *m, int max_batch, Error *err)
     t->embed_dim = m->cfg.embed_dim;
     t->max_batch = max_batch;
     const size_t R = (size_t)max_batch * t->context_length, W = (size_t)t->width, L = (size_t)t->context_length;
-    const size_t sizes[] = {R * W, R * W, R * 3 * W, R * 4 * W, L * L, (size_t)max_batch * W};
+    const size_t sizes[] = {R * W, R * W, R * 3 * W, R * 4 * W, ops_attention_scratch((int)L, t->width, t->heads),
+                            (size_t)max_batch * W};
     float **slots[] = {&t->x, &t->h, &t->qkv, &t->mlp, &t->att, &t->pooled};
     size_t total = 0;
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];
@@ -36,7 +38,7 @@ int clip_text_init(ClipText *t, const ClipModel *m, int max_batch, Error *err)
         *slots[i] = t->arena + off;
         off += sizes[i];
     }
-    t->lens = xmalloc((size_t)max_batch * sizeof *t->lens);
+    t->groups = xmalloc((size_t)max_batch * sizeof *t->groups);
     return 0;
 }
 
@@ -44,7 +46,7 @@ void clip_text_free(ClipText *t)
 {
     if (!t) return;
     free(t->arena);
-    free(t->lens);
+    free(t->groups);
     memset(t, 0, sizeof *t);
 }
 
@@ -67,30 +69,19 @@ static int encode(ClipText *t, const int32_t *ids, int B, float *out, float *tok
                                 i, (int)p[i], V);
             if (p[i] > p[eot]) eot = i;
         }
-        t->lens[b] = all_positions ? L : eot + 1;
-        for (int i = 0; i < t->lens[b]; i++) {
+        t->groups[b].count = 1;
+        t->groups[b].len = all_positions ? L : eot + 1;
+        for (int i = 0; i < t->groups[b].len; i++) {
             float *x = t->x + (rows + (size_t)i) * W;
             const float *tok = w->token_embedding + (size_t)p[i] * W, *pos = w->positional_embedding + (size_t)i * W;
             for (int c = 0; c < W; c++) x[c] = tok[c] + pos[c];
         }
-        rows += (size_t)t->lens[b];
+        rows += (size_t)t->groups[b].len;
     }
     /* causal blocks: one GEMM per linear layer over all rows, attention per prompt */
-    for (int l = 0; l < t->model->cfg.text.layers; l++) {
-        const ClipBlock *blk = &w->blocks[l];
-        ops_layernorm(t->h, t->x, blk->ln_1_w, blk->ln_1_b, (int)rows, W);
-        ops_linear(t->qkv, t->h, blk->in_proj_w, blk->in_proj_b, (int)rows, W, 3 * W);
-        size_t r = 0;
-        for (int b = 0; b < B; b++) {
-            ops_attention(t->h + r * W, t->qkv + r * 3 * W, t->att, 1, t->lens[b], W, t->heads, 1);
-            r += (size_t)t->lens[b];
-        }
-        ops_linear_residual(t->x, t->h, blk->out_proj_w, blk->out_proj_b, (int)rows, W, W);
-        ops_layernorm(t->h, t->x, blk->ln_2_w, blk->ln_2_b, (int)rows, W);
-        ops_linear(t->mlp, t->h, blk->c_fc_w, NULL, (int)rows, W, 4 * W);
-        ops_bias_act(t->mlp, blk->c_fc_b, rows, 4 * W, t->model->cfg.quick_gelu);
-        ops_linear_residual(t->x, t->mlp, blk->c_proj_w, blk->c_proj_b, (int)rows, 4 * W, W);
-    }
+    const ClipBlockScratch s = {t->h, t->qkv, t->mlp, t->att};
+    for (int l = 0; l < t->model->cfg.text.layers; l++)
+        clip_block_forward(&w->blocks[l], t->x, t->groups, B, W, t->heads, t->model->cfg.quick_gelu, 1, 0, &s);
     /* ln_final (all rows when asked for, else only the EOT rows), pool, project */
     if (tokens_ln_final) ops_layernorm(tokens_ln_final, t->x, w->ln_final_w, w->ln_final_b, (int)rows, W);
     size_t r = 0;
@@ -100,7 +91,7 @@ static int encode(ClipText *t, const int32_t *ids, int B, float *out, float *tok
         for (int i = 1; i < L; i++)
             if (p[i] > p[eot]) eot = i;
         ops_layernorm(t->pooled + (size_t)b * W, t->x + (r + (size_t)eot) * W, w->ln_final_w, w->ln_final_b, 1, W);
-        r += (size_t)t->lens[b];
+        r += (size_t)t->groups[b].len;
     }
     ops_project(out, t->pooled, W, w->text_projection, B, W, t->embed_dim);
     return 0;

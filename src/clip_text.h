@@ -17,6 +17,7 @@
 #define WINCLIP_CLIP_TEXT_H
 
 #include "base.h"
+#include "clip_block.h"
 #include "clip_model.h"
 
 #include <stdint.h>
@@ -31,9 +32,9 @@ typedef struct ClipText {
     float *h;               /* (B_max * L, Wt) LayerNorm / attention output */
     float *qkv;             /* (B_max * L, 3Wt) */
     float *mlp;             /* (B_max * L, 4Wt) */
-    float *att;             /* (L, L) attention scores */
+    float *att;             /* ops_attention_scratch(L, Wt, NH) attention scratch */
     float *pooled;          /* (B_max, Wt) ln_final of each EOT row */
-    int *lens;              /* (B_max) rows computed per prompt */
+    ClipSeqGroup *groups;   /* (B_max) one group {1, rows computed} per prompt */
 } ClipText;
 
 /* Prepare an encoder for up to max_batch prompts per call. Returns 0 or ERR_USAGE. */

@@ -13,6 +13,7 @@
  */
 #include "clip_vision.h"
 
+#include "clip_block.h"
 #include "gemm.h"
 #include "ops.h"
 #include "windows.h"
@@ -101,7 +102,7 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
         R * Wz,                          /* h         */
         R * 3 * Wz,                      /* qkv       */
         R * 4 * Wz,                      /* mlp       */
-        (size_t)v->max_len * v->max_len, /* att       */
+        ops_attention_scratch(v->max_len, W, v->heads), /* att */
         T * Wz,                          /* x0_full   */
         T * 3 * Wz,                      /* qkv0_full */
         (size_t)total_windows * Wz,      /* cls       */
@@ -128,53 +129,26 @@ void clip_vision_free(ClipVision *v)
 
 /* ---- building blocks ---- */
 
-/* count sequences of len tokens each, stored as consecutive rows. */
-typedef struct {
-    int count, len;
-} SeqGroup;
-
-static int group_rows(const SeqGroup *g, int ng)
+static ClipBlockScratch scratch(const ClipVision *v)
 {
-    int rows = 0;
-    for (int i = 0; i < ng; i++) rows += g[i].count * g[i].len;
-    return rows;
+    const ClipBlockScratch s = {v->h, v->qkv, v->mlp, v->att};
+    return s;
 }
 
-/* x (rows, W) += MLP(ln_2(x)): c_fc, activation, c_proj. Uses v->h and v->mlp. */
-static void block_mlp(ClipVision *v, const ClipBlock *b, float *x, int rows)
+/* One residual block over every row of the groups, in place on x (rows, W). */
+static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int qkv_ready)
 {
-    const int W = v->width;
-    ops_layernorm(v->h, x, b->ln_2_w, b->ln_2_b, rows, W);
-    ops_linear(v->mlp, v->h, b->c_fc_w, NULL, rows, W, 4 * W);
-    ops_bias_act(v->mlp, b->c_fc_b, (size_t)rows, 4 * W, v->model->cfg.quick_gelu);
-    ops_linear_residual(x, v->mlp, b->c_proj_w, b->c_proj_b, rows, 4 * W, W);
-}
-
-/* One residual block over every row of the groups, in place on x (rows, W). qkv_ready: v->qkv
- * already holds ln_1(x) @ in_proj^T + b (block 0 of the windows, gathered). */
-static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const SeqGroup *g, int ng, int qkv_ready)
-{
-    const int W = v->width, rows = group_rows(g, ng);
-    if (!qkv_ready) {
-        ops_layernorm(v->h, x, b->ln_1_w, b->ln_1_b, rows, W);
-        ops_linear(v->qkv, v->h, b->in_proj_w, b->in_proj_b, rows, W, 3 * W);
-    }
-    size_t row = 0;
-    for (int i = 0; i < ng; i++) {
-        ops_attention(v->h + row * W, v->qkv + row * 3 * W, v->att, g[i].count, g[i].len, W, v->heads, 0);
-        row += (size_t)g[i].count * g[i].len;
-    }
-    ops_linear_residual(x, v->h, b->out_proj_w, b->out_proj_b, rows, W, W);
-    block_mlp(v, b, x, rows);
+    const ClipBlockScratch s = scratch(v);
+    clip_block_forward(b, x, g, ng, v->width, v->heads, v->model->cfg.quick_gelu, 0, qkv_ready, &s);
 }
 
 /* The last block when only token 0 of each sequence is needed: keys and values for all rows,
  * the query, attention, out_proj and MLP for the CLS rows only. x (rows, W) is read; cls
  * (B, W) gets the block output of each sequence's token 0 (B = total sequences). */
-static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, const SeqGroup *g, int ng,
+static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, const ClipSeqGroup *g, int ng,
                               int qkv_ready, float *cls)
 {
-    const int W = v->width, rows = group_rows(g, ng);
+    const int W = v->width, rows = clip_seq_rows(g, ng);
     if (!qkv_ready) {
         ops_layernorm(v->h, x, b->ln_1_w, b->ln_1_b, rows, W);
         /* k, v for every row, written straight into columns [W, 3W) of qkv */
@@ -203,7 +177,8 @@ static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x,
             memcpy(cls + seq * W, x + row * W, (size_t)W * sizeof(float));
         }
     ops_linear_residual(cls, v->h, b->out_proj_w, b->out_proj_b, (int)seq, W, W);
-    block_mlp(v, b, cls, (int)seq);
+    const ClipBlockScratch s = scratch(v);
+    clip_block_mlp(b, cls, (int)seq, W, v->model->cfg.quick_gelu, &s);
 }
 
 void clip_vision_embed(ClipVision *v, const float *pixels, float *tokens)
@@ -226,7 +201,7 @@ int clip_vision_encode_tokens(ClipVision *v, const float *tokens, int B, int T, 
         return err_setf(err, ERR_USAGE, "vision encoder: %d sequences of %d tokens exceed the arena (%d rows, length <= %d)",
                         B, T, v->max_rows, v->max_len);
     const size_t rows = (size_t)B * T, n = rows * W;
-    const SeqGroup g = {B, T};
+    const ClipSeqGroup g = {B, T};
     ops_layernorm(v->x, tokens, w->ln_pre_w, w->ln_pre_b, (int)rows, W);
     if (cap && cap->ln_pre) memcpy(cap->ln_pre, v->x, n * sizeof(float));
     for (int l = 0; l < L; l++) {
@@ -265,7 +240,7 @@ int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *
     ops_layernorm(v->h, v->x, w->blocks[0].ln_1_w, w->blocks[0].ln_1_b, T, W);
     ops_linear(v->qkv0_full, v->h, w->blocks[0].in_proj_w, w->blocks[0].in_proj_b, T, W, 3 * W);
     memcpy(v->qkv, v->qkv0_full, (size_t)T * 3 * W * sizeof(float));
-    const SeqGroup full = {1, T};
+    const ClipSeqGroup full = {1, T};
     for (int l = 0; l < L; l++) block_forward(v, &w->blocks[l], v->x, &full, 1, l == 0);
     memcpy(out->tokens_pre_ln_post, v->x + W, (size_t)GG * W * sizeof(float));
     ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, T, W);
@@ -274,7 +249,7 @@ int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *
     if (v->n_scales == 0) return 0;
 
     /* windows: gather [CLS; patches] rows of the block-0 input and qkv, one batch for all scales */
-    SeqGroup g[CLIP_MAX_SCALES];
+    ClipSeqGroup g[CLIP_MAX_SCALES];
     size_t row = 0;
     for (int s = 0; s < v->n_scales; s++) {
         const int kk = v->scales[s] * v->scales[s];

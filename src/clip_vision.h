@@ -64,7 +64,7 @@ typedef struct ClipVision {
     float *h;                   /* (max_rows, W) LayerNorm / attention output */
     float *qkv;                 /* (max_rows, 3W) */
     float *mlp;                 /* (max_rows, 4W) */
-    float *att;                 /* (max_len, max_len) attention scores */
+    float *att;                 /* ops_attention_scratch(max_len, W, NH) attention scratch */
     float *x0_full;             /* (G*G + 1, W) full image after ln_pre (window block 0 input) */
     float *qkv0_full;           /* (G*G + 1, 3W) full image block-0 qkv (gathered for windows) */
     float *cls;                 /* (max windows, W) CLS rows of the windows' last block */

@@ -27,6 +27,10 @@ static int run(int argc, char **argv)
     unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (a[0] != '-' && !out) { /* OUT.h5 may also be given as the last plain argument */
+            out = a;
+            continue;
+        }
         if (strcmp(a, "--arch") != 0 && strcmp(a, "--out") != 0 && strcmp(a, "--seed") != 0)
             return cli_usage_error(&cmd_make_random_model, "unknown argument '%s'", a);
         if (i + 1 >= argc) return cli_usage_error(&cmd_make_random_model, "%s needs a value", a);
@@ -62,7 +66,8 @@ static int run(int argc, char **argv)
 
 const Command cmd_make_random_model = {
     "make-random-model", "write a model file with RANDOM weights (demos, smoke runs; not CLIP)",
-    "usage: winclip make-random-model --out FILE.h5 [--arch NAME] [--seed N]\n"
+    "usage: winclip make-random-model [--arch NAME] [--seed N] --out FILE.h5\n"
+    "       winclip make-random-model [--arch NAME] [--seed N] FILE.h5\n"
     "\n"
     "Writes an HDF5 model file (the layout `winclip convert` writes, with its `config`\n"
     "attribute plus random_seed) whose weights are random: deterministic for a seed, finite\n"

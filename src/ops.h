@@ -66,8 +66,11 @@ void ops_l2_normalize(float *x, int R, int C);
 /* Multi-head self-attention of B independent sequences of T tokens each (no mixing between
  * sequences): qkv (B*T, 3C), row = [q | k | v] with head h in columns [h*HS, (h+1)*HS) of each
  * part; out (B*T, C) = concat_h softmax(q_h k_h^T / sqrt(HS) + mask) v_h; causal != 0 masks
- * key j > query i (text tower). att: scratch of at least T*T floats. */
+ * key j > query i (text tower). att: scratch of ops_attention_scratch(T, C, NH) floats. */
 void ops_attention(float *out, const float *qkv, float *att, int B, int T, int C, int NH, int causal);
+
+/* Floats of scratch ops_attention needs: T*T scores + T*HS for a transposed key block. */
+size_t ops_attention_scratch(int T, int C, int NH);
 
 /* Attention for the query rows `q_rows` (Q indices, ascending, each < T) of ONE sequence
  * against all its T keys: out (Q, C). Used where only some outputs are needed (the CLS row of
