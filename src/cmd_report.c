@@ -58,6 +58,20 @@ static int run(int argc, char **argv)
         } else {
             printf("wrote %s/%s/summary.tsv and summary.md (%d units)\n", root, exps[n_exps - 1].name,
                    exps[n_exps - 1].n_units);
+            ReportPlotTally pt = {0};
+            if (report_write_plots(&exps[n_exps - 1], root, &paper, &pt, &err)) {
+                fprintf(stderr, "winclip report: %s\n", err.msg);
+                rc = 1;
+            } else {
+                printf("wrote %d figures (ROC / PR panels, AUROC bars) to %s/%s/plots/\n", pt.n_figures, root,
+                       exps[n_exps - 1].name);
+                if (pt.n_skipped)
+                    printf("plots skipped: gnuplot (with a PNG terminal) not found; %d figures have only .dat + .gp\n",
+                           pt.n_skipped);
+                if (pt.n_missing)
+                    printf("note: %d curve files missing (categories left out of the panels), first: %s\n",
+                           pt.n_missing, pt.first_missing);
+            }
         }
     }
     ReportTally tally = {0};

@@ -19,6 +19,7 @@
 #include "h5.h"
 #include "image.h"
 #include "pipeline.h"
+#include "plot.h"
 #include "winclip.h"
 
 extern const Command cmd_score;
@@ -62,23 +63,6 @@ static int apply_config(Config *cfg, WinclipSettings *s, const char *category, i
 
 /* ---- heat-map overlay ---- */
 
-/* Jet-like colormap: dark blue -> blue -> cyan -> yellow -> red -> dark red, t in [0, 1]. */
-static void colormap(double t, uint8_t rgb[3])
-{
-    static const double stops[6][3] = {{0.0, 0.0, 0.5}, {0.0, 0.0, 1.0}, {0.0, 1.0, 1.0},
-                                       {1.0, 1.0, 0.0}, {1.0, 0.0, 0.0}, {0.5, 0.0, 0.0}};
-    static const double at[6] = {0.0, 0.1, 0.35, 0.65, 0.9, 1.0};
-    if (!(t >= 0)) t = 0;
-    if (t > 1) t = 1;
-    int i = 0;
-    while (i < 4 && t > at[i + 1]) i++;
-    double u = (t - at[i]) / (at[i + 1] - at[i]);
-    for (int c = 0; c < 3; c++)
-        rgb[c] = (uint8_t)lround(255.0 * ((1 - u) * stops[i][c] + u * stops[i + 1][c]));
-}
-
-enum { BAR_GAP = 6, BAR_WIDTH = 16 };
-
 /* The image as the map sees it at (w, h): squash -> resized; shortest-crop -> the model's crop. */
 static int overlay_base(const Pipeline *p, const char *path, int w, int h, uint8_t *out, Error *err)
 {
@@ -98,43 +82,24 @@ static int overlay_base(const Pipeline *p, const char *path, int w, int h, uint8
     return rc;
 }
 
-/* PNG: the image blended 50/50 with the colour-mapped map (min..max of this map), then a
- * colour bar (max at the top). Returns 0 or an error; *lo / *hi get the range. */
+/* PNG via plot_overlay (heat map over the image, colour bar with the range): the range is
+ * min..max of this map. Returns 0 or an error; *lo / *hi get the range. */
 static int write_overlay(const Pipeline *p, const char *image_path, const WinclipMaps *m,
                          const char *png_path, double *lo, double *hi, Error *err)
 {
-    const int w = m->out_w, h = m->out_h, W = w + BAR_GAP + BAR_WIDTH;
+    const int w = m->out_w, h = m->out_h;
     size_t n = (size_t)w * (size_t)h;
-    double mn = m->map[0], mx = m->map[0];
+    float mn = m->map[0], mx = m->map[0];
     for (size_t i = 0; i < n; i++) {
-        mn = fmin(mn, m->map[i]);
-        mx = fmax(mx, m->map[i]);
+        mn = fminf(mn, m->map[i]);
+        mx = fmaxf(mx, m->map[i]);
     }
     *lo = mn;
     *hi = mx;
-    double range = mx > mn ? mx - mn : 1.0;
-    uint8_t *base = xmalloc(n * 3), *png = xcalloc((size_t)W * (size_t)h * 3, 1);
+    uint8_t *base = xmalloc(n * 3);
     int rc = overlay_base(p, image_path, w, h, base, err);
-    if (rc == 0) {
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                uint8_t c[3];
-                colormap((m->map[(size_t)y * w + x] - mn) / range, c);
-                for (int k = 0; k < 3; k++)
-                    png[((size_t)y * W + x) * 3 + k] =
-                        (uint8_t)((base[((size_t)y * w + x) * 3 + k] + c[k] + 1) / 2);
-            }
-            for (int x = w; x < w + BAR_GAP; x++)
-                for (int k = 0; k < 3; k++) png[((size_t)y * W + x) * 3 + k] = 255;
-            uint8_t c[3];
-            colormap(h > 1 ? 1.0 - (double)y / (h - 1) : 1.0, c);
-            for (int x = w + BAR_GAP; x < W; x++)
-                for (int k = 0; k < 3; k++) png[((size_t)y * W + x) * 3 + k] = c[k];
-        }
-        rc = image_write_png(png_path, png, W, h, err);
-    }
+    if (rc == 0) rc = plot_overlay(png_path, base, m->map, NULL, w, h, mn, mx, err);
     free(base);
-    free(png);
     return rc;
 }
 

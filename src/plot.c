@@ -128,7 +128,8 @@ int plot_curves(const char *stem, const char *title, const char *xlabel, const c
         gp_quote(af.f, ylabel);
         fprintf(af.f, "\nset xrange [0:1]\nset yrange [0:1.02]\nset size square\nplot \\\n");
         for (int s = 0; s < n_series; s++) {
-            fprintf(af.f, "  '%s.dat' index %d with lines lw 2 title ", base_name(stem), s);
+            /* 8 colours cycle; the dash type changes every 8 series so 15 categories stay distinct */
+            fprintf(af.f, "  '%s.dat' index %d with lines lw 2 dt %d title ", base_name(stem), s, 1 + s / 8);
             gp_quote(af.f, series[s].label);
             fprintf(af.f, "%s\n", s + 1 < n_series || diagonal ? ", \\" : "");
         }
@@ -164,15 +165,73 @@ int plot_bars(const char *stem, const char *title, int n, const char *const *lab
         fprintf(af.f, "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
                       "set boxwidth 0.9\nset yrange [0:105]\nset ylabel 'percent'\nset xtics rotate by -45 noenhanced\n"
                       "set datafile missing 'NaN'\n"
-                      "plot '%s.dat' using 2:xtic(1) title 'ours' lc rgb '#1f77b4', \\\n"
-                      "     '' using 3 title 'paper' lc rgb '#ff7f0e'\n",
-                base_name(stem));
+                      "plot '%s.dat' using 2:xtic(1) title 'ours' lc rgb '#1f77b4'%s\n",
+                base_name(stem), paper ? ", \\\n     '' using 3 title 'paper' lc rgb '#ff7f0e'" : "");
         rc = atomic_commit(&af, err);
     }
     if (!rc) rc = run_gnuplot(stem, skipped, err);
     free(dat);
     free(gp);
     return rc;
+}
+
+int plot_dat_load(PlotDat *d, const char *path, Error *err)
+{
+    memset(d, 0, sizeof *d);
+    FILE *f = fopen(path, "r");
+    if (!f) return err_setf(err, ERR_MISSING, "%s: cannot open (curve data written by winclip run)", path);
+    char line[1024];
+    int cap = 0, pts_cap = 0, lineno = 0, rc = 0, in_block = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (line[0] == '#') { /* "# label": a new series */
+            if (d->n_series == cap) {
+                cap = cap ? 2 * cap : 4;
+                d->series = xrealloc(d->series, (size_t)cap * sizeof *d->series);
+                d->labels = xrealloc(d->labels, (size_t)cap * sizeof *d->labels);
+            }
+            char *lab = line + 1 + (line[1] == ' ');
+            lab[strcspn(lab, "\r\n")] = 0;
+            d->labels[d->n_series] = xstrdup(lab);
+            d->series[d->n_series] = (PlotSeries){d->labels[d->n_series], 0, NULL, NULL};
+            d->n_series++;
+            pts_cap = 0;
+            in_block = 1;
+            continue;
+        }
+        if (line[strspn(line, " \t\r\n")] == 0) continue; /* blank: block separator */
+        double x, y;
+        char extra;
+        if (!in_block || sscanf(line, "%lf %lf %c", &x, &y, &extra) != 2) {
+            rc = err_setf(err, ERR_FORMAT, "%s:%d: expected \"# label\" then \"x y\" lines, found '%.60s'", path,
+                          lineno, line);
+            break;
+        }
+        PlotSeries *ps = &d->series[d->n_series - 1];
+        if (ps->n == pts_cap) {
+            pts_cap = pts_cap ? 2 * pts_cap : 256;
+            ps->x = xrealloc((double *)ps->x, (size_t)pts_cap * sizeof *ps->x);
+            ps->y = xrealloc((double *)ps->y, (size_t)pts_cap * sizeof *ps->y);
+        }
+        ((double *)ps->x)[ps->n] = x;
+        ((double *)ps->y)[ps->n] = y;
+        ps->n++;
+    }
+    fclose(f);
+    if (rc) plot_dat_free(d);
+    return rc;
+}
+
+void plot_dat_free(PlotDat *d)
+{
+    for (int i = 0; i < d->n_series; i++) {
+        free((double *)d->series[i].x);
+        free((double *)d->series[i].y);
+        free(d->labels[i]);
+    }
+    free(d->series);
+    free(d->labels);
+    memset(d, 0, sizeof *d);
 }
 
 /* Jet-like colour map: t in [0, 1] -> RGB. */
@@ -186,30 +245,84 @@ static void heat(double t, uint8_t c[3])
     c[2] = (uint8_t)lround(255.0 * b);
 }
 
+/* 3x5 pixel glyphs for the colour-bar labels: each row is 3 bits, MSB = left column. */
+static const char GLYPH_CHARS[] = "0123456789.-+e";
+static const uint8_t GLYPHS[][5] = {
+    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
+    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
+    {0, 0, 0, 0, 2}, {0, 0, 7, 0, 0}, {0, 2, 7, 2, 0}, {0, 7, 5, 6, 7},
+};
+
+enum { BAR_GAP = 4, BAR_STRIP = 10, BAR_TEXT_GAP = 3, BAR_CHARS = 9, GLYPH_W = 4, GLYPH_H = 5 };
+
+/* Glyph scale: 2 for images at least 128 rows high, else 1. */
+static int bar_scale(int height)
+{
+    return height >= 128 ? 2 : 1;
+}
+
+int plot_overlay_width(int width, int height)
+{
+    int s = bar_scale(height);
+    return width + s * (BAR_GAP + BAR_STRIP + BAR_TEXT_GAP + BAR_CHARS * GLYPH_W);
+}
+
+/* Draw text (GLYPH_CHARS only; others are blank) in black at (x0, y0) with scale s into out
+ * (stride W, height H); clipped. */
+static void draw_text(uint8_t *out, int W, int H, int x0, int y0, int s, const char *text)
+{
+    for (int k = 0; text[k]; k++) {
+        const char *g = strchr(GLYPH_CHARS, text[k]);
+        if (!g) continue;
+        const uint8_t *rows = GLYPHS[g - GLYPH_CHARS];
+        for (int r = 0; r < GLYPH_H * s; r++)
+            for (int c = 0; c < 3 * s; c++) {
+                int x = x0 + k * GLYPH_W * s + c, y = y0 + r;
+                if (x < 0 || x >= W || y < 0 || y >= H || !(rows[r / s] >> (2 - c / s) & 1)) continue;
+                memset(out + 3 * ((size_t)y * (size_t)W + (size_t)x), 0, 3);
+            }
+    }
+}
+
 int plot_overlay(const char *png_path, const uint8_t *rgb, const float *map, const uint8_t *mask, int width,
                  int height, float vmin, float vmax, Error *err)
 {
     if (width <= 0 || height <= 0) return err_setf(err, ERR_VALUE, "overlay %s: bad size %dx%d", png_path, width, height);
-    uint8_t *out = xmalloc((size_t)width * (size_t)height * 3);
+    const int W = plot_overlay_width(width, height), s = bar_scale(height);
+    uint8_t *out = xmalloc((size_t)W * (size_t)height * 3);
+    memset(out, 255, (size_t)W * (size_t)height * 3); /* white margin around the bar */
     double span = vmax > vmin ? (double)vmax - (double)vmin : 1.0;
     for (int y = 0; y < height; y++) {
         for (int x = 0; x < width; x++) {
-            size_t i = (size_t)y * (size_t)width + (size_t)x;
+            size_t i = (size_t)y * (size_t)width + (size_t)x, o = 3 * ((size_t)y * (size_t)W + (size_t)x);
             double t = ((double)map[i] - (double)vmin) / span;
             if (!(t >= 0)) t = 0; /* also NaN */
             if (t > 1) t = 1;
             uint8_t c[3];
             heat(t, c);
             for (int ch = 0; ch < 3; ch++)
-                out[3 * i + (size_t)ch] = (uint8_t)lround(0.5 * (0.5 * rgb[3 * i + (size_t)ch]) + 0.5 * c[ch]);
+                out[o + (size_t)ch] = (uint8_t)lround(0.5 * (0.5 * rgb[3 * i + (size_t)ch]) + 0.5 * c[ch]);
             if (mask && mask[i]) {
                 int edge = x == 0 || y == 0 || x == width - 1 || y == height - 1 || !mask[i - 1] || !mask[i + 1] ||
                            !mask[i - (size_t)width] || !mask[i + (size_t)width];
-                if (edge) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = 255;
+                if (edge) out[o] = out[o + 1] = out[o + 2] = 255;
             }
         }
+        /* colour bar: vmax at the top row, vmin at the bottom row */
+        uint8_t c[3];
+        heat(height > 1 ? 1.0 - (double)y / (height - 1) : 1.0, c);
+        for (int x = width + s * BAR_GAP; x < width + s * (BAR_GAP + BAR_STRIP); x++)
+            memcpy(out + 3 * ((size_t)y * (size_t)W + (size_t)x), c, 3);
     }
-    int rc = image_write_png(png_path, out, width, height, err);
+    if (height >= 2 * GLYPH_H * s + 2) { /* value labels when they fit */
+        char lo[32], hi[32];
+        snprintf(hi, sizeof hi, "%.3g", (double)vmax);
+        snprintf(lo, sizeof lo, "%.3g", (double)vmin);
+        int tx = width + s * (BAR_GAP + BAR_STRIP + BAR_TEXT_GAP);
+        draw_text(out, W, height, tx, 0, s, hi);
+        draw_text(out, W, height, tx, height - GLYPH_H * s, s, lo);
+    }
+    int rc = image_write_png(png_path, out, W, height, err);
     free(out);
     return rc;
 }

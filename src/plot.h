@@ -37,14 +37,31 @@ typedef struct {
 int plot_curves(const char *stem, const char *title, const char *xlabel, const char *ylabel,
                 const PlotSeries *series, int n_series, int diagonal, int *skipped, Error *err);
 
-/* Grouped bar chart, percent: ours (n) beside paper (n, NaN = no paper value), one group per
- * label. Same files and return codes as plot_curves. */
+/* The series of a <stem>.dat written by plot_curves ("# label" line, then "x y" lines, blocks
+ * separated by blank lines). Owns every array; free with plot_dat_free (safe when zeroed). */
+typedef struct {
+    int n_series;
+    PlotSeries *series; /* (n_series); x, y owned */
+    char **labels;      /* (n_series), series[i].label points here */
+} PlotDat;
+
+/* ERR_MISSING when path cannot be opened, ERR_FORMAT (file:line) on a malformed line. */
+int plot_dat_load(PlotDat *d, const char *path, Error *err);
+void plot_dat_free(PlotDat *d);
+
+/* Grouped bar chart, percent: ours (n) beside paper (n, NaN = no paper value; NULL: ours
+ * alone), one group per label. Same files and return codes as plot_curves. */
 int plot_bars(const char *stem, const char *title, int n, const char *const *labels,
               const double *ours, const double *paper, int *skipped, Error *err);
 
-/* Overlay PNG (width x height): the image darkened 50% under a jet-like heat map of map
- * (scaled from [vmin, vmax]), alpha 0.5, and the ground-truth contour in white (mask pixels
- * with a 4-neighbour outside the mask). rgb (h, w, 3), map (h, w), mask (h, w) 0/1 or NULL. */
+/* Overlay PNG (plot_overlay_width(width, height) x height): the image darkened 50% under a
+ * jet-like heat map of map (scaled from [vmin, vmax]), alpha 0.5, the ground-truth contour in
+ * white (mask pixels with a 4-neighbour outside the mask), and on the right a colour bar
+ * (vmax at the top row, vmin at the bottom row) with vmax / vmin printed beside it in small
+ * digits ("%.3g"; omitted when the image is under 12 rows). rgb (h, w, 3), map (h, w),
+ * mask (h, w) 0/1 or NULL. ERR_VALUE for a non-positive size, ERR_IO when the PNG fails. */
+int plot_overlay_width(int width, int height);
+
 int plot_overlay(const char *png_path, const uint8_t *rgb, const float *map, const uint8_t *mask,
                  int width, int height, float vmin, float vmax, Error *err);
 

@@ -6,7 +6,8 @@
  * `experiment.conf` (title, table, ablation, variant, preset: written by `winclip run`), the
  * paper's numbers (paper-tables/paper_*.tsv); write results/<exp>/summary.tsv + summary.md and
  * the paper-layout tables table1..table5 (.md, .tex); count numbers within ±1 point.
- * Does not: compute metrics (they come from metrics.tsv), draw plots (plot.c).
+ * Does not: compute metrics (they come from metrics.tsv), run gnuplot (plot.c); the figures
+ * (report_write_plots) are in report_plots.c.
  * Reference: shared/spec/metrics.md §6 (dataset row = unweighted category mean; few-shot:
  * category mean per seed, then mean ± population std over seeds), winclip.md §10-§12.
  *
@@ -108,6 +109,23 @@ int report_write_summary(const ReportExperiment *e, const char *root, const Pape
  * with no data is not written. Comparisons are added to tally. */
 int report_write_paper_tables(const ReportExperiment *exps, int n_exps, const PaperTables *paper,
                               const char *out_dir, ReportTally *tally, Error *err);
+
+/* What report_write_plots did: figures written (PNG or, without gnuplot, .dat + .gp only). */
+typedef struct {
+    int n_figures, n_skipped; /* n_skipped: PNG not drawn (gnuplot missing) */
+    int n_missing;            /* unit roc.dat / pr.dat files absent (category left out) */
+    char first_missing[512];
+} ReportPlotTally;
+
+/* Figures in <root>/<exp>/plots/ (report_plots.c), per dataset and K:
+ *   <ds>_roc_image_k<K>, <ds>_roc_pixel_k<K>, <ds>_pr_image_k<K>, <ds>_pr_pixel_k<K>: one panel
+ *     with every category's curve (from the units' roc.dat / pr.dat; few-shot: each category's
+ *     lowest seed, named in the title), AUROC / AP in the key;
+ *   <ds>_bars_image_auroc_k<K>, <ds>_bars_pixel_auroc_k<K>: per-category AUROC in percent
+ *     (few-shot: mean over seeds) beside the paper's per-category zero-shot number (K = 0 only).
+ * Each as .dat + .gp (+ .png when gnuplot exists). Adds to tally; ERR_IO on a write failure. */
+int report_write_plots(const ReportExperiment *e, const char *root, const PaperTables *paper, ReportPlotTally *tally,
+                       Error *err);
 
 /* Percent with one decimal ("91.8"), "–" for NaN. */
 void report_pct(char *buf, size_t cap, double fraction);

@@ -76,6 +76,29 @@ cmp -s "$T/prov0" "$T/A/e2e/synthetic/synth_grid/k0/provenance.txt" || bad "reru
 # report reads the results
 "$BIN" report --results "$T/A" --tables "$T/tables" e2e >"$T/out" 2>"$T/err" || { bad "report"; cat "$T/err"; }
 grep -q "synth_grid" "$T/A/e2e/summary.md" 2>/dev/null || bad "summary.md lists synth_grid"
+# report's figures: ROC / PR panels and AUROC bars per K (.dat + .gp always, .png with gnuplot)
+P=$T/A/e2e/plots
+for k in 0 1 2; do
+    for f in roc_image roc_pixel pr_image pr_pixel bars_image_auroc bars_pixel_auroc; do
+        for ext in dat gp; do [ -s "$P/synthetic_${f}_k$k.$ext" ] || bad "report: $P/synthetic_${f}_k$k.$ext missing"; done
+        if command -v "${WINCLIP_GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+            [ -s "$P/synthetic_${f}_k$k.png" ] || bad "report: $P/synthetic_${f}_k$k.png missing"
+        fi
+    done
+done
+# the panel holds both categories, read from the units' roc.dat (same points)
+[ "$(grep -c '^# synth_' "$P/synthetic_roc_image_k0.dat")" = 2 ] || bad "roc panel: 2 categories"
+awk 'BEGIN { b = -1 } /^#/ { b++ } b == 0 && !/^#/' "$T/A/e2e/synthetic/synth_fabric/k0/roc.dat" | grep . >"$T/c_unit"
+awk 'BEGIN { b = -1 } /^# synth_fabric/ { b = 0; next } /^#/ { b = -1 } b == 0' "$P/synthetic_roc_image_k0.dat" | grep . >"$T/c_panel"
+[ -s "$T/c_unit" ] && cmp -s "$T/c_unit" "$T/c_panel" || bad "roc panel: synth_fabric curve != unit roc.dat image curve"
+grep -q 'seed 0' "$P/synthetic_roc_pixel_k1.gp" || bad "few-shot panel title names the seed"
+[ "$(grep -c '^"synth_' "$P/synthetic_bars_image_auroc_k0.dat")" = 2 ] || bad "bars: 2 categories"
+# no gnuplot: report still succeeds, says so, and writes the scripts
+rm -rf "$P"
+WINCLIP_GNUPLOT=/nonexistent/gnuplot "$BIN" report --results "$T/A" --tables "$T/tables" e2e >"$T/out" 2>"$T/err" \
+    || { bad "report without gnuplot"; cat "$T/err"; }
+grep -q "plots skipped" "$T/out" || bad "report without gnuplot: no 'plots skipped' line"
+[ -s "$P/synthetic_roc_image_k0.gp" ] && [ ! -e "$P/synthetic_roc_image_k0.png" ] || bad "report without gnuplot: .gp / no .png"
 
 # ---- kill -9 after the first finished unit, then resume: identical files ----
 "$BIN" run "$T/e2e.conf" --results "$T/B" >/dev/null 2>&1 &
