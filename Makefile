@@ -181,7 +181,8 @@ datasets: $(BUILD)/winclip
 DEMO_DIR    := results/demo
 EXPERIMENTS := $(sort $(basename $(notdir $(wildcard experiments/E*.conf))))
 
-demo: $(BUILD)/winclip
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/winclip
 	@mkdir -p $(DEMO_DIR)
 	@test -d $(DEMO_DIR)/data || $(BUILD)/winclip synth --out $(DEMO_DIR)/data
 	@test -f $(DEMO_DIR)/model.h5 || $(BUILD)/winclip make-random-model --arch tiny --out $(DEMO_DIR)/model.h5
@@ -191,9 +192,11 @@ demo: $(BUILD)/winclip
 	@echo "demo: summary table   $(DEMO_DIR)/runs/demo/summary.md (and summary.tsv)"
 	@echo "demo: per unit        $(DEMO_DIR)/runs/demo/synthetic/<category>/{k0,k1_s0,k2_s0}/: scores.tsv, metrics.tsv,"
 	@echo "                      roc.png, pr.png (image + pixel curves), overlays/*.png (heat maps), maps.h5"
+	@echo "demo: all categories  $(DEMO_DIR)/runs/demo/plots/: ROC/PR panels and per-category AUROC bars per K (.png + .gp + .dat)"
 	@echo "demo: the model has RANDOM weights, it is not CLIP: the numbers only show that the pipeline works."
 
-reproduce: $(BUILD)/winclip
+reproduce: deps
+	@$(MAKE) --no-print-directory $(BUILD)/winclip
 	@ls datasets/weights/*.h5 >/dev/null 2>&1 || $(MAKE) --no-print-directory weights
 	@test -d datasets/mvtec_anomaly_detection -a -d datasets/visa || $(MAKE) --no-print-directory datasets
 	@for e in $(EXPERIMENTS); do echo "== $$e"; OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} \
