@@ -518,11 +518,42 @@ static hid_t f16_type(void)
     return t;
 }
 
+/* float -> binary16 bits, round to nearest even (HDF5 1.10's own float->f16 conversion drops
+ * the carry when rounding overflows the mantissa, e.g. 0.124985 -> 0.0625, so we round here). */
+static uint16_t f32_to_f16(float value)
+{
+    uint32_t x;
+    memcpy(&x, &value, sizeof x);
+    const uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x7fffffu;
+    const int exp = (int)((x >> 23) & 0xffu);
+    if (exp == 0xff) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0u));
+    const int e = exp - 127 + 15;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00u);
+    if (e <= 0) {
+        if (e < -10) return (uint16_t)sign;
+        const uint32_t m = mant | 0x800000u;
+        const int shift = 14 - e;
+        uint32_t h = m >> shift;
+        const uint32_t rem = m & ((1u << shift) - 1u), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (h & 1u))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = ((uint32_t)e << 10) | (mant >> 13);
+    const uint32_t rem = mant & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++; /* a carry correctly bumps the exponent */
+    return (uint16_t)(sign | h);
+}
+
 int h5_write_f16(H5File *f, const char *path, const float *data, int rank, const int64_t *dims, Error *err)
 {
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    uint16_t *bits = xmalloc((n ? n : 1) * sizeof *bits);
+    for (size_t i = 0; i < n; i++) bits[i] = f32_to_f16(data[i]);
     hid_t t = f16_type();
-    int rc = write_native(f, path, t, H5T_NATIVE_FLOAT, data, rank, dims, err);
+    int rc = write_native(f, path, t, t, bits, rank, dims, err);
     H5Tclose(t);
+    free(bits);
     return rc;
 }
 
@@ -540,4 +571,13 @@ int h5_write_attr_string_vlen(H5File *f, const char *obj, const char *name, cons
     }
     H5Tclose(t);
     return rc;
+}
+
+int h5_delete_attr(H5File *f, const char *obj, const char *name, Error *err)
+{
+    quiet();
+    if (H5Aexists_by_name((hid_t)f->id, obj, name, H5P_DEFAULT) <= 0) return 0;
+    if (H5Adelete_by_name((hid_t)f->id, obj, name, H5P_DEFAULT) < 0)
+        return err_setf(err, ERR_IO, "%s: cannot delete attribute '%s' on '%s'", f->path, name, obj);
+    return 0;
 }

@@ -116,5 +116,7 @@ int h5_ensure_group(H5File *f, const char *path, Error *err);
 int h5_write_f16(H5File *f, const char *path, const float *data, int rank, const int64_t *dims, Error *err);
 /* Variable-length UTF-8 string attribute (scalar) on obj. */
 int h5_write_attr_string_vlen(H5File *f, const char *obj, const char *name, const char *value, Error *err);
+/* Delete attribute `name` of obj if present (0 either way unless HDF5 fails). */
+int h5_delete_attr(H5File *f, const char *obj, const char *name, Error *err);
 
 #endif

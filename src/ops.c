@@ -84,9 +84,8 @@ void ops_layernorm(float *out, const float *inp, const float *w, const float *b,
             }
         for (; i < C; i++) v[0] += (x[i] - mean) * (x[i] - mean);
         const double var = ((v[0] + v[1]) + (v[2] + v[3])) / C;
-        const float rstd = (float)(1.0 / sqrt(var + OPS_LN_EPS));
-        const float fmean = (float)mean;
-        for (i = 0; i < C; i++) y[i] = (x[i] - fmean) * rstd * w[i] + b[i];
+        const double rstd = 1.0 / sqrt(var + OPS_LN_EPS);
+        for (i = 0; i < C; i++) y[i] = (float)((x[i] - mean) * rstd) * w[i] + b[i];
     }
 }
 

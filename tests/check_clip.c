@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,6 +455,347 @@ START_TEST(tiny_text_and_logits)
 }
 END_TEST
 
+/* ---- kernels ---- */
+
+START_TEST(kernel_gelu_vs_quick_gelu)
+{
+    const float xs[] = {-6.0f, -3.0f, -1.0f, -0.5f, -1e-3f, 0.0f, 1e-3f, 0.5f, 1.0f, 2.0f, 3.0f, 6.0f};
+    const size_t n = ARRAY_LEN(xs);
+    float g[ARRAY_LEN(xs)], q[ARRAY_LEN(xs)], want_g[ARRAY_LEN(xs)], want_q[ARRAY_LEN(xs)];
+    for (size_t i = 0; i < n; i++) {
+        const double x = xs[i];
+        want_g[i] = (float)(0.5 * x * (1.0 + erf(x / sqrt(2.0))));
+        want_q[i] = (float)(x / (1.0 + exp(-1.702 * x)));
+    }
+    memcpy(g, xs, sizeof g);
+    memcpy(q, xs, sizeof q);
+    ops_gelu(g, n);
+    ops_quick_gelu(q, n);
+    ck_assert(test_allclose(g, want_g, n, 1e-6, "gelu (erf)"));
+    ck_assert(test_allclose(q, want_q, n, 1e-6, "quick_gelu"));
+    /* the two differ visibly (clip.md §1.1): 0.8413 vs 0.8458 at x = 1 */
+    ck_assert(fabsf(g[8] - q[8]) > 4e-3f);
+    /* not the tanh approximation: at x = -3 exact GELU is -0.004050, tanh gives -0.003638 */
+    ck_assert(fabsf(g[1] - (-0.0040496f)) < 1e-6f);
+    /* fused bias + activation == add then activate, for both activations */
+    const float bias[4] = {0.5f, -0.25f, 1.0f, -2.0f};
+    for (int quick = 0; quick <= 1; quick++) {
+        float a[12], b[12];
+        for (int i = 0; i < 12; i++) a[i] = b[i] = xs[i] * 0.7f;
+        ops_bias_act(a, bias, 3, 4, quick);
+        for (int i = 0; i < 12; i++) b[i] += bias[i % 4];
+        if (quick) ops_quick_gelu(b, 12);
+        else ops_gelu(b, 12);
+        ck_assert(test_allclose(a, b, 12, 0.0, quick ? "bias+quick_gelu" : "bias+gelu"));
+    }
+}
+END_TEST
+
+START_TEST(kernel_layernorm_eps)
+{
+    /* a row whose variance (5e-7) is far below eps: eps 1e-5 matters at the 1e-1 level */
+    const float x[8] = {1.0f, 1.001f, 0.999f, 1.0f, 3.0f, -1.0f, 0.5f, 2.5f};
+    const float w[4] = {1.0f, 2.0f, 0.5f, -1.0f}, b[4] = {0.1f, 0.0f, -0.2f, 0.3f};
+    float y[8], want[8], wrong_eps[8];
+    for (int r = 0; r < 2; r++) {
+        double mean = 0, var = 0;
+        for (int i = 0; i < 4; i++) mean += x[r * 4 + i] / 4.0;
+        for (int i = 0; i < 4; i++) var += (x[r * 4 + i] - mean) * (x[r * 4 + i] - mean) / 4.0;
+        for (int i = 0; i < 4; i++) {
+            want[r * 4 + i] = (float)((x[r * 4 + i] - mean) / sqrt(var + 1e-5) * w[i] + b[i]);
+            wrong_eps[r * 4 + i] = (float)((x[r * 4 + i] - mean) / sqrt(var + 1e-6) * w[i] + b[i]);
+        }
+    }
+    ops_layernorm(y, x, w, b, 2, 4);
+    ck_assert(test_allclose(y, want, 8, 1e-6, "layernorm eps 1e-5"));
+    ck_assert(fabsf(y[1] - wrong_eps[1]) > 0.05f);
+    /* in place, and a constant row gives exactly the bias */
+    float c[4] = {7.0f, 7.0f, 7.0f, 7.0f};
+    ops_layernorm(c, c, w, b, 1, 4);
+    ck_assert(test_allclose(c, b, 4, 0.0, "layernorm constant row"));
+}
+END_TEST
+
+START_TEST(kernel_softmax_and_normalize)
+{
+    float a[4] = {1.0f, 2.0f, 3.0f, 99.0f};
+    ops_softmax_row(a, 4, 3); /* column 3 masked */
+    const double z = exp(1.0) + exp(2.0) + exp(3.0);
+    const float want[4] = {(float)(exp(1.0) / z), (float)(exp(2.0) / z), (float)(exp(3.0) / z), 0.0f};
+    ck_assert(test_allclose(a, want, 4, 1e-7, "softmax masked"));
+    float big[2] = {1000.0f, 1001.0f}; /* max subtracted: no overflow */
+    ops_softmax_row(big, 2, 2);
+    ck_assert(fabsf(big[1] - (float)(1.0 / (1.0 + exp(-1.0)))) < 1e-6f);
+    float v[6] = {3.0f, 4.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    ops_l2_normalize(v, 2, 3);
+    ck_assert(v[0] == 0.6f && v[1] == 0.8f && v[3] == 0.0f);
+}
+END_TEST
+
+/* Naive double attention of one sequence: q/k/v from qkv (T, 3C). */
+static void attention_ref(float *out, const float *qkv, int T, int C, int NH, int causal)
+{
+    const int HS = C / NH;
+    for (int h = 0; h < NH; h++)
+        for (int i = 0; i < T; i++) {
+            double sc[64], mx = -1e300, sum = 0;
+            const int valid = causal ? i + 1 : T;
+            for (int j = 0; j < valid; j++) {
+                double d = 0;
+                for (int c = 0; c < HS; c++) d += (double)qkv[i * 3 * C + h * HS + c] * qkv[j * 3 * C + C + h * HS + c];
+                sc[j] = d / sqrt((double)HS);
+                mx = fmax(mx, sc[j]);
+            }
+            for (int j = 0; j < valid; j++) sum += (sc[j] = exp(sc[j] - mx));
+            for (int c = 0; c < HS; c++) {
+                double o = 0;
+                for (int j = 0; j < valid; j++) o += sc[j] / sum * qkv[j * 3 * C + 2 * C + h * HS + c];
+                out[i * C + h * HS + c] = (float)o;
+            }
+        }
+}
+
+START_TEST(kernel_attention_causal)
+{
+    const int C = 24, NH = 3;
+    const int lens[2] = {6, 40}; /* direct loops and the GEMM path */
+    for (int li = 0; li < 2; li++) {
+        const int T = lens[li];
+        float *qkv = malloc((size_t)2 * T * 3 * C * sizeof *qkv), *out = malloc((size_t)2 * T * C * sizeof *out);
+        float *want = malloc((size_t)T * C * sizeof *want), *att = malloc((size_t)T * T * sizeof *att);
+        uint64_t st = 42 + (uint64_t)li;
+        for (int i = 0; i < 2 * T * 3 * C; i++) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            qkv[i] = (float)((double)(st >> 11) / 9007199254740992.0 * 4.0 - 2.0);
+        }
+        for (int causal = 0; causal <= 1; causal++) {
+            ops_attention(out, qkv, att, 2, T, C, NH, causal); /* two sequences, never mixed */
+            for (int b = 0; b < 2; b++) {
+                attention_ref(want, qkv + (size_t)b * T * 3 * C, T, C, NH, causal);
+                ck_assert(test_allclose(out + (size_t)b * T * C, want, (size_t)T * C, 1e-5,
+                                        causal ? "attention causal" : "attention full"));
+            }
+            if (causal) {
+                /* row 0 sees only key 0: its output is v row 0 */
+                ck_assert(test_allclose(out, qkv + 2 * C, (size_t)C, 1e-6, "causal row 0 = v0"));
+                /* changing the last token does not change earlier rows */
+                float *before = malloc((size_t)T * C * sizeof *before);
+                memcpy(before, out, (size_t)T * C * sizeof *before);
+                for (int c = 0; c < 3 * C; c++) qkv[(size_t)(T - 1) * 3 * C + c] += 1.0f;
+                ops_attention(out, qkv, att, 1, T, C, NH, 1);
+                ck_assert(test_allclose(out, before, (size_t)(T - 1) * C, 0.0, "causal: future token ignored"));
+                free(before);
+            }
+        }
+        /* the single-row variant equals row 0 (and row T-1) of the full attention */
+        ops_attention(out, qkv, att, 1, T, C, NH, 0);
+        const int rows[2] = {0, T - 1};
+        float two[2 * 24];
+        ops_attention_rows(two, qkv, att, T, rows, 2, C, NH);
+        ck_assert(test_allclose(two, out, (size_t)C, 1e-6, "attention_rows row 0"));
+        ck_assert(test_allclose(two + C, out + (size_t)(T - 1) * C, (size_t)C, 1e-6, "attention_rows row T-1"));
+        free(qkv), free(out), free(want), free(att);
+    }
+}
+END_TEST
+
+START_TEST(kernel_patchify)
+{
+    /* S = 4, P = 2: patch (r, c) holds img[ch][2r+ky][2c+kx] in (ch, ky, kx) order */
+    float img[3 * 16], out[4 * 12];
+    for (int i = 0; i < 48; i++) img[i] = (float)i;
+    ops_patchify(out, img, 4, 2);
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 2; c++)
+            for (int ch = 0; ch < 3; ch++)
+                for (int ky = 0; ky < 2; ky++)
+                    for (int kx = 0; kx < 2; kx++)
+                        ck_assert(out[(r * 2 + c) * 12 + (ch * 2 + ky) * 2 + kx] ==
+                                  img[ch * 16 + (2 * r + ky) * 4 + 2 * c + kx]);
+}
+END_TEST
+
+/* ---- loader: variants and errors ---- */
+
+/* Copy the tiny model into dir/name; returns the malloc'ed path (NULL without shared folder). */
+static char *tiny_copy(const char *dir, const char *name)
+{
+    char src[1024];
+    if (!test_shared_path(src, sizeof src, "fixtures/tiny_clip/model.h5")) return NULL;
+    size_t len;
+    char *bytes = test_read_file(src, &len);
+    ck_assert_ptr_nonnull(bytes);
+    char *dst = xasprintf("%s/%s", dir, name);
+    ck_assert_int_eq(test_write_file(dst, bytes, len), 0);
+    free(bytes);
+    return dst;
+}
+
+/* Load path expecting failure with code and every needle in the message. */
+static void expect_load_error(const char *path, int code, const char *needle1, const char *needle2)
+{
+    ClipModel m = {0};
+    Error err = {0};
+    int rc = clip_model_load(&m, path, &err);
+    ck_assert_msg(rc == code, "%s: expected code %d, got %d (%s)", path, code, rc, err.msg);
+    ck_assert_msg(strstr(err.msg, needle1) != NULL, "message lacks '%s': %s", needle1, err.msg);
+    if (needle2) ck_assert_msg(strstr(err.msg, needle2) != NULL, "message lacks '%s': %s", needle2, err.msg);
+    ck_assert_ptr_null(m.params); /* left freed */
+    clip_model_free(&m);
+}
+
+START_TEST(loader_errors)
+{
+    char *dir = test_mkdtemp();
+    char *p = tiny_copy(dir, "missing.h5");
+    if (!p) {
+        test_rmtree(dir);
+        free(dir);
+        return;
+    }
+    H5File f = {0};
+    Error err = {0};
+    /* missing dataset */
+    ck_assert_int_eq(h5_open_rw(&f, p, &err), 0);
+    ck_assert_int_eq(h5_delete(&f, "visual/proj", &err), 0);
+    h5_close(&f);
+    expect_load_error(p, ERR_MISSING, "/visual/proj' is missing", "missing.h5");
+    free(p);
+    /* wrong shape */
+    p = tiny_copy(dir, "shape.h5");
+    float z[64 * 32] = {0};
+    ck_assert_int_eq(h5_open_rw(&f, p, &err), 0);
+    ck_assert_int_eq(h5_write_f32(&f, "visual/proj", z, 2, (int64_t[]){32, 64}, &err), 0);
+    h5_close(&f);
+    expect_load_error(p, ERR_SHAPE, "expected shape (64, 32), found (32, 64)", "visual/proj");
+    free(p);
+    /* integer dtype */
+    p = tiny_copy(dir, "int.h5");
+    int64_t iz[48] = {0};
+    ck_assert_int_eq(h5_open_rw(&f, p, &err), 0);
+    ck_assert_int_eq(h5_write_i64(&f, "ln_final/bias", iz, 1, (int64_t[]){48}, &err), 0);
+    h5_close(&f);
+    expect_load_error(p, ERR_FORMAT, "ln_final/bias", "integers");
+    free(p);
+    /* NaN and Inf */
+    const char *names[2] = {"nan.h5", "inf.h5"};
+    for (int k = 0; k < 2; k++) {
+        p = tiny_copy(dir, names[k]);
+        float w[64];
+        for (int i = 0; i < 64; i++) w[i] = 1.0f;
+        w[7] = k == 0 ? NAN : INFINITY;
+        ck_assert_int_eq(h5_open_rw(&f, p, &err), 0);
+        ck_assert_int_eq(h5_write_f32(&f, "visual/ln_pre/weight", w, 1, (int64_t[]){64}, &err), 0);
+        h5_close(&f);
+        expect_load_error(p, ERR_VALUE, "visual/ln_pre/weight': element 7", k == 0 ? "NaN" : "Inf");
+        free(p);
+    }
+    /* a bad config attribute */
+    p = tiny_copy(dir, "config.h5");
+    ck_assert_int_eq(h5_open_rw(&f, p, &err), 0);
+    ck_assert_int_eq(h5_write_attr_string(&f, "/", "config", "{\"embed_dim\": 32, \"quick_gelu\": false}", &err), 0);
+    h5_close(&f);
+    expect_load_error(p, ERR_MISSING, "root attribute 'config'", "vision_cfg.image_size");
+    free(p);
+    /* truncated copy */
+    char src[1024];
+    ck_assert(test_shared_path(src, sizeof src, "fixtures/tiny_clip/model.h5"));
+    size_t len;
+    char *bytes = test_read_file(src, &len);
+    p = xasprintf("%s/truncated.h5", dir);
+    ck_assert_int_eq(test_write_file(p, bytes, len / 2), 0);
+    ClipModel m = {0};
+    ck_assert_int_ne(clip_model_load(&m, p, &err), 0);
+    ck_assert_msg(strstr(err.msg, "truncated.h5") != NULL, "%s", err.msg);
+    ck_assert_ptr_null(m.params);
+    free(bytes);
+    free(p);
+    /* not HDF5, and no file at all */
+    p = xasprintf("%s/text.h5", dir);
+    ck_assert_int_eq(test_write_file(p, "hello, not hdf5\n", 16), 0);
+    expect_load_error(p, ERR_FORMAT, "text.h5", "not an HDF5 file");
+    free(p);
+    p = xasprintf("%s/absent.h5", dir);
+    expect_load_error(p, ERR_MISSING, "absent.h5", NULL);
+    free(p);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* A file without `config` loads with inferred dims and a note; a variable-length config and
+ * float16 datasets load too (HDF5 widens them). */
+START_TEST(loader_variants)
+{
+    char *dir = test_mkdtemp();
+    char *p = tiny_copy(dir, "noconfig.h5");
+    if (!p) {
+        test_rmtree(dir);
+        free(dir);
+        return;
+    }
+    ClipModel ref = {0}, m = {0};
+    Error err = {0};
+    char src[1024];
+    ck_assert(test_shared_path(src, sizeof src, "fixtures/tiny_clip/model.h5"));
+    ck_assert_int_eq(clip_model_load(&ref, src, &err), 0);
+    H5File f = {0};
+    ck_assert_int_eq(h5_open_rw(&f, p, &err), 0);
+    ck_assert_int_eq(h5_delete_attr(&f, "/", "config", &err), 0);
+    h5_close(&f);
+    ck_assert_msg(clip_model_load(&m, p, &err) == 0, "%s", err.msg);
+    ck_assert_msg(strstr(m.config_note, "head_width 64") != NULL, "%s", m.config_note);
+    ck_assert_int_eq(m.cfg.vision.width, 64);
+    ck_assert_int_eq(m.cfg.text.layers, 2);
+    ck_assert(memcmp(m.params, ref.params, ref.n_params * sizeof(float)) == 0);
+    clip_model_free(&m);
+    /* variable-length config string */
+    ck_assert_int_eq(h5_open_rw(&f, p, &err), 0);
+    ck_assert_int_eq(h5_write_attr_string_vlen(&f, "/", "config", TINY_JSON, &err), 0);
+    h5_close(&f);
+    ck_assert_msg(clip_model_load(&m, p, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(m.config_note, "");
+    ck_assert_mem_eq(&m.cfg, &ref.cfg, sizeof m.cfg);
+    clip_model_free(&m);
+    free(p);
+    /* float16 copy of every tensor */
+    p = xasprintf("%s/f16.h5", dir);
+    ck_assert_int_eq(h5_create(&f, p, &err), 0);
+    ck_assert_int_eq(h5_write_attr_string(&f, "/", "config", TINY_JSON, &err), 0);
+    ClipTensorSpec *t;
+    int n;
+    clip_config_tensors(&ref.cfg, &t, &n);
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        char path[128];
+        clip_tensor_h5_path(path, sizeof path, t[i].key);
+        ck_assert_int_eq(h5_write_f16(&f, path, ref.params + off, t[i].rank, t[i].dims, &err), 0);
+        off += clip_tensor_numel(&t[i]);
+    }
+    h5_close(&f);
+    ck_assert_int_eq(h5_open_read(&f, p, &err), 0);
+    int cls;
+    size_t esize;
+    ck_assert_int_eq(h5_dtype(&f, "visual/proj", &cls, &esize, &err), 0);
+    ck_assert(cls == H5_CLASS_FLOAT && esize == 2);
+    h5_close(&f);
+    ck_assert_msg(clip_model_load(&m, p, &err) == 0, "%s", err.msg);
+    size_t rounded = 0;
+    for (size_t i = 0; i < ref.n_params; i++) {
+        const float a = m.params[i], b = ref.params[i];
+        ck_assert_msg(fabsf(a - b) <= 4.9e-4f * fabsf(b) + 3e-8f, "param %zu: f16 %g vs f32 %g", i, a, b);
+        rounded += a != b;
+    }
+    ck_assert(rounded > ref.n_params / 2); /* really stored as float16 */
+    clip_model_free(&m);
+    free(t);
+    free(p);
+    clip_model_free(&ref);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *clip_suite(void)
 {
     Suite *s = suite_create("clip");
@@ -465,9 +807,16 @@ Suite *clip_suite(void)
     tcase_add_test(core, tiny_vision_stages);
     tcase_add_test(core, tiny_vision_features_and_windows);
     tcase_add_test(core, tiny_text_and_logits);
+    tcase_add_test(core, kernel_gelu_vs_quick_gelu);
+    tcase_add_test(core, kernel_layernorm_eps);
+    tcase_add_test(core, kernel_softmax_and_normalize);
+    tcase_add_test(core, kernel_attention_causal);
+    tcase_add_test(core, kernel_patchify);
+    tcase_add_test(core, loader_variants);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
     tcase_add_test(limits, config_json_errors);
+    tcase_add_test(limits, loader_errors);
     suite_add_tcase(s, limits);
     return s;
 }
