@@ -352,9 +352,9 @@ static int run(int argc, char **argv)
     if (a.maps_out && write_summary(&out, &a, &p, scores, (const float *const *)maps, hw, &err) != 0)
         goto fail;
     if (a.timings)
-        fprintf(stderr, "timings: images %ld cache_hits %ld cache_misses %ld load %.3f backbone %.3f "
-                "text %.3f memory %.3f scoring %.3f cache %.3f seconds\n", p.images_scored,
-                p.cache_hits, p.cache_misses, p.seconds_load, p.seconds_backbone, p.seconds_text,
+        fprintf(stderr, "timings: images %ld cache_hits %ld cache_misses %ld init %.3f load %.3f "
+                "backbone %.3f text %.3f memory %.3f scoring %.3f cache %.3f seconds\n",
+                p.images_scored, p.cache_hits, p.cache_misses, p.seconds_init, p.seconds_load, p.seconds_backbone, p.seconds_text,
                 p.seconds_memory, p.seconds_scoring, p.seconds_cache);
     status = 0;
     goto done;
@@ -404,8 +404,9 @@ const Command cmd_score = {
     "                     size) blended with the map in a jet colormap scaled from this map's\n"
     "                     minimum to maximum, colour bar on the right (max at the top);\n"
     "                     DIR/index.tsv lists png, image, map_min, map_max.\n"
-    "  --timings          print seconds per stage to stderr at the end (model load and image\n"
-    "                     decoding, backbone, text, memories, scoring, cache I/O).\n"
+    "  --timings          print seconds per stage to stderr at the end: init (model load,\n"
+    "                     sha256, tokenizer), load (image decoding), backbone, text,\n"
+    "                     memory, scoring, cache (feature cache I/O).\n"
     "\n"
     "Method keys (--config / --set; default first):\n"
     "  prompts = paper22 | anomalib21 | single | states | templates\n"
