@@ -14,6 +14,7 @@
 #include "../src/h5.h"
 #include "../src/prompts.h"
 #include "../src/winclip.h"
+#include "../src/windows.h"
 #include "check_suites.h"
 #include "test_util.h"
 
@@ -197,6 +198,20 @@ START_TEST(harmonic_3x3_k2)
     winclip_aggregate(got, win, 3, 2, 1, WINCLIP_AGG_MEAN);
     ck_assert_float_eq_tol(got[4], 0.625f, 1e-6f);
     ck_assert_float_eq_tol(got[1], 0.875f, 1e-6f);
+    /* stride 2 on a 5x5 grid: windows at rows/cols 0 and 2 leave row/col 4 uncovered (0);
+     * window w's value 1+w: each patch gets the harmonic mean of the windows covering it */
+    float vals[4] = {1, 2, 3, 4}, map[25];
+    int cov[25];
+    windows_coverage(5, 2, 2, cov);
+    winclip_aggregate(map, vals, 5, 2, 2, WINCLIP_AGG_HARMONIC);
+    for (int i = 0; i < 25; i++) ck_assert_int_eq(map[i] > 0, cov[i] > 0);
+    ck_assert_float_eq_tol(map[0 * 5 + 3], 2.0f, 1e-6f);
+    ck_assert_float_eq_tol(map[2 * 5 + 2], 4.0f, 1e-6f);
+    ck_assert(map[4 * 5 + 1] == 0.0f);
+    /* stride 1, k 3 on 4x4: centre patches covered by all 4 windows */
+    float v4[4] = {1, 1, 0.5f, 0.5f}, m4[16];
+    winclip_aggregate(m4, v4, 4, 3, 1, WINCLIP_AGG_HARMONIC);
+    ck_assert_float_eq_tol(m4[1 * 4 + 1], (float)(4.0 / 6.0), 1e-6f);
 }
 END_TEST
 

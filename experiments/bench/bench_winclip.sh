@@ -48,37 +48,40 @@ run() {
 # field NAME LINE: the number after NAME in a "name value name value ..." line.
 field() { echo "$2" | awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit }}'; }
 
-printf '%-9s %9s %9s %9s %10s %10s %9s %9s\n' setting cold_s/img warm_s/img backbone \
-       beyond_% amortised_% init_s warm_score
+printf '%-9s %10s %10s %10s %10s %10s %9s %9s\n' setting cold_s/img warm_s/img backbone \
+       score_ms beyond_% text_s init_s
 declare -A COLD WARM
 for k in 0 1 2 4; do
     cache=$TMP/cache_k$k.h5
     cold=$(run "$cache" "$k")
     warm=$(run "$cache" "$k")
     misses=$(field cache_misses "$cold")
-    backbone=$(field backbone "$cold")
-    per_bb=$(echo "$backbone / $misses" | bc -l)
-    text=$(field text "$cold"); memory=$(field memory "$cold"); scoring=$(field scoring "$cold")
+    per_bb=$(echo "$(field backbone "$cold") / $misses" | bc -l)
+    text=$(field text "$cold")
     init=$(field init "$cold")
-    # beyond the backbone, per test image: scoring per image + memories and text spread over
-    # this run's images (beyond_%) or an average MVTec category of 115 images (amortised_%)
-    beyond=$(echo "100 * ($scoring / $N + ($text + $memory) / $N) / $per_bb" | bc -l)
-    amort=$(echo "100 * ($scoring / $N + ($text + $memory) / 115) / $per_bb" | bc -l)
-    cold_img=$(echo "($(field wall "$cold") - $init) / $N" | bc -l)
-    warm_img=$(echo "($(field wall "$warm") - $(field init "$warm")) / $N" | bc -l)
-    warm_score=$(echo "$(field scoring "$warm") / $N" | bc -l)
+    # per test image beyond the backbone: scoring (aggregation, memory search, upsampling) and
+    # memories spread over the run's images, plus the class's text spread over an average
+    # MVTec category (115 test images; the prototypes are built once per class and process)
+    score_ms=$(echo "1000 * $(field scoring "$cold") / $N" | bc -l)
+    beyond=$(echo "100 * (($(field scoring "$cold") + $(field memory "$cold")) / $N + $text / 115) / $per_bb" | bc -l)
+    # wall per test image without process start-up (init) and text prototypes
+    cold_img=$(echo "($(field wall "$cold") - $init - $text) / $N" | bc -l)
+    warm_img=$(echo "($(field wall "$warm") - $(field init "$warm") - $(field text "$warm")) / $N" | bc -l)
     COLD[$k]=$cold_img; WARM[$k]=$warm_img; INIT=$init; TEXT=$text
-    printf '%-9s %9.3f %9.4f %9.3f %10.2f %10.2f %9.2f %9.5f\n' "$([ "$k" = 0 ] && echo zero-shot || echo "K=$k")" \
-        "$cold_img" "$warm_img" "$per_bb" "$beyond" "$amort" "$init" "$warm_score"
+    printf '%-9s %10.3f %10.4f %10.3f %10.2f %10.2f %9.2f %9.2f\n' \
+        "$([ "$k" = 0 ] && echo zero-shot || echo "K=$k")" "$cold_img" "$warm_img" "$per_bb" \
+        "$score_ms" "$beyond" "$text" "$init"
 done
-echo "(cold/warm s/img: wall time per test image without the process start-up 'init';"
-echo " cold K>0 also computes the K reference features; backbone: seconds per computed image)"
+echo "(s/img: wall seconds per test image without process start-up (init: model load + sha256 +"
+echo " tokenizer) and text prototypes (text_s, once per class); cold K>0 also computes the K"
+echo " reference features; backbone: seconds per computed image; score_ms: winclip_score per"
+echo " image; beyond_%: everything after the backbone per test image, text amortised over 115)"
+echo
 
 # MVTec AD: 1725 test images in 15 categories; a K-shot run per (category, K, seed).
-echo
 echo "projections for MVTec AD (1725 test images, 15 categories):"
-echo "  zero-shot, cold cache:  $(echo "1725 * ${COLD[0]} / 60" | bc -l | xargs printf '%.1f') min" \
-     "(+ 15 x ${INIT}s start-up)"
+echo "  zero-shot, cold cache:  $(echo "(1725 * ${COLD[0]} + 15 * ($INIT + $TEXT)) / 60" | bc -l | xargs printf '%.1f') min" \
+     "(one process per category)"
 runs=$((15 * (1 + 3 * 5)))
 warm_total=$(echo "1725 * (${WARM[0]} + 5 * (${WARM[1]} + ${WARM[2]} + ${WARM[4]})) + $runs * ($INIT + $TEXT)" | bc -l)
 echo "  full evaluation from a warm cache (zero-shot + K=1,2,4 x 5 seeds = $runs runs):" \
