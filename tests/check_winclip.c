@@ -326,27 +326,25 @@ START_TEST(prompts_other_sets)
     ck_assert_str_eq(p.anomalous[21 + 20], "a photo of a metal_nut with flaw for anomaly detection.");
     prompts_free(&p);
 
-    ck_assert_int_eq(prompts_build(&p, PROMPTS_SINGLE, "pcb1", NULL, 0, NULL, 0, &err), 0);
-    ck_assert_int_eq(p.n_normal, 1);
-    ck_assert_int_eq(p.n_anomalous, 1);
-    ck_assert_str_eq(p.normal[0], "a photo of a pcb1.");
-    ck_assert_str_eq(p.anomalous[0], "a photo of a damaged pcb1.");
-    prompts_free(&p);
-
-    ck_assert_int_eq(prompts_build(&p, PROMPTS_STATES, "wood", NULL, 0, NULL, 0, &err), 0);
-    ck_assert_int_eq(p.n_normal, 7);
-    ck_assert_int_eq(p.n_anomalous, 4);
-    ck_assert_str_eq(p.normal[0], "wood");
-    ck_assert_str_eq(p.normal[6], "wood without damage");
-    ck_assert_str_eq(p.anomalous[0], "damaged wood");
-    prompts_free(&p);
-
-    ck_assert_int_eq(prompts_build(&p, PROMPTS_TEMPLATES, "tile", NULL, 0, NULL, 0, &err), 0);
-    ck_assert_int_eq(p.n_normal, 22);
-    ck_assert_int_eq(p.n_anomalous, 22);
-    ck_assert_str_eq(p.normal[13], "a photo of a tile.");
-    ck_assert_str_eq(p.anomalous[13], "a photo of a damaged tile.");
-    prompts_free(&p);
+    /* the ablation sets: counts, first and last strings */
+    const struct {
+        PromptSet set;
+        const char *cls;
+        int n_normal, n_anomalous, normal_at;
+        const char *normal, *anomalous0;
+    } sets[] = {
+        {PROMPTS_SINGLE, "pcb1", 1, 1, 0, "a photo of a pcb1.", "a photo of a damaged pcb1."},
+        {PROMPTS_STATES, "wood", 7, 4, 6, "wood without damage", "damaged wood"},
+        {PROMPTS_TEMPLATES, "tile", 22, 22, 13, "a photo of a tile.", "a cropped photo of the damaged tile."},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(sets); i++) {
+        ck_assert_int_eq(prompts_build(&p, sets[i].set, sets[i].cls, NULL, 0, NULL, 0, &err), 0);
+        ck_assert_int_eq(p.n_normal, sets[i].n_normal);
+        ck_assert_int_eq(p.n_anomalous, sets[i].n_anomalous);
+        ck_assert_str_eq(p.normal[sets[i].normal_at], sets[i].normal);
+        ck_assert_str_eq(p.anomalous[0], sets[i].anomalous0);
+        prompts_free(&p);
+    }
 
     /* extra states: words go before the class, a phrase with {} is used as is */
     WinclipSettings s;
