@@ -26,6 +26,7 @@ extern const Command cmd_score;
 
 typedef struct {
     const char *model, *category, *config, *maps_out, *png_dir, *cache;
+    int timings;        /* --timings: per-stage seconds to stderr at the end */
     const char **refs;  /* (n_refs) */
     int n_refs;
     const char **sets;  /* (n_sets) "key=value" */
@@ -197,7 +198,10 @@ static int parse_args(ScoreArgs *a, int argc, char **argv)
         else if (strcmp(o, "--maps-out") == 0) slot = &a->maps_out;
         else if (strcmp(o, "--png-dir") == 0) slot = &a->png_dir;
         else if (strcmp(o, "--cache") == 0) slot = &a->cache;
-        else if (strcmp(o, "--ref") == 0 || strcmp(o, "--set") == 0) {
+        else if (strcmp(o, "--timings") == 0) {
+            a->timings = 1;
+            continue;
+        } else if (strcmp(o, "--ref") == 0 || strcmp(o, "--set") == 0) {
             if (i + 1 >= argc) return cli_usage_error(&cmd_score, "%s needs a value", o);
             if (o[2] == 'r') a->refs[a->n_refs++] = argv[++i];
             else a->sets[a->n_sets++] = argv[++i];
@@ -312,6 +316,11 @@ static int run(int argc, char **argv)
     }
     if (a.maps_out && write_summary(&out, &a, &p, scores, (const float *const *)maps, hw, &err) != 0)
         goto fail;
+    if (a.timings)
+        fprintf(stderr, "timings: images %ld cache_hits %ld cache_misses %ld init %.3f load %.3f "
+                "backbone %.3f text %.3f memory %.3f scoring %.3f cache %.3f seconds\n",
+                p.images_scored, p.cache_hits, p.cache_misses, p.seconds_init, p.seconds_load, p.seconds_backbone, p.seconds_text,
+                p.seconds_memory, p.seconds_scoring, p.seconds_cache);
     status = 0;
     goto done;
 fail:
@@ -339,7 +348,7 @@ const Command cmd_score = {
     "score", "WinCLIP / WinCLIP+ anomaly scores and maps for images",
     "usage: winclip score -m MODEL.h5 --class NAME [--ref IMG]... [--config FILE]\n"
     "                     [--set key=value]... [--cache FILE.h5] [--maps-out OUT.h5]\n"
-    "                     [--png-dir DIR] IMG...\n"
+    "                     [--png-dir DIR] [--timings] IMG...\n"
     "\n"
     "Scores every IMG with WinCLIP (zero-shot) or, with --ref, WinCLIP+ (K = number of --ref\n"
     "normal reference images) and prints one line per image, in the order given:\n"
@@ -360,6 +369,9 @@ const Command cmd_score = {
     "                     size) blended with the map in a jet colormap scaled from this map's\n"
     "                     minimum to maximum, colour bar on the right (max at the top);\n"
     "                     DIR/index.tsv lists png, image, map_min, map_max.\n"
+    "  --timings          print seconds per stage to stderr at the end: init (model load,\n"
+    "                     sha256, tokenizer), load (image decoding), backbone, text,\n"
+    "                     memory, scoring, cache (feature cache I/O).\n"
     "\n"
     "Method keys (--config / --set; default first):\n"
     "  prompts = paper22 | anomalib21 | single | states | templates\n"

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "sha256.h"
 #include "windows.h"
 
@@ -73,16 +74,7 @@ static int make_parent_dirs(const char *path, Error *err)
     char *slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir) return 0;
     *slash = '\0';
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            return err_setf(err, ERR_IO, "%s: cannot create folder %s: %s", path, dir, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return err_setf(err, ERR_IO, "%s: cannot create folder %s: %s", path, dir, strerror(errno));
-    return 0;
+    return fs_mkdirs(dir, err);
 }
 
 static int file_exists(const char *path)

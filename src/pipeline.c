@@ -66,7 +66,7 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
     if (tokenizer_find_vocab(vocab, sizeof vocab, err) != 0 || tokenizer_load(&v->tok, vocab, err) != 0)
         goto fail;
     v->pixels = xmalloc((size_t)3 * (size_t)p->image_size * (size_t)p->image_size * sizeof(float));
-    p->seconds_load += time_now() - t0;
+    p->seconds_init = time_now() - t0;
     return 0;
 fail:
     pipeline_free(p);

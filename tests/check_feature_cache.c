@@ -52,6 +52,26 @@ static void assert_same(const ClipImageFeatures *a, const ClipImageFeatures *b)
     }
 }
 
+/* A temporary folder with an image file "a.png" (content given) and a cache path in it. */
+typedef struct {
+    char *dir;
+    char img[1024], cache[1024];
+} Scratch;
+
+static void scratch_init(Scratch *t, const char *cache_rel, const char *content)
+{
+    t->dir = test_mkdtemp();
+    snprintf(t->img, sizeof t->img, "%s/a.png", t->dir);
+    snprintf(t->cache, sizeof t->cache, "%s/%s", t->dir, cache_rel);
+    ck_assert_int_eq(test_write_file(t->img, content, strlen(content)), 0);
+}
+
+static void scratch_free(Scratch *t)
+{
+    test_rmtree(t->dir);
+    free(t->dir);
+}
+
 static void set_mtime(const char *path, long sec)
 {
     struct timespec times[2] = {{sec, 0}, {sec, 0}};
@@ -60,11 +80,9 @@ static void set_mtime(const char *path, long sec)
 
 START_TEST(cache_hit_and_stale)
 {
-    char *dir = test_mkdtemp();
-    char img[1024], cpath[1024];
-    snprintf(img, sizeof img, "%s/a.png", dir);
-    snprintf(cpath, sizeof cpath, "%s/cache/sub/mvtec_bottle.h5", dir); /* parents created */
-    ck_assert_int_eq(test_write_file(img, "image-bytes", 11), 0);
+    Scratch t;
+    scratch_init(&t, "cache/sub/mvtec_bottle.h5", "image-bytes"); /* parents created */
+    const char *dir = t.dir, *img = t.img, *cpath = t.cache;
     set_mtime(img, 1000000);
     Error err = {0};
     FeatureCacheKey key = test_key("aa11");
@@ -104,18 +122,15 @@ START_TEST(cache_hit_and_stale)
     ck_assert_int_eq((int)c.misses, 2); /* counters restart at open */
     feature_cache_close(&c);
     clip_features_free(&f);
-    test_rmtree(dir);
-    free(dir);
+    scratch_free(&t);
 }
 END_TEST
 
 START_TEST(cache_other_weights)
 {
-    char *dir = test_mkdtemp();
-    char img[1024], cpath[1024];
-    snprintf(img, sizeof img, "%s/a.png", dir);
-    snprintf(cpath, sizeof cpath, "%s/c.h5", dir);
-    ck_assert_int_eq(test_write_file(img, "x", 1), 0);
+    Scratch t;
+    scratch_init(&t, "c.h5", "x");
+    const char *img = t.img, *cpath = t.cache;
     Error err = {0};
     FeatureCacheKey key = test_key("aa11"), other = test_key("bb22");
     FeatureCache c = {0};
@@ -160,18 +175,15 @@ START_TEST(cache_other_weights)
     feature_cache_close(&c);
     clip_features_free(&f);
     clip_features_free(&f2);
-    test_rmtree(dir);
-    free(dir);
+    scratch_free(&t);
 }
 END_TEST
 
 START_TEST(cache_interrupted_entry)
 {
-    char *dir = test_mkdtemp();
-    char img[1024], cpath[1024];
-    snprintf(img, sizeof img, "%s/a.png", dir);
-    snprintf(cpath, sizeof cpath, "%s/c.h5", dir);
-    ck_assert_int_eq(test_write_file(img, "x", 1), 0);
+    Scratch t;
+    scratch_init(&t, "c.h5", "x");
+    const char *img = t.img, *cpath = t.cache;
     Error err = {0};
     FeatureCacheKey key = test_key("aa11");
     FeatureCache c = {0};
@@ -206,8 +218,7 @@ START_TEST(cache_interrupted_entry)
     clip_features_free(&g);
     feature_cache_close(&c);
     clip_features_free(&f);
-    test_rmtree(dir);
-    free(dir);
+    scratch_free(&t);
 }
 END_TEST
 

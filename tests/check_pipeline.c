@@ -266,6 +266,59 @@ START_TEST(pipeline_errors)
 }
 END_TEST
 
+/* Full-size ViT-B-16-plus-240 with random weights: one test image, K = 1. Runs, every value
+ * finite, shapes of the real model (896-d tokens, 640-d embeddings, 196 / 169 windows). */
+START_TEST(pipeline_full_size_random)
+{
+    char img[1024], ref[1024];
+    if (!shared(img, sizeof img, SOURCES[4]) || !shared(ref, sizeof ref, REFS[0])) return;
+    char *dir = test_mkdtemp();
+    char model[1100];
+    snprintf(model, sizeof model, "%s/vit_b_16_plus_240_random.h5", dir);
+    Error err = {0};
+    ClipConfig cfg;
+    ck_assert_int_eq(clip_config_preset(&cfg, "ViT-B-16-plus-240", &err), 0);
+    ck_assert_msg(clip_model_write_random(model, &cfg, 7, &err) == 0, "%s", err.msg);
+    WinclipSettings s;
+    winclip_settings_default(&s);
+    Pipeline p = {0};
+    int rc = pipeline_init(&p, model, &s, &err);
+    remove(model); /* loaded into memory: the 834 MB file is no longer needed */
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    ck_assert_int_eq(p.image_size, 240);
+    char cache[1100];
+    snprintf(cache, sizeof cache, "%s/cache.h5", dir); /* the score below reuses these features */
+    ck_assert_msg(pipeline_open_cache(&p, cache, &err) == 0, "%s", err.msg);
+    ClipImageFeatures f;
+    ck_assert_int_eq(pipeline_features(&p, img, &f, NULL, NULL, &err), 0);
+    ck_assert_int_eq(f.width, 896);
+    ck_assert_int_eq(f.embed_dim, 640);
+    ck_assert_int_eq(f.n_windows[0], 196);
+    ck_assert_int_eq(f.n_windows[1], 169);
+    clip_features_free(&f);
+    const char *refs[1] = {ref};
+    ck_assert_msg(pipeline_set_references(&p, refs, 1, &err) == 0, "%s", err.msg);
+    WinclipMaps m;
+    ck_assert_msg(pipeline_score(&p, img, "grid", &m, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(m.grid, 15);
+    ck_assert_int_eq(m.k_shot, 1);
+    ck_assert(m.out_h == 240 && m.out_w == 240);
+    ck_assert(isfinite(m.image_score) && m.image_score >= 0 && m.image_score <= 1);
+    const float *arrays[] = {m.m0, m.mp, m.mfs, m.map15, m.zs_scale_maps[0], m.zs_scale_maps[1],
+                             m.fs_scale_maps[0], m.fs_scale_maps[1]};
+    for (size_t a = 0; a < ARRAY_LEN(arrays); a++)
+        for (int i = 0; i < 225; i++) ck_assert(isfinite(arrays[a][i]) && arrays[a][i] >= 0);
+    for (int i = 0; i < 240 * 240; i++) ck_assert(isfinite(m.map[i]));
+    ck_assert_int_eq((int)p.cache_hits, 1);
+    printf("full-size random ViT-B-16-plus-240: K=1 score %.6f; backbone %.1f s for %ld images\n",
+           m.image_score, p.seconds_backbone, p.cache_misses);
+    winclip_maps_free(&m);
+    pipeline_free(&p);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *pipeline_suite(void)
 {
     Suite *s = suite_create("pipeline");
@@ -274,6 +327,10 @@ Suite *pipeline_suite(void)
     tcase_add_test(core, pipeline_paper_cache);
     tcase_add_test(core, pipeline_anomalib_tiny);
     suite_add_tcase(s, core);
+    TCase *full = tcase_create("Full");
+    tcase_set_timeout(full, 900);
+    tcase_add_test(full, pipeline_full_size_random);
+    suite_add_tcase(s, full);
     TCase *limits = tcase_create("Limits");
     tcase_set_timeout(limits, 60);
     tcase_add_test(limits, pipeline_errors);

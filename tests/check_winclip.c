@@ -14,6 +14,7 @@
 #include "../src/h5.h"
 #include "../src/prompts.h"
 #include "../src/winclip.h"
+#include "../src/windows.h"
 #include "check_suites.h"
 #include "test_util.h"
 
@@ -197,6 +198,20 @@ START_TEST(harmonic_3x3_k2)
     winclip_aggregate(got, win, 3, 2, 1, WINCLIP_AGG_MEAN);
     ck_assert_float_eq_tol(got[4], 0.625f, 1e-6f);
     ck_assert_float_eq_tol(got[1], 0.875f, 1e-6f);
+    /* stride 2 on a 5x5 grid: windows at rows/cols 0 and 2 leave row/col 4 uncovered (0);
+     * window w's value 1+w: each patch gets the harmonic mean of the windows covering it */
+    float vals[4] = {1, 2, 3, 4}, map[25];
+    int cov[25];
+    windows_coverage(5, 2, 2, cov);
+    winclip_aggregate(map, vals, 5, 2, 2, WINCLIP_AGG_HARMONIC);
+    for (int i = 0; i < 25; i++) ck_assert_int_eq(map[i] > 0, cov[i] > 0);
+    ck_assert_float_eq_tol(map[0 * 5 + 3], 2.0f, 1e-6f);
+    ck_assert_float_eq_tol(map[2 * 5 + 2], 4.0f, 1e-6f);
+    ck_assert(map[4 * 5 + 1] == 0.0f);
+    /* stride 1, k 3 on 4x4: centre patches covered by all 4 windows */
+    float v4[4] = {1, 1, 0.5f, 0.5f}, m4[16];
+    winclip_aggregate(m4, v4, 4, 3, 1, WINCLIP_AGG_HARMONIC);
+    ck_assert_float_eq_tol(m4[1 * 4 + 1], (float)(4.0 / 6.0), 1e-6f);
 }
 END_TEST
 
@@ -311,27 +326,25 @@ START_TEST(prompts_other_sets)
     ck_assert_str_eq(p.anomalous[21 + 20], "a photo of a metal_nut with flaw for anomaly detection.");
     prompts_free(&p);
 
-    ck_assert_int_eq(prompts_build(&p, PROMPTS_SINGLE, "pcb1", NULL, 0, NULL, 0, &err), 0);
-    ck_assert_int_eq(p.n_normal, 1);
-    ck_assert_int_eq(p.n_anomalous, 1);
-    ck_assert_str_eq(p.normal[0], "a photo of a pcb1.");
-    ck_assert_str_eq(p.anomalous[0], "a photo of a damaged pcb1.");
-    prompts_free(&p);
-
-    ck_assert_int_eq(prompts_build(&p, PROMPTS_STATES, "wood", NULL, 0, NULL, 0, &err), 0);
-    ck_assert_int_eq(p.n_normal, 7);
-    ck_assert_int_eq(p.n_anomalous, 4);
-    ck_assert_str_eq(p.normal[0], "wood");
-    ck_assert_str_eq(p.normal[6], "wood without damage");
-    ck_assert_str_eq(p.anomalous[0], "damaged wood");
-    prompts_free(&p);
-
-    ck_assert_int_eq(prompts_build(&p, PROMPTS_TEMPLATES, "tile", NULL, 0, NULL, 0, &err), 0);
-    ck_assert_int_eq(p.n_normal, 22);
-    ck_assert_int_eq(p.n_anomalous, 22);
-    ck_assert_str_eq(p.normal[13], "a photo of a tile.");
-    ck_assert_str_eq(p.anomalous[13], "a photo of a damaged tile.");
-    prompts_free(&p);
+    /* the ablation sets: counts, first and last strings */
+    const struct {
+        PromptSet set;
+        const char *cls;
+        int n_normal, n_anomalous, normal_at;
+        const char *normal, *anomalous0;
+    } sets[] = {
+        {PROMPTS_SINGLE, "pcb1", 1, 1, 0, "a photo of a pcb1.", "a photo of a damaged pcb1."},
+        {PROMPTS_STATES, "wood", 7, 4, 6, "wood without damage", "damaged wood"},
+        {PROMPTS_TEMPLATES, "tile", 22, 22, 13, "a photo of a tile.", "a cropped photo of the damaged tile."},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(sets); i++) {
+        ck_assert_int_eq(prompts_build(&p, sets[i].set, sets[i].cls, NULL, 0, NULL, 0, &err), 0);
+        ck_assert_int_eq(p.n_normal, sets[i].n_normal);
+        ck_assert_int_eq(p.n_anomalous, sets[i].n_anomalous);
+        ck_assert_str_eq(p.normal[sets[i].normal_at], sets[i].normal);
+        ck_assert_str_eq(p.anomalous[0], sets[i].anomalous0);
+        prompts_free(&p);
+    }
 
     /* extra states: words go before the class, a phrase with {} is used as is */
     WinclipSettings s;
