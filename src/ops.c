@@ -22,16 +22,15 @@
  * Taylor polynomial of erf around each interval's centre (coefficients computed from the
  * Hermite-polynomial form of erf's derivatives, erf^(n)(c) = 2/sqrt(pi) (-1)^(n-1) H_(n-1)(c)
  * e^(-c^2)); truncation error < 1e-9, so results stay within float rounding of erff (tested);
- * erf = 1 in float beyond 4. Dot products use a fixed lane order, so results are deterministic. */
+ * erf = 1 in float beyond 4. Dot products use a fixed lane order, so results are deterministic.
+ * Build with -DWINCLIP_NO_SIMD (make CFLAGS=-DWINCLIP_NO_SIMD BUILD=build-nosimd) to test the
+ * scalar paths. */
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(WINCLIP_NO_SIMD)
 #include <immintrin.h>
 #define OPS_AVX512 1
 #define AVX512 __attribute__((target("avx512f")))
 static int have_avx512(void) { return __builtin_cpu_supports("avx512f"); }
-#else
-static int have_avx512(void) { return 0; }
-#endif
 
 /* coef[n][i]: n-th Taylor coefficient of erf around c_i = (i + 0.5) / 4, i = 0..15. */
 static void erf_taylor_table(float coef[8][16])
@@ -49,7 +48,6 @@ static void erf_taylor_table(float coef[8][16])
     }
 }
 
-#ifdef OPS_AVX512
 AVX512 static float dot_avx512(const float *a, const float *b, int n)
 {
     __m512 acc = _mm512_setzero_ps();
@@ -111,6 +109,23 @@ AVX512 static void bias_gelu_avx512(float *x, const float *bias, size_t rows, in
     }
 }
 
+/* x (rows, N) = quick_gelu(x + bias) = v / (1 + e^(-1.702 v)); bias (N) or NULL. */
+AVX512 static __m512 exp_avx512(__m512 y);
+AVX512 static void bias_quick_gelu_avx512(float *x, const float *bias, size_t rows, int N)
+{
+    const __m512 k = _mm512_set1_ps(-1.702f), one = _mm512_set1_ps(1.0f);
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * (size_t)N;
+        for (int i = 0; i < N; i += 16) {
+            const __mmask16 m = N - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (N - i)) - 1u);
+            const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + i) : _mm512_setzero_ps();
+            const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row + i), b);
+            const __m512 d = _mm512_add_ps(one, exp_avx512(_mm512_mul_ps(k, v)));
+            _mm512_mask_storeu_ps(row + i, m, _mm512_div_ps(v, d));
+        }
+    }
+}
+
 /* LayerNorm of T rows (see ops_layernorm): statistics in double, 8 lanes at a time. */
 AVX512 static void layernorm_avx512(float *out, const float *inp, const float *w, const float *b, int T, int C)
 {
@@ -148,11 +163,11 @@ static inline __mmask16 AVX512 lane_mask(int n) /* first min(max(n, 0), 16) lane
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-/* exp(y) for y <= 0 (softmax after max subtraction): y = n ln2 + r, |r| <= ln2/2, degree-7
- * Taylor polynomial of e^r (error < 1e-8 relative), times 2^n by scalef (underflows to 0). */
+/* exp(y): y = n ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial of e^r (error < 1e-8
+ * relative), times 2^n by scalef (underflows to 0 below -104, overflows to inf above ~88.7). */
 AVX512 static __m512 exp_avx512(__m512 y)
 {
-    y = _mm512_max_ps(y, _mm512_set1_ps(-104.0f));
+    y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(100.0f));
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504088896341f)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), y);
@@ -363,14 +378,22 @@ void ops_gelu(float *x, size_t n)
 
 void ops_quick_gelu(float *x, size_t n)
 {
+#ifdef OPS_AVX512
+    if (have_avx512()) {
+        for (size_t off = 0; off < n; off += 1u << 20)
+            bias_quick_gelu_avx512(x + off, NULL, 1, (int)(n - off < (1u << 20) ? n - off : (1u << 20)));
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) x[i] = quick_gelu1(x[i]);
 }
 
 void ops_bias_act(float *x, const float *bias, size_t rows, int N, int quick)
 {
 #ifdef OPS_AVX512
-    if (!quick && have_avx512()) {
-        bias_gelu_avx512(x, bias, rows, N);
+    if (have_avx512()) {
+        if (quick) bias_quick_gelu_avx512(x, bias, rows, N);
+        else bias_gelu_avx512(x, bias, rows, N);
         return;
     }
 #endif

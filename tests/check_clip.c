@@ -400,6 +400,63 @@ START_TEST(tiny_vision_features_and_windows)
 }
 END_TEST
 
+/* Other scales and a stride > 1: the one-call path (gathered block-0 qkv, CLS-only last block)
+ * equals the plain path (each window an independent sequence through encode_tokens). */
+START_TEST(tiny_windows_stride_consistency)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    const int W = 64, E = 32, S = 240, T = 226, G = 15;
+    const int scales[3] = {1, 4, 15}, stride = 2;
+    float *pix = ref_read(&t, "inputs/images_preprocessed", (size_t)3 * 3 * S * S);
+    ClipVision v;
+    Error err = {0};
+    ck_assert_int_eq(clip_vision_init(&v, &t.model, scales, 3, stride, &err), 0);
+    ClipImageFeatures f;
+    clip_features_init(&f, &t.model.cfg, scales, 3, stride);
+    ck_assert_int_eq(f.n_windows[0], 64); /* (15 - 1) / 2 + 1 = 8 per side */
+    ck_assert_int_eq(f.n_windows[1], 36);
+    ck_assert_int_eq(f.n_windows[2], 1);
+    ck_assert_int_eq(clip_vision_features(&v, pix + (size_t)2 * 3 * S * S, &f, &err), 0);
+    float *tok = malloc((size_t)T * W * sizeof *tok), *seq = malloc((size_t)T * W * 64 * sizeof *seq);
+    float *emb = malloc((size_t)64 * E * sizeof *emb);
+    clip_vision_embed(&v, pix + (size_t)2 * 3 * S * S, tok);
+    for (int s = 0; s < 3; s++) {
+        const int k = scales[s], kk = k * k, n = f.n_windows[s];
+        int *idx = malloc((size_t)n * kk * sizeof *idx);
+        windows_patch_index(G, k, stride, idx);
+        for (int w = 0; w < n; w++)
+            for (int j = 0; j <= kk; j++)
+                memcpy(seq + ((size_t)w * (kk + 1) + j) * W, tok + (size_t)(j == 0 ? 0 : 1 + idx[w * kk + j - 1]) * W,
+                       W * sizeof *seq);
+        ck_assert_int_eq(clip_vision_encode_tokens(&v, seq, n, kk + 1, emb, NULL, &err), 0);
+        char label[64];
+        snprintf(label, sizeof label, "windows k=%d stride %d", k, stride);
+        ck_assert(close_to(f.windows[s], emb, (size_t)n * E, 1e-5, label));
+        free(idx);
+    }
+    /* k = 15 covers the whole grid: that window is the full image */
+    ck_assert(close_to(f.windows[2], f.image_embedding, (size_t)E, 1e-5, "k=15 window = image embedding"));
+    /* features initialised for other scales are refused */
+    ClipImageFeatures other;
+    clip_features_init(&other, &t.model.cfg, scales, 2, stride);
+    ck_assert_int_eq(clip_vision_features(&v, pix, &other, &err), ERR_USAGE);
+    clip_features_free(&other);
+    /* bad scales */
+    ClipVision bad;
+    const int k16 = 16;
+    ck_assert_int_eq(clip_vision_init(&bad, &t.model, &k16, 1, 1, &err), ERR_USAGE);
+    ck_assert_msg(strstr(err.msg, "k = 16") != NULL, "%s", err.msg);
+    ck_assert_int_eq(clip_vision_encode_tokens(&v, tok, 1, 300, emb, NULL, &err), ERR_USAGE);
+    clip_vision_free(&bad);
+    free(tok), free(seq), free(emb), free(pix);
+    clip_features_free(&f);
+    clip_vision_free(&v);
+    tiny_close(&t);
+}
+END_TEST
+
 START_TEST(tiny_text_and_logits)
 {
     Tiny t;
@@ -636,6 +693,15 @@ START_TEST(kernel_gelu_softmax_dense)
         worst = fmax(worst, fabs(g[i] - want));
     }
     if (getenv("CLIP_TEST_VERBOSE")) printf("gelu dense: max abs error %.3g\n", worst);
+    /* QuickGELU the same way */
+    for (int i = 0; i < n; i++) g[i] = b[i] = -10.0f + (float)i / 1024.0f;
+    ops_quick_gelu(g, (size_t)n);
+    for (int i = 0; i < n; i++) ops_bias_act(b + i, zero, 1, 1, 1);
+    for (int i = 0; i < n; i++) {
+        const double x = -10.0 + i / 1024.0, want = x / (1.0 + exp((double)(-1.702f * (float)x))); /* float product */
+        ck_assert_msg(fabs(g[i] - want) <= 3e-7 * fabs(want) + 1e-12, "quick_gelu(%g) = %.9g, want %.9g", x, g[i], want);
+        ck_assert(g[i] == b[i]);
+    }
     free(g), free(b);
     /* softmax over 300 values spread over [-50, 50], 290 valid */
     float row[300];
@@ -889,6 +955,36 @@ START_TEST(full_size_smoke)
 }
 END_TEST
 
+START_TEST(text_errors)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    ClipText tx;
+    Error err = {0};
+    ck_assert_int_eq(clip_text_init(&tx, &t.model, 0, &err), ERR_USAGE);
+    ck_assert_int_eq(clip_text_init(&tx, &t.model, 2, &err), 0);
+    int32_t ids[3 * 77] = {49406, 320, 49407};
+    float out[3 * 32];
+    ck_assert_int_eq(clip_text_encode(&tx, ids, 3, out, &err), ERR_USAGE);
+    ck_assert_msg(strstr(err.msg, "1..2") != NULL, "%s", err.msg);
+    ids[77 + 5] = 49408; /* prompt 1, position 5: outside the vocabulary */
+    ck_assert_int_eq(clip_text_encode(&tx, ids, 2, out, &err), ERR_VALUE);
+    ck_assert_msg(strstr(err.msg, "prompt 1 position 5") != NULL, "%s", err.msg);
+    ids[77 + 5] = -1;
+    ck_assert_int_eq(clip_text_encode(&tx, ids, 2, out, &err), ERR_VALUE);
+    clip_text_free(&tx);
+    clip_text_free(&tx); /* free twice / on a zeroed struct is safe */
+    ClipVision v = {0};
+    clip_vision_free(&v);
+    ClipImageFeatures f = {0};
+    clip_features_free(&f);
+    ClipModel m = {0};
+    clip_model_free(&m);
+    tiny_close(&t);
+}
+END_TEST
+
 Suite *clip_suite(void)
 {
     Suite *s = suite_create("clip");
@@ -899,6 +995,7 @@ Suite *clip_suite(void)
     tcase_add_test(core, tiny_model_loads);
     tcase_add_test(core, tiny_vision_stages);
     tcase_add_test(core, tiny_vision_features_and_windows);
+    tcase_add_test(core, tiny_windows_stride_consistency);
     tcase_add_test(core, tiny_text_and_logits);
     tcase_add_test(core, kernel_gelu_vs_quick_gelu);
     tcase_add_test(core, kernel_gelu_softmax_dense);
@@ -913,6 +1010,7 @@ Suite *clip_suite(void)
     TCase *limits = tcase_create("Limits");
     tcase_add_test(limits, config_json_errors);
     tcase_add_test(limits, loader_errors);
+    tcase_add_test(limits, text_errors);
     suite_add_tcase(s, limits);
     return s;
 }
