@@ -11,23 +11,11 @@
 #include "check_suites.h"
 #include "test_util.h"
 
-static char *tmp;
 
-static void setup(void)
-{
-    tmp = test_mkdtemp();
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmp);
-    free(tmp);
-}
-
-/* Write tmp/rel with text; returns the malloc'ed full path. */
+/* Write test_tmp/rel with text; returns the malloc'ed full path. */
 static char *put(const char *rel, const char *text)
 {
-    char *path = xasprintf("%s/%s", tmp, rel);
+    char *path = xasprintf("%s/%s", test_tmp, rel);
     char *slash = strrchr(path, '/');
     *slash = 0;
     char *cmd = xasprintf("mkdir -p '%s'", path);
@@ -177,7 +165,7 @@ START_TEST(resolved_round_trip)
     ck_assert_int_eq(config_load_string(&cfg, "z = 1\na = \"x # y\"\nm = \" lead\"\nq = 2,3\n", "r.conf", &err),
                      0);
     config_set(&cfg, "z=9", &err);
-    char *path = xasprintf("%s/config.resolved", tmp);
+    char *path = xasprintf("%s/config.resolved", test_tmp);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(config_write_resolved(&cfg, f, &err), 0);
@@ -241,7 +229,7 @@ START_TEST(include_missing)
                   "%s", err.msg);
     config_free(&cfg);
     config_init(&cfg);
-    char *missing = xasprintf("%s/absent.conf", tmp);
+    char *missing = xasprintf("%s/absent.conf", test_tmp);
     ck_assert_int_eq(config_load(&cfg, missing, &err), ERR_MISSING);
     ck_assert(strstr(err.msg, "absent.conf") != NULL);
     config_free(&cfg);
@@ -291,14 +279,14 @@ Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
     TCase *core = tcase_create("Core");
-    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, include_override_origin);
     tcase_add_test(core, typed_getters_strict);
     tcase_add_test(core, unused_keys_named);
     tcase_add_test(core, resolved_round_trip);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
-    tcase_add_checked_fixture(lim, setup, teardown);
+    tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(lim, include_cycle);
     tcase_add_test(lim, include_missing);
     tcase_add_test(lim, bad_lines);

@@ -14,18 +14,6 @@
 #include "check_suites.h"
 #include "test_util.h"
 
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = test_mkdtemp();
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmp);
-    free(tmp);
-}
 
 static int exists(const char *stem, const char *ext)
 {
@@ -39,7 +27,7 @@ START_TEST(curves_and_bars)
 {
     double x[3] = {0, 0.5, 1}, y[3] = {0, 0.8, 1};
     PlotSeries s[2] = {{"bottle_a", 3, x, y}, {"carpet", 3, y, x}};
-    char *stem = xasprintf("%s/roc_image", tmp);
+    char *stem = xasprintf("%s/roc_image", test_tmp);
     int skipped = -1;
     Error err = {0};
     ck_assert_msg(plot_curves(stem, "image ROC", "FPR", "TPR", s, 2, 1, &skipped, &err) == 0, "%s", err.msg);
@@ -56,7 +44,7 @@ START_TEST(curves_and_bars)
     free(text);
     free(gp);
     free(stem);
-    stem = xasprintf("%s/bars", tmp);
+    stem = xasprintf("%s/bars", test_tmp);
     const char *labels[2] = {"bottle", "cable"};
     double ours[2] = {91.0, 80.0}, paper[2] = {99.2, NAN};
     ck_assert_msg(plot_bars(stem, "i-AUROC vs paper", 2, labels, ours, paper, &skipped, &err) == 0, "%s", err.msg);
@@ -81,7 +69,7 @@ START_TEST(overlay_pixels)
     }
     for (int y = 1; y <= 2; y++)
         for (int x = 1; x <= 3; x++) mask[y * W + x] = 1;
-    char *png = xasprintf("%s/ov.png", tmp);
+    char *png = xasprintf("%s/ov.png", test_tmp);
     Error err = {0};
     ck_assert_msg(plot_overlay(png, rgb, map, mask, W, H, 0.0f, 1.0f, &err) == 0, "%s", err.msg);
     Image img = {0};
@@ -111,7 +99,7 @@ START_TEST(overlay_colour_bar_labels)
     uint8_t rgb[W * H * 3] = {0};
     float map[W * H];
     for (int i = 0; i < W * H; i++) map[i] = 0.25f + 0.5f * (float)i / (W * H - 1);
-    char *png = xasprintf("%s/ov.png", tmp);
+    char *png = xasprintf("%s/ov.png", test_tmp);
     Error err = {0};
     ck_assert_msg(plot_overlay(png, rgb, map, NULL, W, H, 0.25f, 0.75f, &err) == 0, "%s", err.msg);
     Image img = {0};
@@ -137,7 +125,7 @@ START_TEST(dat_round_trip)
 {
     double x[3] = {0, 0.25, 1}, y[3] = {0, 0.75, 1};
     PlotSeries s[2] = {{"image", 3, x, y}, {"pixel", 2, y, x}};
-    char *stem = xasprintf("%s/roc", tmp), *dat = xasprintf("%s/roc.dat", tmp);
+    char *stem = xasprintf("%s/roc", test_tmp), *dat = xasprintf("%s/roc.dat", test_tmp);
     int skipped = 0;
     Error err = {0};
     ck_assert_msg(plot_curves(stem, "t", "x", "y", s, 2, 1, &skipped, &err) == 0, "%s", err.msg);
@@ -166,7 +154,7 @@ START_TEST(gnuplot_missing_and_errors)
         ck_assert_ptr_null(plot_terminal());
         double x[2] = {0, 1};
         PlotSeries s = {"a", 2, x, x};
-        char *stem = xasprintf("%s/pr", tmp);
+        char *stem = xasprintf("%s/pr", test_tmp);
         ck_assert_int_eq(plot_curves(stem, "t", "x", "y", &s, 1, 0, &skipped, &err), 0);
         ck_assert_int_eq(skipped, 1);
         ck_assert(exists(stem, ".gp") && !exists(stem, ".png"));
@@ -178,9 +166,9 @@ START_TEST(gnuplot_missing_and_errors)
     ck_assert(strstr(err.msg, "/nonexistent/dir") != NULL);
     float map[1] = {0};
     uint8_t rgb[3] = {0};
-    ck_assert_int_eq(plot_overlay("/tmp/x.png", rgb, map, NULL, 0, 1, 0, 1, &err), ERR_VALUE);
+    ck_assert_int_eq(plot_overlay("/test_tmp/x.png", rgb, map, NULL, 0, 1, 0, 1, &err), ERR_VALUE);
     PlotDat d;
-    char *bad = xasprintf("%s/bad.dat", tmp);
+    char *bad = xasprintf("%s/bad.dat", test_tmp);
     test_write_file(bad, "# image\n0 0\n0.5 oops\n", strlen("# image\n0 0\n0.5 oops\n"));
     ck_assert_int_eq(plot_dat_load(&d, bad, &err), ERR_FORMAT);
     ck_assert_msg(strstr(err.msg, "bad.dat:3") != NULL, "%s", err.msg);
@@ -197,14 +185,14 @@ Suite *plot_suite(void)
 {
     Suite *s = suite_create("plot");
     TCase *core = tcase_create("Core");
-    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, curves_and_bars);
     tcase_add_test(core, overlay_pixels);
     tcase_add_test(core, overlay_colour_bar_labels);
     tcase_add_test(core, dat_round_trip);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
-    tcase_add_checked_fixture(lim, setup, teardown);
+    tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(lim, gnuplot_missing_and_errors);
     suite_add_tcase(s, lim);
     return s;

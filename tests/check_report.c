@@ -11,24 +11,12 @@
 #include "check_suites.h"
 #include "test_util.h"
 
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = test_mkdtemp();
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmp);
-    free(tmp);
-}
 
 static void unit(const char *exp, const char *ds, const char *cat, int k, int seed, double i_auroc, double p_auroc,
                  int done)
 {
     Error err = {0};
-    char *root = xasprintf("%s/results", tmp);
+    char *root = xasprintf("%s/results", test_tmp);
     char *dir = results_unit_dir(root, exp, ds, cat, k, seed);
     ck_assert_int_eq(results_mkdir_p(dir, &err), 0);
     MetricSet m = {0};
@@ -59,7 +47,7 @@ START_TEST(means_and_seed_std)
     unit("E1", "mvtec", "carpet", 1, 0, 0.70, 0.90, 1); /* seed 0 mean 0.80 */
     unit("E1", "mvtec", "bottle", 1, 1, 1.00, 0.90, 1);
     unit("E1", "mvtec", "carpet", 1, 1, 0.80, 0.90, 1); /* seed 1 mean 0.90 */
-    char *root = xasprintf("%s/results", tmp);
+    char *root = xasprintf("%s/results", test_tmp);
     ReportExperiment e;
     Error err = {0};
     ck_assert_msg(report_load_experiment(&e, root, "experiments/E1.conf", &err) == 0, "%s", err.msg);
@@ -103,7 +91,7 @@ START_TEST(means_and_seed_std)
     free(path);
 
     ReportTally tally = {0};
-    char *out = xasprintf("%s/tables", tmp);
+    char *out = xasprintf("%s/tables", test_tmp);
     ck_assert_int_eq(report_write_paper_tables(&e, 1, &paper, out, &tally, &err), 0);
     path = xasprintf("%s/table1_zero_shot.md", out);
     text = test_read_file(path, NULL);
@@ -132,7 +120,7 @@ START_TEST(errors)
 {
     Error err = {0};
     ReportExperiment e;
-    char *root = xasprintf("%s/results", tmp);
+    char *root = xasprintf("%s/results", test_tmp);
     ck_assert_int_eq(report_load_experiment(&e, root, "nothing", &err), ERR_MISSING);
     ck_assert_msg(strstr(err.msg, "winclip run nothing") != NULL, "%s", err.msg);
     unit("E2", "mvtec", "bottle", 0, 0, 0.5, 0.5, 0);
@@ -147,10 +135,10 @@ START_TEST(errors)
     free(m);
     /* bad paper folder / file */
     PaperTables p;
-    ck_assert_int_eq(report_paper_load(&p, tmp, &err), ERR_MISSING);
+    ck_assert_int_eq(report_paper_load(&p, test_tmp, &err), ERR_MISSING);
     ck_assert(strstr(err.msg, "paper_zero_shot.tsv") != NULL);
     Tsv t;
-    char *bad = xasprintf("%s/bad.tsv", tmp);
+    char *bad = xasprintf("%s/bad.tsv", test_tmp);
     test_write_file(bad, "a\tb\n1\t2\n3\n", 10);
     ck_assert_int_eq(tsv_load(&t, bad, &err), ERR_FORMAT);
     ck_assert(strstr(err.msg, "bad.tsv:3: expected 2") != NULL);
@@ -163,11 +151,11 @@ Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
     TCase *core = tcase_create("Core");
-    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, means_and_seed_std);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
-    tcase_add_checked_fixture(lim, setup, teardown);
+    tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(lim, errors);
     suite_add_tcase(s, lim);
     return s;

@@ -14,18 +14,6 @@
 #include "check_suites.h"
 #include "test_util.h"
 
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = test_mkdtemp();
-}
-
-static void teardown(void)
-{
-    test_rmtree(tmp);
-    free(tmp);
-}
 
 static int count_entries(const char *dir)
 {
@@ -41,7 +29,7 @@ static int count_entries(const char *dir)
 START_TEST(unit_files)
 {
     Error err = {0};
-    char *dir = results_unit_dir(tmp, "E01", "mvtec", "bottle", 2, 3);
+    char *dir = results_unit_dir(test_tmp, "E01", "mvtec", "bottle", 2, 3);
     ck_assert(strstr(dir, "/E01/mvtec/bottle/k2_s3") != NULL);
     char *z = results_unit_dir("r", "E", "d", "c", 0, 4);
     ck_assert_str_eq(z, "r/E/d/c/k0");
@@ -118,7 +106,7 @@ END_TEST
 START_TEST(atomic_replace)
 {
     Error err = {0};
-    char *path = xasprintf("%s/f.txt", tmp);
+    char *path = xasprintf("%s/f.txt", test_tmp);
     ck_assert_int_eq(results_write_file(path, "old\n", 4, &err), 0);
     AtomicFile af;
     ck_assert_int_eq(atomic_open(&af, path, &err), 0);
@@ -132,14 +120,14 @@ START_TEST(atomic_replace)
     text = test_read_file(path, NULL);
     ck_assert_str_eq(text, "old\n");
     free(text);
-    ck_assert_int_eq(count_entries(tmp), 1);
+    ck_assert_int_eq(count_entries(test_tmp), 1);
     ck_assert_int_eq(atomic_open(&af, path, &err), 0);
     fputs("new\n", af.f);
     ck_assert_int_eq(atomic_commit(&af, &err), 0);
     text = test_read_file(path, NULL);
     ck_assert_str_eq(text, "new\n");
     free(text);
-    ck_assert_int_eq(count_entries(tmp), 1);
+    ck_assert_int_eq(count_entries(test_tmp), 1);
     AtomicFile zero = {0};
     atomic_discard(&zero);
     free(path);
@@ -151,14 +139,14 @@ END_TEST
 START_TEST(errors)
 {
     Error err = {0};
-    char *bad = xasprintf("%s/no/such/dir/f.txt", tmp);
+    char *bad = xasprintf("%s/no/such/dir/f.txt", test_tmp);
     ck_assert_int_eq(results_write_file(bad, "x", 1, &err), ERR_IO);
     ck_assert_msg(strstr(err.msg, "no/such/dir") != NULL, "%s", err.msg);
     free(bad);
     /* mkdir through a file */
-    char *file = xasprintf("%s/plain", tmp);
+    char *file = xasprintf("%s/plain", test_tmp);
     ck_assert_int_eq(test_write_file(file, "x", 1), 0);
-    char *sub = xasprintf("%s/plain/sub", tmp);
+    char *sub = xasprintf("%s/plain/sub", test_tmp);
     ck_assert_int_eq(results_mkdir_p(sub, &err), ERR_IO);
     ck_assert_msg(strstr(err.msg, "plain") != NULL, "%s", err.msg);
     free(sub);
@@ -167,7 +155,7 @@ START_TEST(errors)
     const char *cases[] = {"", "name\tvalue\nx\t1\n", "metric\tvalue\nx 1\n", "metric\tvalue\nx\t1.0abc\n",
                            "metric\tvalue\n\t1\n"};
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        char *p = xasprintf("%s/m%zu.tsv", tmp, i);
+        char *p = xasprintf("%s/m%zu.tsv", test_tmp, i);
         test_write_file(p, cases[i], strlen(cases[i]));
         MetricSet m;
         ck_assert_msg(results_read_metrics(p, &m, &err) == ERR_FORMAT, "accepted case %zu", i);
@@ -183,12 +171,12 @@ Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *core = tcase_create("Core");
-    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, unit_files);
     tcase_add_test(core, atomic_replace);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
-    tcase_add_checked_fixture(lim, setup, teardown);
+    tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(lim, errors);
     suite_add_tcase(s, lim);
     return s;
