@@ -479,7 +479,7 @@ static int write_overlays(const char *dir, const CategoryData *cd, const UnitDat
                 if (!want) break;
             }
     char *odir = xasprintf("%s/overlays", dir);
-    int rc = results_mkdir_p(odir, err);
+    int rc = fs_mkdirs(odir, err);
     uint8_t *rgb = xmalloc(per * 3);
     for (int k = 0; k < n_picked && rc == 0; k++) {
         const Sample *s = &cd->test[picked[k]];
@@ -543,7 +543,7 @@ static int run_unit(const Plan *pl, const char *results, Pipeline *p, const Cate
     if (!rc) rc = score_all(p, cd, label, &u, err);
     MetricSet ms;
     if (!rc) rc = compute_metrics(&u, &ms, err);
-    if (!rc) rc = results_mkdir_p(dir, err);
+    if (!rc) rc = fs_mkdirs(dir, err);
     if (!rc) rc = results_write_scores(dir, u.n, (const char *const *)u.paths, u.labels, u.scores, err);
     if (!rc) rc = results_write_metrics(dir, &ms, err);
     if (!rc) rc = results_write_config(dir, &ucfg, err);
@@ -609,7 +609,7 @@ static int run_category(const Plan *pl, const char *results, Pipeline *p, const 
 static int write_experiment_conf(const Plan *pl, const char *results, Error *err)
 {
     char *dir = xasprintf("%s/%s", results, pl->name);
-    int rc = results_mkdir_p(dir, err);
+    int rc = fs_mkdirs(dir, err);
     if (!rc) {
         char *path = xasprintf("%s/experiment.conf", dir);
         char *text = xasprintf("# written by winclip run from %s\ntitle = \"%s\"\ntable = %s\n%s%s%s%s%s%s%s%s%s",
@@ -617,7 +617,7 @@ static int write_experiment_conf(const Plan *pl, const char *results, Error *err
                                pl->ablation[0] ? "\n" : "", pl->variant[0] ? "variant = " : "", pl->variant,
                                pl->variant[0] ? "\n" : "", pl->preset[0] ? "preset = " : "", pl->preset,
                                pl->preset[0] ? "\n" : "");
-        rc = results_write_file(path, text, strlen(text), err);
+        rc = fs_write_atomic(path, text, strlen(text), err);
         free(text);
         free(path);
     }

@@ -268,16 +268,7 @@ static int run(int argc, char **argv)
 
     status = 1;
     /* outputs first: a bad output path fails before any compute */
-    if (a.maps_out) {
-        char *dir = xstrdup(a.maps_out), *slash = strrchr(dir, '/');
-        int bad = 0;
-        if (slash && slash != dir) {
-            *slash = 0;
-            bad = fs_mkdirs(dir, &err);
-        }
-        free(dir);
-        if (bad || h5_create(&out, a.maps_out, &err) != 0) goto fail;
-    }
+    if (a.maps_out && (fs_mkdirs_parent(a.maps_out, &err) != 0 || h5_create(&out, a.maps_out, &err) != 0)) goto fail;
     if (pipeline_init(&p, a.model, &s, &err) != 0 || (a.cache && pipeline_open_cache(&p, a.cache, &err) != 0) ||
         pipeline_set_references(&p, a.refs, a.n_refs, &err) != 0)
         goto fail;

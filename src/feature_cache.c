@@ -56,27 +56,6 @@ static void geometry_string(char *buf, size_t cap, int grid, int width, int embe
     if (n > 0 && (size_t)n < cap) snprintf(buf + n, cap - (size_t)n, ";stride=%d", stride);
 }
 
-static void hex_of(const char *text, char hex[65])
-{
-    Sha256 ctx;
-    uint8_t digest[32];
-    sha256_init(&ctx);
-    sha256_update(&ctx, text, strlen(text));
-    sha256_final(&ctx, digest);
-    sha256_hex(digest, hex);
-}
-
-/* mkdir -p of the folder holding path. */
-static int make_parent_dirs(const char *path, Error *err)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL || slash == dir) return 0;
-    *slash = '\0';
-    return fs_mkdirs(dir, err);
-}
-
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -119,7 +98,7 @@ static int open_for_key(FeatureCache *c, const char *path, const char *sha, cons
         snprintf(c->note, sizeof c->note, "feature cache %s was unreadable; moved to %s and "
                  "started afresh", path, aside);
     }
-    if (make_parent_dirs(path, err) != 0) return err->code;
+    if (fs_mkdirs_parent(path, err) != 0) return err->code;
     if (h5_create(&c->file, path, err) != 0) return err_prefixf(err, "feature cache: ");
     if (h5_write_attr_string(&c->file, "/", "weights_sha256", sha, err) ||
         h5_write_attr_string(&c->file, "/", "preprocess", pre, err) ||
@@ -157,7 +136,7 @@ int feature_cache_open(FeatureCache *c, const char *path, const FeatureCacheKey 
         /* the file belongs to other weights / preprocessing: use a name carrying our key */
         char *all = xasprintf("%s\n%s\n%s", key->weights_sha256, key->preprocess, geo);
         char hex[65];
-        hex_of(all, hex);
+        sha256_hex_string(all, hex);
         free(all);
         size_t n = strlen(path);
         int stem = (n > 3 && strcmp(path + n - 3, ".h5") == 0) ? (int)(n - 3) : (int)n;
@@ -198,7 +177,7 @@ void feature_cache_entry(const char *image_path, char *group, size_t cap)
 {
     char key[PATH_MAX + 1], hex[65];
     image_key(image_path, key, sizeof key);
-    hex_of(key, hex);
+    sha256_hex_string(key, hex);
     snprintf(group, cap, "/entries/%.32s", hex);
 }
 

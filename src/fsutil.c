@@ -1,10 +1,11 @@
 /*
  * fsutil.c - sorted listings, mkdir -p, atomic writes (see fsutil.h).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include "fsutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,25 +100,145 @@ int fs_mkdirs(const char *path, Error *err)
     return rc;
 }
 
+/* ---- atomic files ---- */
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return xstrdup(".");
+    if (slash == path) return xstrdup("/");
+    return xasprintf("%.*s", (int)(slash - path), path);
+}
+
+static char *temp_path_for(const char *path)
+{
+    char *dir = dir_of(path);
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char *tmp = xasprintf("%s/.%s.%ld.XXXXXX", dir, base, (long)getpid());
+    free(dir);
+    return tmp;
+}
+
+static void fsync_dir(const char *path)
+{
+    char *dir = dir_of(path);
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd); /* best effort: some file systems refuse fsync on folders */
+        close(fd);
+    }
+    free(dir);
+}
+
+int atomic_open(AtomicFile *af, const char *path, Error *err)
+{
+    memset(af, 0, sizeof *af);
+    af->tmp = temp_path_for(path);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        int e = errno;
+        char *dir = dir_of(path);
+        err_setf(err, ERR_IO, "cannot create a temporary file in '%s' (for %s): %s", dir, path, strerror(e));
+        free(dir);
+        free(af->tmp);
+        af->tmp = NULL;
+        return ERR_IO;
+    }
+    fchmod(fd, 0644);
+    af->f = fdopen(fd, "w");
+    if (!af->f) {
+        close(fd);
+        unlink(af->tmp);
+        free(af->tmp);
+        af->tmp = NULL;
+        return err_setf(err, ERR_IO, "fdopen for %s failed", path);
+    }
+    af->path = xstrdup(path);
+    return 0;
+}
+
+void atomic_discard(AtomicFile *af)
+{
+    if (af->f) fclose(af->f);
+    if (af->tmp) unlink(af->tmp);
+    free(af->tmp);
+    free(af->path);
+    memset(af, 0, sizeof *af);
+}
+
+int atomic_commit(AtomicFile *af, Error *err)
+{
+    int bad = fflush(af->f) != 0 || ferror(af->f);
+    if (!bad) bad = fsync(fileno(af->f)) != 0 && errno != EINVAL;
+    int e = errno;
+    bad |= fclose(af->f) != 0;
+    af->f = NULL;
+    if (bad) {
+        err_setf(err, ERR_IO, "writing %s failed: %s", af->path, strerror(e));
+        atomic_discard(af);
+        return ERR_IO;
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        err_setf(err, ERR_IO, "rename %s -> %s failed: %s", af->tmp, af->path, strerror(errno));
+        atomic_discard(af);
+        return ERR_IO;
+    }
+    fsync_dir(af->path);
+    free(af->tmp);
+    af->tmp = NULL;
+    free(af->path);
+    af->path = NULL;
+    return 0;
+}
+
+
 int fs_write_atomic(const char *path, const void *data, size_t len, Error *err)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        int rc = err_setf(err, ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-        free(tmp);
-        return rc;
+    AtomicFile af;
+    if (atomic_open(&af, path, err)) return err->code;
+    if (len && fwrite(data, 1, len, af.f) != len) {
+        atomic_discard(&af);
+        return err_setf(err, ERR_IO, "%s: write failed (disk full?)", path);
     }
-    size_t w = len ? fwrite(data, 1, len, fp) : 0;
-    int bad = fclose(fp) != 0 || w != len;
-    if (bad || rename(tmp, path) != 0) {
-        int rc = err_setf(err, ERR_IO, "%s: write failed (%zu of %zu bytes): %s", path, w, len, strerror(errno));
-        remove(tmp);
+    return atomic_commit(&af, err);
+}
+
+char *fs_temp_reserve(const char *path, Error *err)
+{
+    char *tmp = temp_path_for(path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        char *dir = dir_of(path);
+        err_setf(err, ERR_IO, "cannot create a temporary file in '%s' (for %s): %s", dir, path, strerror(errno));
+        free(dir);
         free(tmp);
-        return rc;
+        return NULL;
     }
-    free(tmp);
+    close(fd);
+    return tmp;
+}
+
+int fs_rename_durable(const char *tmp, const char *path, Error *err)
+{
+    int fd = open(tmp, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    if (rename(tmp, path) != 0) return err_setf(err, ERR_IO, "rename %s -> %s: %s", tmp, path, strerror(errno));
+    fsync_dir(path);
     return 0;
+}
+
+int fs_mkdirs_parent(const char *path, Error *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *dir = xasprintf("%.*s", (int)(slash - path), path);
+    int rc = fs_mkdirs(dir, err);
+    free(dir);
+    return rc;
 }
 
 int fs_copy_atomic(const char *src, const char *dst, Error *err)

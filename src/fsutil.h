@@ -19,6 +19,8 @@
 
 #include "base.h"
 
+#include <stdio.h>
+
 typedef enum {
     FS_LIST_DIRS,   /* sub-directories only                                   */
     FS_LIST_IMAGES  /* regular files with an image extension (fs_is_image_name) */
@@ -39,7 +41,32 @@ int fs_is_file(const char *path); /* regular file (after following links) */
 /* mkdir -p. Returns 0 or ERR_IO naming the path. */
 int fs_mkdirs(const char *path, Error *err);
 
-/* Write len bytes to path atomically (temp file in the same folder + rename). 0 or ERR_IO. */
+/* ---- atomic files ---- */
+
+typedef struct {
+    FILE *f;    /* write here between open and commit */
+    char *path; /* final path (owned) */
+    char *tmp;  /* temp path in the same folder (owned) */
+} AtomicFile;
+
+/* Create a temp file beside path. ERR_IO naming the folder on failure. */
+int atomic_open(AtomicFile *af, const char *path, Error *err);
+/* Flush, fsync, close, rename over path, fsync the folder. On any failure the temp file is
+ * removed and the previous content of path (if any) is untouched. Frees af's strings. */
+int atomic_commit(AtomicFile *af, Error *err);
+/* Close and delete the temp file; safe on a zeroed or committed AtomicFile. */
+void atomic_discard(AtomicFile *af);
+
+/* For files written by other libraries (HDF5): reserve a fresh temp name beside path (xmalloc'ed,
+ * NULL + err on failure); write it; then fs_rename_durable (fsync, rename over path, fsync the
+ * folder). On failure the caller unlinks the temp file. */
+char *fs_temp_reserve(const char *path, Error *err);
+int fs_rename_durable(const char *tmp, const char *path, Error *err);
+
+/* Create the folder that holds path (mkdir -p of its dirname); 0 if it has none. */
+int fs_mkdirs_parent(const char *path, Error *err);
+
+/* Write len bytes to path atomically (AtomicFile: temp file in the same folder, fsync, rename). 0 or ERR_IO. */
 int fs_write_atomic(const char *path, const void *data, size_t len, Error *err);
 
 /* Copy src to dst atomically. 0, ERR_MISSING (src absent) or ERR_IO. */

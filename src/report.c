@@ -1006,7 +1006,7 @@ static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *p
 int report_write_paper_tables(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
                               ReportTally *tally, Error *err)
 {
-    if (results_mkdir_p(out_dir, err)) return err->code;
+    if (fs_mkdirs(out_dir, err)) return err->code;
     if (table1_2(exps, n_exps, paper, out_dir, 0, tally, err)) return err->code;
     if (table1_2(exps, n_exps, paper, out_dir, 1, tally, err)) return err->code;
     if (table3(exps, n_exps, paper, out_dir, tally, err)) return err->code;

@@ -162,7 +162,7 @@ int report_write_plots(const ReportExperiment *e, const char *root, const PaperT
                        Error *err)
 {
     char *plots = xasprintf("%s/%s/plots", root, e->name);
-    int rc = results_mkdir_p(plots, err);
+    int rc = fs_mkdirs(plots, err);
     const ReportUnit **cats = xcalloc((size_t)e->n_units + 1, sizeof *cats);
     /* units are sorted by dataset, k: each new (dataset, k) pair starts a group */
     for (int i = 0; i < e->n_units && !rc; i++) {

@@ -9,6 +9,7 @@
 #define _XOPEN_SOURCE 700
 #include "results.h"
 
+#include "fsutil.h"
 #include "gemm.h"
 #include "h5.h"
 
@@ -28,134 +29,8 @@
 #define WINCLIP_CFLAGS "unknown"
 #endif
 
-/* ---- atomic files ---- */
 
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash) return xstrdup(".");
-    if (slash == path) return xstrdup("/");
-    return xasprintf("%.*s", (int)(slash - path), path);
-}
 
-static char *temp_path_for(const char *path)
-{
-    char *dir = dir_of(path);
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    char *tmp = xasprintf("%s/.%s.%ld.XXXXXX", dir, base, (long)getpid());
-    free(dir);
-    return tmp;
-}
-
-static void fsync_dir(const char *path)
-{
-    char *dir = dir_of(path);
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd); /* best effort: some file systems refuse fsync on folders */
-        close(fd);
-    }
-    free(dir);
-}
-
-int atomic_open(AtomicFile *af, const char *path, Error *err)
-{
-    memset(af, 0, sizeof *af);
-    af->tmp = temp_path_for(path);
-    int fd = mkstemp(af->tmp);
-    if (fd < 0) {
-        int e = errno;
-        char *dir = dir_of(path);
-        err_setf(err, ERR_IO, "cannot create a temporary file in '%s' (for %s): %s", dir, path, strerror(e));
-        free(dir);
-        free(af->tmp);
-        af->tmp = NULL;
-        return ERR_IO;
-    }
-    fchmod(fd, 0644);
-    af->f = fdopen(fd, "w");
-    if (!af->f) {
-        close(fd);
-        unlink(af->tmp);
-        free(af->tmp);
-        af->tmp = NULL;
-        return err_setf(err, ERR_IO, "fdopen for %s failed", path);
-    }
-    af->path = xstrdup(path);
-    return 0;
-}
-
-void atomic_discard(AtomicFile *af)
-{
-    if (af->f) fclose(af->f);
-    if (af->tmp) unlink(af->tmp);
-    free(af->tmp);
-    free(af->path);
-    memset(af, 0, sizeof *af);
-}
-
-int atomic_commit(AtomicFile *af, Error *err)
-{
-    int bad = fflush(af->f) != 0 || ferror(af->f);
-    if (!bad) bad = fsync(fileno(af->f)) != 0 && errno != EINVAL;
-    int e = errno;
-    bad |= fclose(af->f) != 0;
-    af->f = NULL;
-    if (bad) {
-        err_setf(err, ERR_IO, "writing %s failed: %s", af->path, strerror(e));
-        atomic_discard(af);
-        return ERR_IO;
-    }
-    if (rename(af->tmp, af->path) != 0) {
-        err_setf(err, ERR_IO, "rename %s -> %s failed: %s", af->tmp, af->path, strerror(errno));
-        atomic_discard(af);
-        return ERR_IO;
-    }
-    fsync_dir(af->path);
-    free(af->tmp);
-    af->tmp = NULL;
-    free(af->path);
-    af->path = NULL;
-    return 0;
-}
-
-int results_write_file(const char *path, const void *data, size_t len, Error *err)
-{
-    AtomicFile af;
-    if (atomic_open(&af, path, err)) return err->code;
-    if (len && fwrite(data, 1, len, af.f) != len) {
-        atomic_discard(&af);
-        return err_setf(err, ERR_IO, "writing %s failed", path);
-    }
-    return atomic_commit(&af, err);
-}
-
-int results_mkdir_p(const char *path, Error *err)
-{
-    char *p = xstrdup(path);
-    size_t n = strlen(p);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != 0) continue;
-        char saved = p[i];
-        p[i] = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            int e = errno;
-            err_setf(err, ERR_IO, "cannot create folder '%s': %s", p, strerror(e));
-            free(p);
-            return ERR_IO;
-        }
-        struct stat st;
-        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            err_setf(err, ERR_IO, "'%s' exists and is not a folder", p);
-            free(p);
-            return ERR_IO;
-        }
-        p[i] = saved;
-    }
-    free(p);
-    return 0;
-}
 
 /* ---- units ---- */
 
@@ -177,7 +52,7 @@ int results_is_done(const char *dir)
 int results_mark_done(const char *dir, Error *err)
 {
     char *p = xasprintf("%s/done", dir);
-    int rc = results_write_file(p, "done\n", 5, err);
+    int rc = fs_write_atomic(p, "done\n", 5, err);
     free(p);
     return rc;
 }
@@ -351,16 +226,11 @@ int results_write_maps(const char *dir, int n, int h, int w, const float *scores
                        const uint8_t *masks, const int *labels, const char *const *paths, Error *err)
 {
     char *final = xasprintf("%s/maps.h5", dir);
-    char *tmp = temp_path_for(final);
-    /* mkstemp reserves the name; HDF5 then truncates it */
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        err_setf(err, ERR_IO, "cannot create a temporary file in '%s': %s", dir, strerror(errno));
+    char *tmp = fs_temp_reserve(final, err);
+    if (!tmp) {
         free(final);
-        free(tmp);
         return ERR_IO;
     }
-    close(fd);
     H5File f = {0};
     int64_t *lab = xmalloc((size_t)(n ? n : 1) * sizeof *lab);
     for (int i = 0; i < n; i++) lab[i] = labels[i];
@@ -374,15 +244,7 @@ int results_write_maps(const char *dir, int n, int h, int w, const float *scores
     if (!rc) rc = h5_flush(&f, err);
     h5_close(&f);
     free(lab);
-    if (!rc) {
-        fd = open(tmp, O_RDONLY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-        if (rename(tmp, final) != 0) rc = err_setf(err, ERR_IO, "rename %s -> %s: %s", tmp, final, strerror(errno));
-        else fsync_dir(final);
-    }
+    if (!rc) rc = fs_rename_durable(tmp, final, err);
     if (rc) {
         unlink(tmp);
         err_prefixf(err, "writing %s: ", final);

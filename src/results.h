@@ -10,7 +10,7 @@
  *
  *     char *dir = results_unit_dir("results", "E01_zero_shot_mvtec", "mvtec", "bottle", 0, 0);
  *     if (results_is_done(dir)) skip;
- *     if (results_mkdir_p(dir, &err) || results_write_scores(dir, n, paths, labels, scores, &err) ||
+ *     if (fs_mkdirs(dir, &err) || results_write_scores(dir, n, paths, labels, scores, &err) ||
  *         ... || results_mark_done(dir, &err)) goto fail;
  *     free(dir);
  */
@@ -19,30 +19,10 @@
 
 #include "base.h"
 #include "config.h"
+#include "fsutil.h"
 
 #include <stdint.h>
 #include <stdio.h>
-
-/* ---- atomic files ---- */
-
-typedef struct {
-    FILE *f;    /* write here between open and commit */
-    char *path; /* final path (owned) */
-    char *tmp;  /* temp path in the same folder (owned) */
-} AtomicFile;
-
-/* Create a temp file beside path. ERR_IO naming the folder on failure. */
-int atomic_open(AtomicFile *af, const char *path, Error *err);
-/* Flush, fsync, close, rename over path, fsync the folder. On any failure the temp file is
- * removed and the previous content of path (if any) is untouched. Frees af's strings. */
-int atomic_commit(AtomicFile *af, Error *err);
-/* Close and delete the temp file; safe on a zeroed or committed AtomicFile. */
-void atomic_discard(AtomicFile *af);
-/* Whole buffer to path, atomically. */
-int results_write_file(const char *path, const void *data, size_t len, Error *err);
-
-/* mkdir -p; ERR_IO naming the component that failed. */
-int results_mkdir_p(const char *path, Error *err);
 
 /* ---- units ---- */
 

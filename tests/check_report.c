@@ -18,7 +18,7 @@ static void unit(const char *exp, const char *ds, const char *cat, int k, int se
     Error err = {0};
     char *root = xasprintf("%s/results", test_tmp);
     char *dir = results_unit_dir(root, exp, ds, cat, k, seed);
-    ck_assert_int_eq(results_mkdir_p(dir, &err), 0);
+    ck_assert_int_eq(fs_mkdirs(dir, &err), 0);
     MetricSet m = {0};
     metric_set_add(&m, "image_auroc", i_auroc);
     metric_set_add(&m, "pixel_auroc", p_auroc);

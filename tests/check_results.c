@@ -34,8 +34,8 @@ START_TEST(unit_files)
     char *z = results_unit_dir("r", "E", "d", "c", 0, 4);
     ck_assert_str_eq(z, "r/E/d/c/k0");
     free(z);
-    ck_assert_int_eq(results_mkdir_p(dir, &err), 0);
-    ck_assert_int_eq(results_mkdir_p(dir, &err), 0);
+    ck_assert_int_eq(fs_mkdirs(dir, &err), 0);
+    ck_assert_int_eq(fs_mkdirs(dir, &err), 0);
     ck_assert_int_eq(results_is_done(dir), 0);
 
     const char *paths[] = {"test/good/000.png", "test/crack/001.png"};
@@ -107,7 +107,7 @@ START_TEST(atomic_replace)
 {
     Error err = {0};
     char *path = xasprintf("%s/f.txt", test_tmp);
-    ck_assert_int_eq(results_write_file(path, "old\n", 4, &err), 0);
+    ck_assert_int_eq(fs_write_atomic(path, "old\n", 4, &err), 0);
     AtomicFile af;
     ck_assert_int_eq(atomic_open(&af, path, &err), 0);
     fputs("new half", af.f);
@@ -140,14 +140,14 @@ START_TEST(errors)
 {
     Error err = {0};
     char *bad = xasprintf("%s/no/such/dir/f.txt", test_tmp);
-    ck_assert_int_eq(results_write_file(bad, "x", 1, &err), ERR_IO);
+    ck_assert_int_eq(fs_write_atomic(bad, "x", 1, &err), ERR_IO);
     ck_assert_msg(strstr(err.msg, "no/such/dir") != NULL, "%s", err.msg);
     free(bad);
     /* mkdir through a file */
     char *file = xasprintf("%s/plain", test_tmp);
     ck_assert_int_eq(test_write_file(file, "x", 1), 0);
     char *sub = xasprintf("%s/plain/sub", test_tmp);
-    ck_assert_int_eq(results_mkdir_p(sub, &err), ERR_IO);
+    ck_assert_int_eq(fs_mkdirs(sub, &err), ERR_IO);
     ck_assert_msg(strstr(err.msg, "plain") != NULL, "%s", err.msg);
     free(sub);
     free(file);
