@@ -239,12 +239,13 @@ int clip_config_infer(ClipConfig *cfg, ClipShapeLookup lookup, void *ctx, char *
         return err_setf(err, ERR_SHAPE,
                         "cannot infer the model config: embed dims differ: 'visual.proj' gives %lld, 'text_projection' %lld",
                         (long long)proj[1], (long long)tproj[1]);
-    snprintf(cfg->model_name, sizeof cfg->model_name, "inferred");
+    snprintf(cfg->model_name, sizeof cfg->model_name, "a custom architecture");
     for (size_t i = 0; i < ARRAY_LEN(PRESETS); i++) {
         ClipConfig p = PRESETS[i].cfg;
         p.quick_gelu = 0;
         memcpy(p.model_name, cfg->model_name, sizeof p.model_name);
         if (memcmp(&p, cfg, sizeof p) == 0) {
+            memset(cfg->model_name, 0, sizeof cfg->model_name);
             snprintf(cfg->model_name, sizeof cfg->model_name, "%s", PRESETS[i].name);
             break;
         }

@@ -1,71 +1,85 @@
 /*
- * cmd_make_random_model.c - `winclip make-random-model`: a random-weight CLIP model file.
+ * cmd_make_random_model.c - `winclip make-random-model`: an HDF5 model file with random
+ * weights for a named architecture (demos and smoke runs without downloads).
  *
- * Writes the project's HDF5 model layout (clip.md §6.2) with the right keys, shapes and
- * `config` for an architecture, filled with seeded random weights (clip_model_write_random).
- * For tests, benchmarks and the demo; its embeddings mean nothing.
+ * Does: clip_config_preset + clip_model_write_random (clip_model.h) into OUT, atomically
+ * (OUT.tmp renamed). Does not: produce anything resembling CLIP: the weights are noise.
+ * Reference: shared/spec/clip.md §1 (architectures), §6 (HDF5 layout).
  */
-#include "cli.h"
-
-#include "base.h"
-#include "clip_config.h"
-#include "clip_model.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "clip_config.h"
+#include "clip_model.h"
+
 extern const Command cmd_make_random_model;
 
 static int run(int argc, char **argv)
 {
-    const char *arch = "ViT-B-16-plus-240", *out = NULL;
-    unsigned long long seed = 1;
+    if (cli_wants_help(argc, argv)) {
+        fputs(cmd_make_random_model.help, stdout);
+        return 0;
+    }
+    const char *arch = "tiny", *out = NULL;
+    unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc) {
-            arch = argv[++i];
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            char *end;
+        const char *a = argv[i];
+        if (a[0] != '-' && !out) { /* OUT.h5 may also be given as the last plain argument */
+            out = a;
+            continue;
+        }
+        if (strcmp(a, "--arch") != 0 && strcmp(a, "--out") != 0 && strcmp(a, "--seed") != 0)
+            return cli_usage_error(&cmd_make_random_model, "unknown argument '%s'", a);
+        if (i + 1 >= argc) return cli_usage_error(&cmd_make_random_model, "%s needs a value", a);
+        const char *v = argv[++i];
+        if (a[2] == 'a') arch = v;
+        else if (a[2] == 'o') out = v;
+        else {
+            char *end = NULL;
             errno = 0;
-            seed = strtoull(argv[++i], &end, 10);
-            if (errno || *end || argv[i][0] == '-' || !argv[i][0])
-                return cli_usage_error(&cmd_make_random_model, "--seed: expected a non-negative integer, found '%s'", argv[i]);
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(&cmd_make_random_model, "unknown or incomplete option '%s'", argv[i]);
-        } else if (!out) {
-            out = argv[i];
-        } else {
-            return cli_usage_error(&cmd_make_random_model, "more than one output file ('%s', '%s')", out, argv[i]);
+            seed = strtoull(v, &end, 10);
+            if (errno || end == v || *end || v[0] == '-')
+                return cli_usage_error(&cmd_make_random_model, "--seed '%s': expected a non-negative integer", v);
         }
     }
-    if (!out) return cli_usage_error(&cmd_make_random_model, "missing the output file OUT.h5");
-    ClipConfig cfg;
+    if (!out) return cli_usage_error(&cmd_make_random_model, "--out FILE.h5 is required");
     Error err = {0};
-    if (clip_config_preset(&cfg, arch, &err)) return cli_usage_error(&cmd_make_random_model, "--arch: %s", err.msg);
-    const double t0 = time_now();
-    if (clip_model_write_random(out, &cfg, (uint64_t)seed, &err)) {
+    ClipConfig cfg;
+    if (clip_config_preset(&cfg, arch, &err) != 0) return cli_usage_error(&cmd_make_random_model, "%s", err.msg);
+    char *tmp = xasprintf("%s.tmp", out);
+    int rc = clip_model_write_random(tmp, &cfg, (uint64_t)seed, &err);
+    if (rc == 0 && rename(tmp, out) != 0) rc = err_setf(&err, ERR_IO, "%s: cannot rename to %s: %s", tmp, out, strerror(errno));
+    if (rc != 0) {
+        remove(tmp);
+        free(tmp);
         fprintf(stderr, "winclip make-random-model: %s\n", err.msg);
         return 1;
     }
-    printf("wrote %s: random %s weights (seed %llu) in %.1f s\n", out, cfg.model_name, seed, time_now() - t0);
+    free(tmp);
+    printf("make-random-model: %s, random weights (seed %llu) -> %s (NOT CLIP: for demos and smoke runs only)\n",
+           arch, seed, out);
     return 0;
 }
 
 const Command cmd_make_random_model = {
-    "make-random-model", "write a random-weight CLIP model file (tests, benchmarks, demo)",
-    "usage: winclip make-random-model [--arch ARCH] [--seed N] OUT.h5\n"
+    "make-random-model", "write a model file with RANDOM weights (demos, smoke runs; not CLIP)",
+    "usage: winclip make-random-model [--arch NAME] [--seed N] --out FILE.h5\n"
+    "       winclip make-random-model [--arch NAME] [--seed N] FILE.h5\n"
     "\n"
-    "Writes OUT.h5 in the project's model layout (one float32 dataset per open_clip\n"
-    "state-dict key, root attribute `config`) with seeded random weights: LayerNorm gains\n"
-    "near 1, small biases, linear weights with std 0.02, so activations stay finite. The\n"
-    "embeddings are meaningless; use it to test or time the pipeline without real weights.\n"
+    "Writes an HDF5 model file (the layout `winclip convert` writes, with its `config`\n"
+    "attribute plus random_seed) whose weights are random: deterministic for a seed, finite\n"
+    "activations, but it is NOT CLIP and its anomaly scores mean nothing. `make demo` uses it\n"
+    "to run the whole pipeline without downloading weights.\n"
     "\n"
-    "options:\n"
-    "  --arch ARCH   ViT-B-16-plus-240 (default, ~834 MB), ViT-B-16, ViT-B-16-quickgelu\n"
-    "                (~599 MB) or tiny (the shared fixture's dimensions, ~10 MB)\n"
-    "  --seed N      random seed (default 1); the same seed gives the same file\n"
+    "Options:\n"
+    "  --out FILE.h5   output (written as FILE.h5.tmp, renamed when complete)\n"
+    "  --arch NAME     tiny (default: the test fixture's shape, 240 px input, 2 layers) |\n"
+    "                  ViT-B-16-plus-240 | ViT-B-16 | ViT-B-16-quickgelu (full size, ~800 MB)\n"
+    "  --seed N        random seed (default 0)\n"
     "\n"
-    "example:\n"
-    "  winclip make-random-model --arch tiny --seed 7 /tmp/tiny.h5\n",
+    "Example:\n"
+    "  winclip make-random-model --arch tiny --out results/demo/model.h5\n",
     run};

@@ -93,6 +93,16 @@ void sha256_hex(const uint8_t digest[32], char hex[65])
     hex[64] = 0;
 }
 
+void sha256_hex_string(const char *text, char hex[65])
+{
+    Sha256 ctx;
+    uint8_t digest[32];
+    sha256_init(&ctx);
+    sha256_update(&ctx, text, strlen(text));
+    sha256_final(&ctx, digest);
+    sha256_hex(digest, hex);
+}
+
 int sha256_file(const char *path, char hex[65], Error *err)
 {
     FILE *fp = fopen(path, "rb");

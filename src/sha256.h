@@ -24,6 +24,8 @@ void sha256_update(Sha256 *ctx, const void *data, size_t len);
 void sha256_final(Sha256 *ctx, uint8_t digest[32]);
 /* Lower-case hex of a digest, NUL-terminated. */
 void sha256_hex(const uint8_t digest[32], char hex[65]);
+/* Hex digest of a NUL-terminated string (cache keys, settings hashes). */
+void sha256_hex_string(const char *text, char hex[65]);
 /* Digest of a whole file (streamed). */
 int sha256_file(const char *path, char hex[65], Error *err);
 

@@ -152,7 +152,7 @@ START_TEST(config_infer)
             ck_assert_int_eq(got.text.layers, 2);
             ck_assert_int_eq(got.embed_dim, 32);
             ck_assert_int_eq(got.vision.image_size, 240);
-            ck_assert_str_eq(got.model_name, "inferred");
+            ck_assert_str_eq(got.model_name, "a custom architecture");
         }
         free((void *)ctx.t);
     }

@@ -10,24 +10,14 @@
 #include "check_suites.h"
 #include "test_util.h"
 
-static void hash_str(const char *s, char hex[65])
-{
-    Sha256 c;
-    uint8_t d[32];
-    sha256_init(&c);
-    sha256_update(&c, s, strlen(s));
-    sha256_final(&c, d);
-    sha256_hex(d, hex);
-}
-
 START_TEST(sha256_vectors)
 {
     char hex[65];
-    hash_str("", hex);
+    sha256_hex_string("", hex);
     ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    hash_str("abc", hex);
+    sha256_hex_string("abc", hex);
     ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    hash_str("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", hex);
+    sha256_hex_string("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", hex);
     ck_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     char path[1024];
     if (!test_shared_path(path, sizeof path, "clip/bpe_simple_vocab_16e6.txt.gz")) return;

@@ -87,6 +87,20 @@ void test_rmtree(const char *path)
     free(cmd);
 }
 
+char *test_tmp;
+
+void test_tmp_setup(void)
+{
+    test_tmp = test_mkdtemp();
+}
+
+void test_tmp_teardown(void)
+{
+    test_rmtree(test_tmp);
+    free(test_tmp);
+    test_tmp = NULL;
+}
+
 int test_write_file(const char *path, const void *data, size_t len)
 {
     FILE *fp = fopen(path, "wb");

@@ -28,6 +28,12 @@ int test_allclose_f64(const double *got, const double *want, size_t n, double to
 char *test_mkdtemp(void);
 void test_rmtree(const char *path);
 
+/* Check fixture pair: a fresh temp folder in test_tmp for each test, removed afterwards
+ * (tcase_add_checked_fixture(tc, test_tmp_setup, test_tmp_teardown)). */
+extern char *test_tmp;
+void test_tmp_setup(void);
+void test_tmp_teardown(void);
+
 /* Write text to path (overwrite). Returns 0 on success. */
 int test_write_file(const char *path, const void *data, size_t len);
 

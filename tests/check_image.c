@@ -1,0 +1,413 @@
+/*
+ * check_image.c - tests for image.c: Pillow bicubic bit-exact (open_clip crop, WinCLIP paper
+ * fixture), torch antialiased bicubic vs torch, CLIP normalisation, masks (Pillow NEAREST),
+ * PNG round trip, and the error paths of the loaders.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/base.h"
+#include "../src/h5.h"
+#include "../src/image.h"
+#include <stb_image_write.h>
+#include "check_suites.h"
+#include "test_util.h"
+
+static void load_ok(Image *img, const char *path)
+{
+    Error err = {0};
+    ck_assert_msg(image_load(img, path, &err) == 0, "%s", err.msg);
+}
+
+/* Count of differing bytes; prints the first. */
+static size_t bytes_differ(const uint8_t *got, const uint8_t *want, size_t n, const char *label)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != want[i] && bad++ == 0) printf("%s: first difference at [%zu]: got %d want %d\n", label, i, got[i], want[i]);
+    printf("%s: %zu of %zu bytes differ\n", label, bad, n);
+    return bad;
+}
+
+/* max |got - want|, printed with label (the parity number reported by the suite). */
+static double print_maxdiff(const float *got, const float *want, size_t n, const char *label)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        m = d > m ? d : m;
+    }
+    printf("%s: maxdiff %.3g\n", label, m);
+    return m;
+}
+
+START_TEST(pil_openclip_crop)
+{
+    char in_path[1024], want_path[1024];
+    if (!test_shared_path(in_path, sizeof in_path, "fixtures/tiny_clip/images/input_400x300.png") ||
+        !test_shared_path(want_path, sizeof want_path, "fixtures/tiny_clip/images/openclip_resized_cropped_240.png"))
+        return;
+    Image img = {0}, want = {0};
+    load_ok(&img, in_path);
+    load_ok(&want, want_path);
+    ck_assert_int_eq(img.width, 400);
+    ck_assert_int_eq(img.height, 300);
+    int rw, rh;
+    image_resized_size(400, 300, 240, GEOMETRY_SHORTEST_CROP, &rw, &rh);
+    ck_assert_int_eq(rw, 320);
+    ck_assert_int_eq(rh, 240);
+    uint8_t *got = xmalloc(240 * 240 * 3);
+    Error err = {0};
+    ck_assert_int_eq(image_resize_crop_u8(&img, 240, GEOMETRY_SHORTEST_CROP, got, &err), 0);
+    ck_assert_int_eq(bytes_differ(got, want.rgb, 240 * 240 * 3, "open_clip resize+crop"), 0);
+    /* the float pipeline normalises exactly those bytes */
+    float *x = xmalloc(3 * 240 * 240 * sizeof *x), *y = xmalloc(3 * 240 * 240 * sizeof *y);
+    ck_assert_int_eq(image_preprocess(&img, 240, RESIZE_PIL_BICUBIC, GEOMETRY_SHORTEST_CROP, x, &err), 0);
+    image_normalize_u8(want.rgb, 240, 240, y);
+    ck_assert(test_allclose(x, y, 3 * 240 * 240, 0.0, "preprocess shortest-crop"));
+    free(x);
+    free(y);
+    free(got);
+    image_free(&img);
+    image_free(&want);
+}
+END_TEST
+
+START_TEST(torch_aa_anomalib)
+{
+    char in_path[1024], ref_path[1024];
+    if (!test_shared_path(in_path, sizeof in_path, "fixtures/tiny_clip/images/input_400x300.png") ||
+        !test_shared_path(ref_path, sizeof ref_path, "fixtures/tiny_clip/reference.h5"))
+        return;
+    Image img = {0};
+    load_ok(&img, in_path);
+    size_t hw = (size_t)img.width * img.height;
+    float *planar = xmalloc(3 * hw * sizeof *planar);
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < hw; i++) planar[c * hw + i] = (float)img.rgb[i * 3 + c] / 255.0f;
+    float *got = xmalloc(3 * 240 * 240 * sizeof *got), *want = xmalloc(3 * 240 * 240 * sizeof *want);
+    image_resize_torch_aa(planar, img.width, img.height, 3, got, 240, 240);
+    H5File f = {0};
+    Error err = {0};
+    ck_assert_msg(h5_open_read(&f, ref_path, &err) == 0, "%s", err.msg);
+    const int64_t dims[3] = {3, 240, 240};
+    ck_assert_msg(h5_read_f32_shape(&f, "resize/anomalib_resized_float", want, 3, dims, &err) == 0, "%s", err.msg);
+    double maxdiff = 0, lo = 1, hi = 0;
+    for (size_t i = 0; i < 3 * 240 * 240; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        maxdiff = d > maxdiff ? d : maxdiff;
+        lo = got[i] < lo ? got[i] : lo;
+        hi = got[i] > hi ? got[i] : hi;
+    }
+    printf("torch AA bicubic 400x300 -> 240x240: maxdiff %.3g (output range %.5f .. %.5f, unclamped)\n", maxdiff, lo, hi);
+    ck_assert(test_allclose(got, want, 3 * 240 * 240, 1e-5, "torch antialiased bicubic"));
+    ck_assert(lo < 0.0 && hi > 1.0); /* not clamped */
+    /* image_preprocess in torch mode = this resize then normalise */
+    float *x = xmalloc(3 * 240 * 240 * sizeof *x);
+    ck_assert_int_eq(image_preprocess(&img, 240, RESIZE_TORCH_BICUBIC_AA, GEOMETRY_SQUASH, x, &err), 0);
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < 240 * 240; i++) want[c * 240 * 240 + i] = (want[c * 240 * 240 + i] - IMAGE_CLIP_MEAN[c]) / IMAGE_CLIP_STD[c];
+    print_maxdiff(x, want, 3 * 240 * 240, "torch-bicubic-aa squash, normalised");
+    ck_assert(test_allclose(x, want, 3 * 240 * 240, 1e-5, "torch-bicubic-aa squash, normalised"));
+    h5_close(&f);
+    free(x);
+    free(got);
+    free(want);
+    free(planar);
+    image_free(&img);
+}
+END_TEST
+
+START_TEST(tiny_clip_preprocessed)
+{
+    static const char *const names[] = {"gradient", "checkerboard", "noise"};
+    char ref_path[1024];
+    if (!test_shared_path(ref_path, sizeof ref_path, "fixtures/tiny_clip/reference.h5")) return;
+    H5File f = {0};
+    Error err = {0};
+    ck_assert_msg(h5_open_read(&f, ref_path, &err) == 0, "%s", err.msg);
+    const size_t per = 3 * 240 * 240;
+    float *want = xmalloc(3 * per * sizeof *want), *got = xmalloc(per * sizeof *got);
+    const int64_t dims[4] = {3, 3, 240, 240};
+    ck_assert_msg(h5_read_f32_shape(&f, "inputs/images_preprocessed", want, 4, dims, &err) == 0, "%s", err.msg);
+    for (int i = 0; i < 3; i++) {
+        char rel[256], path[1024];
+        snprintf(rel, sizeof rel, "fixtures/tiny_clip/images/%s.png", names[i]);
+        ck_assert(test_shared_path(path, sizeof path, rel));
+        Image img = {0};
+        load_ok(&img, path);
+        for (int mode = 0; mode < 2; mode++) { /* 240x240 input: both resizes are the identity */
+            ck_assert_int_eq(image_preprocess(&img, 240, (ResizeMode)mode, GEOMETRY_SQUASH, got, &err), 0);
+            print_maxdiff(got, want + i * per, per, names[i]);
+            ck_assert(test_allclose(got, want + i * per, per, 1e-6, names[i]));
+        }
+        image_free(&img);
+    }
+    h5_close(&f);
+    free(want);
+    free(got);
+}
+END_TEST
+
+/* fixture source name -> path under the shared folder */
+static void paper_source(char *out, size_t cap, const char *src)
+{
+    char rel[512];
+    snprintf(rel, sizeof rel, "%s%s", strncmp(src, "tiny_clip/", 10) == 0 ? "fixtures/" : "data/", src);
+    ck_assert(test_shared_path(out, cap, rel));
+}
+
+START_TEST(winclip_paper_inputs)
+{
+    char ref_path[1024];
+    if (!test_shared_path(ref_path, sizeof ref_path, "fixtures/winclip_paper/reference.h5")) return;
+    H5File f = {0};
+    Error err = {0};
+    ck_assert_msg(h5_open_read(&f, ref_path, &err) == 0, "%s", err.msg);
+    int32_t idx[240];
+    int64_t idx_ref[240];
+    ck_assert_msg(h5_read_i64(&f, "meta/mask_nearest_src_index", idx_ref, 240, &err) == 0, "%s", err.msg);
+    mask_nearest_index(1024, 240, idx);
+    for (int i = 0; i < 240; i++) ck_assert_int_eq(idx[i], (int)idx_ref[i]);
+
+    const char *lists[2][2] = {{"meta/test_images", "meta/test_image_sources"},
+                               {"meta/reference_images", "meta/reference_image_sources"}};
+    uint8_t *rgb = xmalloc(240 * 240 * 3), *want_rgb = xmalloc(240 * 240 * 3);
+    uint8_t *mask = xmalloc(240 * 240), *want_mask = xmalloc(240 * 240);
+    float *x = xmalloc(3 * 240 * 240 * sizeof *x), *want_x = xmalloc(3 * 240 * 240 * sizeof *want_x);
+    int checked = 0, masks = 0;
+    for (int l = 0; l < 2; l++) {
+        char **names = NULL, **sources = NULL;
+        size_t n = 0, ns = 0;
+        ck_assert_msg(h5_read_strings(&f, lists[l][0], &names, &n, &err) == 0, "%s", err.msg);
+        ck_assert_msg(h5_read_strings(&f, lists[l][1], &sources, &ns, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq((int)n, (int)ns);
+        for (size_t i = 0; i < n; i++) {
+            char path[1024], ds[512];
+            paper_source(path, sizeof path, sources[i]);
+            Image img = {0};
+            load_ok(&img, path);
+            ck_assert_int_eq(image_resize_crop_u8(&img, 240, GEOMETRY_SQUASH, rgb, &err), 0);
+            snprintf(ds, sizeof ds, "inputs/%s/image_rgb8", names[i]);
+            ck_assert_msg(h5_read_u8(&f, ds, want_rgb, 240 * 240 * 3, &err) == 0, "%s", err.msg);
+            ck_assert_int_eq(bytes_differ(rgb, want_rgb, 240 * 240 * 3, ds), 0);
+            ck_assert_int_eq(image_preprocess(&img, 240, RESIZE_PIL_BICUBIC, GEOMETRY_SQUASH, x, &err), 0);
+            snprintf(ds, sizeof ds, "inputs/%s/preprocessed", names[i]);
+            ck_assert_msg(h5_read_f32(&f, ds, want_x, 3 * 240 * 240, &err) == 0, "%s", err.msg);
+            print_maxdiff(x, want_x, 3 * 240 * 240, ds);
+            ck_assert(test_allclose(x, want_x, 3 * 240 * 240, 1e-6, ds));
+            image_free(&img);
+            checked++;
+            /* masks of the MVTec test images: test/<defect>/NNN.png -> ground_truth/<defect>/NNN_mask.png */
+            snprintf(ds, sizeof ds, "inputs/%s/mask", names[i]);
+            const char *t = strstr(sources[i], "/test/");
+            if (l != 0 || !t || !h5_exists(&f, ds)) continue;
+            ck_assert_msg(h5_read_u8(&f, ds, want_mask, 240 * 240, &err) == 0, "%s", err.msg);
+            if (strstr(t, "/test/good/")) {
+                memset(mask, 0, 240 * 240);
+            } else {
+                char rel[512], mpath[1024];
+                snprintf(rel, sizeof rel, "%.*s/ground_truth/%.*s_mask.png", (int)(t - sources[i]), sources[i],
+                         (int)(strlen(t) - 6 - 4), t + 6);
+                paper_source(mpath, sizeof mpath, rel);
+                Mask m = {0};
+                ck_assert_msg(mask_load(&m, mpath, &err) == 0, "%s", err.msg);
+                ck_assert_int_eq(m.width, 1024);
+                mask_resize_nearest(m.data, m.width, m.height, mask, 240, 240);
+                mask_free(&m);
+            }
+            ck_assert_int_eq(bytes_differ(mask, want_mask, 240 * 240, ds), 0);
+            masks++;
+        }
+        h5_strings_free(names, n);
+        h5_strings_free(sources, ns);
+    }
+    ck_assert_int_eq(checked, 11);
+    ck_assert_int_eq(masks, 4);
+    h5_close(&f);
+    free(rgb);
+    free(want_rgb);
+    free(mask);
+    free(want_mask);
+    free(x);
+    free(want_x);
+}
+END_TEST
+
+/* Synthetic checks of the geometry and the kernels' invariants. */
+START_TEST(geometry_and_kernels)
+{
+    int w, h;
+    image_resized_size(300, 400, 240, GEOMETRY_SHORTEST_CROP, &w, &h);
+    ck_assert(w == 240 && h == 320);
+    image_resized_size(1000, 333, 240, GEOMETRY_SHORTEST_CROP, &w, &h); /* int(240*1000/333) = 720 */
+    ck_assert(w == 720 && h == 240);
+    image_resized_size(240, 243, 240, GEOMETRY_SHORTEST_CROP, &w, &h);  /* already short = 240: no-op */
+    ck_assert(w == 240 && h == 243);
+    image_resized_size(300, 400, 240, GEOMETRY_SQUASH, &w, &h);
+    ck_assert(w == 240 && h == 240);
+    /* crop offset round-half-even: 243 - 240 = 3 -> 1.5 -> 2; 245 -> 2.5 -> 2 */
+    const int heights[2] = {243, 245};
+    for (int k = 0; k < 2; k++) {
+        Image img = {240, heights[k], xmalloc((size_t)240 * heights[k] * 3)};
+        for (int y = 0; y < img.height; y++) memset(img.rgb + (size_t)y * 240 * 3, y, 240 * 3);
+        uint8_t *out = xmalloc(240 * 240 * 3);
+        Error err = {0};
+        ck_assert_int_eq(image_resize_crop_u8(&img, 240, GEOMETRY_SHORTEST_CROP, out, &err), 0);
+        ck_assert_int_eq(out[0], 2);
+        ck_assert_int_eq(out[239 * 240 * 3], 241);
+        free(out);
+        image_free(&img);
+    }
+    /* a constant image stays constant under both resizes (weights sum to one) */
+    uint8_t in8[37 * 23 * 3], out8[11 * 50 * 3];
+    memset(in8, 173, sizeof in8);
+    image_resize_pil_bicubic(in8, 37, 23, 3, out8, 11, 50);
+    for (size_t i = 0; i < sizeof out8; i++) ck_assert_int_eq(out8[i], 173);
+    float inf[2 * 23 * 37], outf[2 * 50 * 11];
+    for (size_t i = 0; i < ARRAY_LEN(inf); i++) inf[i] = 0.25f;
+    image_resize_torch_aa(inf, 37, 23, 2, outf, 11, 50);
+    for (size_t i = 0; i < ARRAY_LEN(outf); i++) ck_assert_float_eq_tol(outf[i], 0.25f, 1e-6f);
+    /* only the vertical axis changes: each column is resampled independently */
+    uint8_t col[4 * 8], colout[4 * 3];
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 4; x++) col[y * 4 + x] = (uint8_t)(x * 60);
+    image_resize_pil_bicubic(col, 4, 8, 1, colout, 4, 3);
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 4; x++) ck_assert_int_eq(colout[y * 4 + x], x * 60);
+    /* nearest: identity at equal size, and upsampling repeats pixels */
+    const uint8_t m[4] = {1, 0, 0, 1};
+    uint8_t mo[16];
+    mask_resize_nearest(m, 2, 2, mo, 4, 4);
+    const uint8_t mo_want[16] = {1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1};
+    ck_assert_mem_eq(mo, mo_want, 16);
+}
+END_TEST
+
+START_TEST(png_round_trip)
+{
+    char *dir = test_mkdtemp();
+    char path[1200];
+    snprintf(path, sizeof path, "%s/rt.png", dir);
+    const int W = 37, H = 19;
+    uint8_t *rgb = xmalloc((size_t)W * H * 3);
+    uint32_t s = 12345;
+    for (size_t i = 0; i < (size_t)W * H * 3; i++) rgb[i] = (uint8_t)((s = s * 1103515245u + 12345u) >> 24);
+    Error err = {0};
+    ck_assert_msg(image_write_png(path, rgb, W, H, &err) == 0, "%s", err.msg);
+    Image img = {0};
+    load_ok(&img, path);
+    ck_assert(img.width == W && img.height == H);
+    ck_assert_mem_eq(img.rgb, rgb, (size_t)W * H * 3);
+    /* as a mask: nonzero in any channel is 1 */
+    Mask m = {0};
+    ck_assert_msg(mask_load(&m, path, &err) == 0, "%s", err.msg);
+    for (size_t i = 0; i < (size_t)W * H; i++)
+        ck_assert_int_eq(m.data[i], rgb[3 * i] || rgb[3 * i + 1] || rgb[3 * i + 2]);
+    mask_free(&m);
+    image_free(&img);
+    /* gray+alpha PNG (written through stb directly) becomes RGB: gray replicated, alpha dropped */
+    snprintf(path, sizeof path, "%s/ga.png", dir);
+    const uint8_t ga[4] = {0, 255, 200, 0}; /* 2x1: (gray 0, alpha 255), (gray 200, alpha 0) */
+    ck_assert(stbi_write_png(path, 2, 1, 2, ga, 4) != 0);
+    load_ok(&img, path);
+    const uint8_t ga_rgb[6] = {0, 0, 0, 200, 200, 200};
+    ck_assert(img.width == 2 && img.height == 1);
+    ck_assert_mem_eq(img.rgb, ga_rgb, 6);
+    ck_assert_msg(mask_load(&m, path, &err) == 0, "%s", err.msg);
+    ck_assert(m.data[0] == 1 && m.data[1] == 1); /* alpha-only and gray-only pixels are both "on" */
+    mask_free(&m);
+    image_free(&img);
+    free(rgb);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* ---- Limits ---- */
+
+START_TEST(bad_files)
+{
+    char *dir = test_mkdtemp();
+    char path[1200];
+    Image img = {0};
+    Mask m = {0};
+    Error err = {0};
+    snprintf(path, sizeof path, "%s/missing.png", dir);
+    ck_assert_int_eq(image_load(&img, path, &err), ERR_IO);
+    ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+    err = (Error){0};
+    ck_assert_int_eq(mask_load(&m, path, &err), ERR_IO);
+    ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+
+    snprintf(path, sizeof path, "%s/text.png", dir);
+    ck_assert_int_eq(test_write_file(path, "not an image\n", 13), 0);
+    err = (Error){0};
+    ck_assert_int_eq(image_load(&img, path, &err), ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+    printf("non-image: %s\n", err.msg);
+    err = (Error){0};
+    ck_assert_int_eq(mask_load(&m, path, &err), ERR_FORMAT);
+
+    char real[1024];
+    if (test_shared_path(real, sizeof real, "fixtures/tiny_clip/images/noise.png")) {
+        size_t len;
+        char *data = test_read_file(real, &len);
+        ck_assert_ptr_nonnull(data);
+        snprintf(path, sizeof path, "%s/cut.png", dir);
+        ck_assert_int_eq(test_write_file(path, data, len / 2), 0);
+        err = (Error){0};
+        ck_assert_int_eq(image_load(&img, path, &err), ERR_FORMAT);
+        ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+        printf("truncated PNG: %s\n", err.msg);
+        free(data);
+    }
+    ck_assert_ptr_null(img.rgb);
+    ck_assert_ptr_null(m.data);
+    image_free(&img); /* safe on zeroed structs */
+    mask_free(&m);
+
+    snprintf(path, sizeof path, "%s/nodir/out.png", dir);
+    uint8_t px[3] = {1, 2, 3};
+    err = (Error){0};
+    ck_assert_int_eq(image_write_png(path, px, 1, 1, &err), ERR_IO);
+    ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+
+    ResizeMode mode;
+    Geometry geom;
+    ck_assert_int_eq(image_parse_resize("pil-bicubic", &mode, &err), 0);
+    ck_assert_int_eq(mode, RESIZE_PIL_BICUBIC);
+    ck_assert_int_eq(image_parse_resize("torch-bicubic-aa", &mode, &err), 0);
+    ck_assert_int_eq(mode, RESIZE_TORCH_BICUBIC_AA);
+    ck_assert_int_eq(image_parse_resize("bilinear", &mode, &err), ERR_USAGE);
+    ck_assert(strstr(err.msg, "bilinear") && strstr(err.msg, "pil-bicubic"));
+    ck_assert_int_eq(image_parse_geometry("shortest-crop", &geom, &err), 0);
+    ck_assert_int_eq(geom, GEOMETRY_SHORTEST_CROP);
+    ck_assert_int_eq(image_parse_geometry("crop", &geom, &err), ERR_USAGE);
+    ck_assert(strstr(err.msg, "squash"));
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+Suite *image_suite(void)
+{
+    Suite *s = suite_create("image");
+    TCase *core = tcase_create("Core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, pil_openclip_crop);
+    tcase_add_test(core, torch_aa_anomalib);
+    tcase_add_test(core, tiny_clip_preprocessed);
+    tcase_add_test(core, winclip_paper_inputs);
+    tcase_add_test(core, geometry_and_kernels);
+    tcase_add_test(core, png_round_trip);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("Limits");
+    tcase_set_timeout(limits, 60);
+    tcase_add_test(limits, bad_files);
+    suite_add_tcase(s, limits);
+    return s;
+}

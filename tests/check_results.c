@@ -1,0 +1,183 @@
+/*
+ * check_results.c - tests for results.c: atomic writes leave no temp files and never a
+ * partial file, unit folders, metrics round trip, provenance fields, maps.h5; error paths.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../src/h5.h"
+#include "../src/results.h"
+#include "check_suites.h"
+#include "test_util.h"
+
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+START_TEST(unit_files)
+{
+    Error err = {0};
+    char *dir = results_unit_dir(test_tmp, "E01", "mvtec", "bottle", 2, 3);
+    ck_assert(strstr(dir, "/E01/mvtec/bottle/k2_s3") != NULL);
+    char *z = results_unit_dir("r", "E", "d", "c", 0, 4);
+    ck_assert_str_eq(z, "r/E/d/c/k0");
+    free(z);
+    ck_assert_int_eq(fs_mkdirs(dir, &err), 0);
+    ck_assert_int_eq(fs_mkdirs(dir, &err), 0);
+    ck_assert_int_eq(results_is_done(dir), 0);
+
+    const char *paths[] = {"test/good/000.png", "test/crack/001.png"};
+    int labels[] = {0, 1};
+    float scores[] = {0.1f, 0.72345678f};
+    ck_assert_int_eq(results_write_scores(dir, 2, paths, labels, scores, &err), 0);
+    MetricSet m = {0}, back;
+    metric_set_add(&m, "image_auroc", 0.9375);
+    metric_set_add(&m, "pixel_auroc", 1.0 / 3.0);
+    metric_set_add(&m, "aupro_0.3", NAN);
+    ck_assert_int_eq(results_write_metrics(dir, &m, &err), 0);
+    Config cfg;
+    config_init(&cfg);
+    config_put(&cfg, "tau", "0.01", "x.conf:1");
+    ck_assert_int_eq(results_write_config(dir, &cfg, &err), 0);
+    ck_assert_int_eq(results_write_references(dir, 1, paths, &err), 0);
+    Provenance p = {"E01", "mvtec", "bottle", 2, 3, "w.h5", "abcd", "ef01", 1.5};
+    ck_assert_int_eq(results_write_provenance(dir, &p, &err), 0);
+    float maps[2 * 2 * 3] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    uint8_t masks[12] = {0};
+    masks[11] = 1;
+    ck_assert_int_eq(results_write_maps(dir, 2, 2, 3, scores, maps, masks, labels, paths, &err), 0);
+    ck_assert_int_eq(results_mark_done(dir, &err), 0);
+    ck_assert_int_eq(results_is_done(dir), 1);
+    /* exactly the files, no temp leftovers */
+    ck_assert_int_eq(count_entries(dir), 8);
+
+    char *path = xasprintf("%s/scores.tsv", dir);
+    char *text = test_read_file(path, NULL);
+    ck_assert_str_eq(text, "path\tlabel\tscore\ntest/good/000.png\t0\t0.100000001\ntest/crack/001.png\t1\t0.7234568\n");
+    free(text);
+    free(path);
+    path = xasprintf("%s/metrics.tsv", dir);
+    ck_assert_int_eq(results_read_metrics(path, &back, &err), 0);
+    ck_assert_int_eq(back.n, 3);
+    ck_assert(metric_set_get(&back, "pixel_auroc") == 1.0 / 3.0);
+    ck_assert(isnan(metric_set_get(&back, "aupro_0.3")));
+    ck_assert(isnan(metric_set_get(&back, "absent")));
+    free(path);
+    path = xasprintf("%s/metrics.json", dir);
+    text = test_read_file(path, NULL);
+    ck_assert_msg(strstr(text, "\"image_auroc\": 0.9375,") && strstr(text, "\"aupro_0.3\": null"), "%s", text);
+    free(text);
+    free(path);
+    path = xasprintf("%s/provenance.txt", dir);
+    text = test_read_file(path, NULL);
+    ck_assert_msg(strstr(text, "version: ") && strstr(text, "gemm: ") && strstr(text, "weights_sha256: abcd\n") &&
+                      strstr(text, "settings_hash: ef01\n") && strstr(text, "wall_time_s: 1.500\ndate: 20"),
+                  "%s", text);
+    free(text);
+    free(path);
+    path = xasprintf("%s/maps.h5", dir);
+    H5File f = {0};
+    ck_assert_int_eq(h5_open_read(&f, path, &err), 0);
+    float got[12];
+    ck_assert_int_eq(h5_read_f32_shape(&f, "maps", got, 3, (const int64_t[]){2, 2, 3}, &err), 0);
+    ck_assert(test_allclose(got, maps, 12, 0, "maps"));
+    int64_t lab[2];
+    ck_assert_int_eq(h5_read_i64(&f, "labels", lab, 2, &err), 0);
+    ck_assert(lab[1] == 1);
+    h5_close(&f);
+    free(path);
+    config_free(&cfg);
+    free(dir);
+}
+END_TEST
+
+START_TEST(atomic_replace)
+{
+    Error err = {0};
+    char *path = xasprintf("%s/f.txt", test_tmp);
+    ck_assert_int_eq(fs_write_atomic(path, "old\n", 4, &err), 0);
+    AtomicFile af;
+    ck_assert_int_eq(atomic_open(&af, path, &err), 0);
+    fputs("new half", af.f);
+    fflush(af.f);
+    /* before commit the final name still holds the old content */
+    char *text = test_read_file(path, NULL);
+    ck_assert_str_eq(text, "old\n");
+    free(text);
+    atomic_discard(&af);
+    text = test_read_file(path, NULL);
+    ck_assert_str_eq(text, "old\n");
+    free(text);
+    ck_assert_int_eq(count_entries(test_tmp), 1);
+    ck_assert_int_eq(atomic_open(&af, path, &err), 0);
+    fputs("new\n", af.f);
+    ck_assert_int_eq(atomic_commit(&af, &err), 0);
+    text = test_read_file(path, NULL);
+    ck_assert_str_eq(text, "new\n");
+    free(text);
+    ck_assert_int_eq(count_entries(test_tmp), 1);
+    AtomicFile zero = {0};
+    atomic_discard(&zero);
+    free(path);
+}
+END_TEST
+
+/* ---- Limits ---- */
+
+START_TEST(errors)
+{
+    Error err = {0};
+    char *bad = xasprintf("%s/no/such/dir/f.txt", test_tmp);
+    ck_assert_int_eq(fs_write_atomic(bad, "x", 1, &err), ERR_IO);
+    ck_assert_msg(strstr(err.msg, "no/such/dir") != NULL, "%s", err.msg);
+    free(bad);
+    /* mkdir through a file */
+    char *file = xasprintf("%s/plain", test_tmp);
+    ck_assert_int_eq(test_write_file(file, "x", 1), 0);
+    char *sub = xasprintf("%s/plain/sub", test_tmp);
+    ck_assert_int_eq(fs_mkdirs(sub, &err), ERR_IO);
+    ck_assert_msg(strstr(err.msg, "plain") != NULL, "%s", err.msg);
+    free(sub);
+    free(file);
+    /* malformed metrics.tsv files */
+    const char *cases[] = {"", "name\tvalue\nx\t1\n", "metric\tvalue\nx 1\n", "metric\tvalue\nx\t1.0abc\n",
+                           "metric\tvalue\n\t1\n"};
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *p = xasprintf("%s/m%zu.tsv", test_tmp, i);
+        test_write_file(p, cases[i], strlen(cases[i]));
+        MetricSet m;
+        ck_assert_msg(results_read_metrics(p, &m, &err) == ERR_FORMAT, "accepted case %zu", i);
+        ck_assert_msg(strstr(err.msg, p) != NULL, "%s", err.msg);
+        free(p);
+    }
+    MetricSet m;
+    ck_assert_int_eq(results_read_metrics("/nonexistent/metrics.tsv", &m, &err), ERR_MISSING);
+}
+END_TEST
+
+Suite *results_suite(void)
+{
+    Suite *s = suite_create("results");
+    TCase *core = tcase_create("Core");
+    tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
+    tcase_add_test(core, unit_files);
+    tcase_add_test(core, atomic_replace);
+    suite_add_tcase(s, core);
+    TCase *lim = tcase_create("Limits");
+    tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);
+    tcase_add_test(lim, errors);
+    suite_add_tcase(s, lim);
+    return s;
+}
