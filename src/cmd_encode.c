@@ -38,32 +38,54 @@ static int load_model(ClipModel *m, const char *path, const char *cmd, Error *er
     return 0;
 }
 
-static int run_image(int argc, char **argv)
+typedef struct {
+    const char *model_path, *vocab; /* -m, --vocab (text only) */
+    ResizeMode mode;                /* --resize (image only) */
+    Geometry geom;                  /* --geometry (image only) */
+    int first;                      /* index of the first input */
+} EncodeArgs;
+
+/* Options of both commands; the image ones only for encode-image, --vocab only for
+ * encode-text. Returns 0 or the usage-error exit status. */
+static int parse_args(const Command *self, int image, int argc, char **argv, EncodeArgs *o)
 {
-    const Command *self = &cmd_encode_image;
-    const char *model_path = NULL;
-    ResizeMode mode = RESIZE_PIL_BICUBIC;
-    Geometry geom = GEOMETRY_SQUASH;
     Error err = {0};
-    int first = argc;
+    *o = (EncodeArgs){NULL, NULL, RESIZE_PIL_BICUBIC, GEOMETRY_SQUASH, argc};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if ((strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) && i + 1 < argc) model_path = argv[++i];
-        else if (strcmp(a, "--resize") == 0 && i + 1 < argc) {
-            if (image_parse_resize(argv[++i], &mode, &err)) return cli_usage_error(self, "%s", err.msg);
-        } else if (strcmp(a, "--geometry") == 0 && i + 1 < argc) {
-            if (image_parse_geometry(argv[++i], &geom, &err)) return cli_usage_error(self, "%s", err.msg);
+        int has_value = i + 1 < argc;
+        if ((strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) && has_value) o->model_path = argv[++i];
+        else if (!image && strcmp(a, "--vocab") == 0 && has_value) o->vocab = argv[++i];
+        else if (image && strcmp(a, "--resize") == 0 && has_value) {
+            if (image_parse_resize(argv[++i], &o->mode, &err)) return cli_usage_error(self, "%s", err.msg);
+        } else if (image && strcmp(a, "--geometry") == 0 && has_value) {
+            if (image_parse_geometry(argv[++i], &o->geom, &err)) return cli_usage_error(self, "%s", err.msg);
         } else if (strcmp(a, "--") == 0) {
-            first = i + 1;
+            o->first = i + 1;
             break;
         } else if (a[0] == '-' && a[1]) return cli_usage_error(self, "unknown option or missing value: %s", a);
         else {
-            first = i;
+            o->first = i;
             break;
         }
     }
-    if (!model_path) return cli_usage_error(self, "-m MODEL.h5 is required");
-    if (first >= argc) return cli_usage_error(self, "no image given");
+    if (!o->model_path) return cli_usage_error(self, "-m MODEL.h5 is required");
+    if (o->first >= argc)
+        return cli_usage_error(self, image ? "no image given" : "no text given (use - to read lines from stdin)");
+    return 0;
+}
+
+static int run_image(int argc, char **argv)
+{
+    const Command *self = &cmd_encode_image;
+    EncodeArgs o;
+    int usage = parse_args(self, 1, argc, argv, &o);
+    if (usage) return usage;
+    const char *model_path = o.model_path;
+    ResizeMode mode = o.mode;
+    Geometry geom = o.geom;
+    int first = o.first;
+    Error err = {0};
 
     ClipModel model = {0};
     ClipVision vis = {0};
@@ -111,24 +133,12 @@ static int encode_one(Tokenizer *tok, ClipText *enc, const char *text, float *em
 static int run_text(int argc, char **argv)
 {
     const Command *self = &cmd_encode_text;
-    const char *model_path = NULL, *vocab = NULL;
+    EncodeArgs o;
+    int usage = parse_args(self, 0, argc, argv, &o);
+    if (usage) return usage;
+    const char *model_path = o.model_path, *vocab = o.vocab;
+    int first = o.first;
     Error err = {0};
-    int first = argc;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if ((strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) && i + 1 < argc) model_path = argv[++i];
-        else if (strcmp(a, "--vocab") == 0 && i + 1 < argc) vocab = argv[++i];
-        else if (strcmp(a, "--") == 0) {
-            first = i + 1;
-            break;
-        } else if (a[0] == '-' && a[1]) return cli_usage_error(self, "unknown option or missing value: %s", a);
-        else {
-            first = i;
-            break;
-        }
-    }
-    if (!model_path) return cli_usage_error(self, "-m MODEL.h5 is required");
-    if (first >= argc) return cli_usage_error(self, "no text given (use - to read lines from stdin)");
 
     char vocab_path[1024];
     if (vocab) snprintf(vocab_path, sizeof vocab_path, "%s", vocab);

@@ -49,8 +49,8 @@ static void list_commands(FILE *fp)
 {
     fprintf(fp, "winclip - CLIP and WinCLIP/WinCLIP+ zero-/few-shot anomaly detection in C\n\n"
                 "usage: winclip COMMAND [ARGS...]\n       winclip help COMMAND\n\ncommands:\n");
-    for (int i = 0; COMMANDS[i]; i++) fprintf(fp, "  %-14s %s\n", COMMANDS[i]->name, COMMANDS[i]->summary);
-    fprintf(fp, "  %-14s %s\n", "help", "list commands, or explain one: winclip help COMMAND");
+    for (int i = 0; COMMANDS[i]; i++) fprintf(fp, "  %-18s %s\n", COMMANDS[i]->name, COMMANDS[i]->summary);
+    fprintf(fp, "  %-18s %s\n", "help", "list commands, or explain one: winclip help COMMAND");
 }
 
 int main(int argc, char **argv)
