@@ -3,10 +3,11 @@
  *
  * Does: patch embedding (embed) and the pre-LN transformer over batches of independent token
  * sequences, so WinCLIP windows reuse the full-image code. Every linear layer is one GEMM over
- * all rows of all sequences of a batch (all windows of all scales together); attention runs
- * per sequence. Two exact savings for windows: block 0's ln_pre/ln_1/qkv are per-token, so
- * the windows gather those rows from the full-image pass; in the last block only the CLS row
- * is needed, so its query, attention, out_proj and MLP run on the CLS rows only.
+ * all rows of all sequences of a batch (the full image and all windows of all scales
+ * together, so the products are tall); attention runs per sequence. Two exact savings for
+ * windows: block 0's ln_pre/ln_1/qkv are per-token, so the windows gather those rows from the
+ * full-image pass; in the last block only the CLS row is needed, so its query, attention,
+ * out_proj and MLP run on the CLS rows only.
  * Does not: resize or normalise images (image.c), load weights (clip_weights.c).
  * Reference: shared/spec/clip.md §2.1, §2.2; shared/spec/winclip.md §4; open_clip
  * transformer.py VisionTransformer, ResidualAttentionBlock.
@@ -93,7 +94,8 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
         window_rows += v->n_windows[s] * (1 + k * k);
         total_windows += v->n_windows[s];
     }
-    if (window_rows > v->max_rows) v->max_rows = window_rows;
+    /* the full image's rows come first in the batch, then every window */
+    if (n_scales > 0) v->max_rows = v->n_tok + window_rows;
     v->att_len = ops_attention_scratch(v->max_len, W, v->heads);
     const size_t R = (size_t)v->max_rows, Wz = (size_t)W, T = (size_t)v->n_tok;
     const size_t sizes[] = {
@@ -144,27 +146,28 @@ static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const Cli
 }
 
 /* The last block when only token 0 of each sequence is needed: keys and values for all rows,
- * the query, attention, out_proj and MLP for the CLS rows only. x (rows, W) is read; cls
- * (B, W) gets the block output of each sequence's token 0 (B = total sequences). */
-static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, const ClipSeqGroup *g, int ng,
-                              int qkv_ready, float *cls)
+ * the query, attention, out_proj and MLP for the CLS rows only. x (rows, W) is read; qkv
+ * (rows, 3W), a part of v->qkv, is written (or read when qkv_ready); cls (B, W) gets the
+ * block output of each sequence's token 0 (B = total sequences). */
+static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, float *qkv, const ClipSeqGroup *g,
+                              int ng, int qkv_ready, float *cls)
 {
     const int W = v->width, rows = clip_seq_rows(g, ng);
     if (!qkv_ready) {
         ops_layernorm(v->h, x, b->ln_1_w, b->ln_1_b, rows, W);
         /* k, v for every row, written straight into columns [W, 3W) of qkv */
-        gemm(0, 1, rows, 2 * W, W, 1.0f, v->h, W, b->in_proj_w + (size_t)W * W, W, 0.0f, v->qkv + W, 3 * W);
+        gemm(0, 1, rows, 2 * W, W, 1.0f, v->h, W, b->in_proj_w + (size_t)W * W, W, 0.0f, qkv + W, 3 * W);
         for (int r = 0; r < rows; r++) {
-            float *kv = v->qkv + (size_t)r * 3 * W + W;
+            float *kv = qkv + (size_t)r * 3 * W + W;
             for (int c = 0; c < 2 * W; c++) kv[c] += b->in_proj_b[W + c];
         }
         /* q for the CLS rows only (every len-th row of a group): columns [0, W) */
         size_t row = 0;
         for (int i = 0; i < ng; i++) {
             const int ld = g[i].len * W;
-            gemm(0, 1, g[i].count, W, W, 1.0f, v->h + row * W, ld, b->in_proj_w, W, 0.0f, v->qkv + row * 3 * W, 3 * ld);
+            gemm(0, 1, g[i].count, W, W, 1.0f, v->h + row * W, ld, b->in_proj_w, W, 0.0f, qkv + row * 3 * W, 3 * ld);
             for (int s = 0; s < g[i].count; s++) {
-                float *q = v->qkv + (row + (size_t)s * g[i].len) * 3 * W;
+                float *q = qkv + (row + (size_t)s * g[i].len) * 3 * W;
                 for (int c = 0; c < W; c++) q[c] += b->in_proj_b[c];
             }
             row += (size_t)g[i].count * g[i].len;
@@ -174,7 +177,7 @@ static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x,
     size_t row = 0, seq = 0;
     for (int i = 0; i < ng; i++)
         for (int s = 0; s < g[i].count; s++, seq++, row += (size_t)g[i].len) {
-            ops_attention_rows(v->h + seq * W, v->qkv + row * 3 * W, v->att, g[i].len, &zero, 1, W, v->heads);
+            ops_attention_rows(v->h + seq * W, qkv + row * 3 * W, v->att, g[i].len, &zero, 1, W, v->heads);
             memcpy(cls + seq * W, x + row * W, (size_t)W * sizeof(float));
         }
     ops_linear_residual(cls, v->h, b->out_proj_w, b->out_proj_b, (int)seq, W, W);
@@ -234,28 +237,24 @@ int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *
     const ClipVisionWeights *w = &v->model->visual;
     const int W = v->width, L = v->model->cfg.vision.layers, T = v->n_tok, GG = T - 1;
 
-    /* full image: embed, ln_pre, block 0 (keeping its input and qkv for the windows), blocks 1.. */
+    /* full image: embed, ln_pre, block 0's ln_1/qkv (kept for the windows) */
     clip_vision_embed(v, pixels, v->embed);
     ops_layernorm(v->x0_full, v->embed, w->ln_pre_w, w->ln_pre_b, T, W);
     memcpy(v->x, v->x0_full, (size_t)T * W * sizeof(float));
     ops_layernorm(v->h, v->x, w->blocks[0].ln_1_w, w->blocks[0].ln_1_b, T, W);
     ops_linear(v->qkv0_full, v->h, w->blocks[0].in_proj_w, w->blocks[0].in_proj_b, T, W, 3 * W);
     memcpy(v->qkv, v->qkv0_full, (size_t)T * 3 * W * sizeof(float));
-    const ClipSeqGroup full = {1, T};
-    for (int l = 0; l < L; l++) block_forward(v, &w->blocks[l], v->x, &full, 1, l == 0);
-    memcpy(out->tokens_pre_ln_post, v->x + W, (size_t)GG * W * sizeof(float));
-    ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, T, W);
-    memcpy(out->tokens_ln_post, v->h + W, (size_t)GG * W * sizeof(float));
-    ops_project(out->image_embedding, v->h, W, w->proj, 1, W, v->embed_dim);
-    if (v->n_scales == 0) return 0;
 
-    /* windows: gather [CLS; patches] rows of the block-0 input and qkv, one batch for all scales */
-    ClipSeqGroup g[CLIP_MAX_SCALES];
-    size_t row = 0;
+    /* windows: gather [CLS; patches] rows of the block-0 input and qkv after the full image's
+     * T rows, one batch for the full image and all scales */
+    ClipSeqGroup g[1 + CLIP_MAX_SCALES];
+    g[0].count = 1;
+    g[0].len = T;
+    size_t row = (size_t)T;
     for (int s = 0; s < v->n_scales; s++) {
         const int kk = v->scales[s] * v->scales[s];
-        g[s].count = v->n_windows[s];
-        g[s].len = 1 + kk;
+        g[1 + s].count = v->n_windows[s];
+        g[1 + s].len = 1 + kk;
         for (int wi = 0; wi < v->n_windows[s]; wi++)
             for (int j = 0; j <= kk; j++, row++) {
                 const size_t src = j == 0 ? 0 : 1 + (size_t)v->win_index[s][(size_t)wi * kk + j - 1];
@@ -263,8 +262,19 @@ int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *
                 memcpy(v->qkv + row * 3 * W, v->qkv0_full + src * 3 * W, (size_t)3 * W * sizeof(float));
             }
     }
-    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, g, v->n_scales, l == 0);
-    block_forward_cls(v, &w->blocks[L - 1], v->x, g, v->n_scales, L == 1, v->cls);
+    /* blocks 0 .. L-2 over the whole batch; the last block over the windows' CLS rows (their
+     * rows and qkv start at row T), then over the full image (whose qkv rows stay in place) */
+    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, g, 1 + v->n_scales, l == 0);
+    if (v->n_scales > 0)
+        block_forward_cls(v, &w->blocks[L - 1], v->x + (size_t)T * W, v->qkv + (size_t)T * 3 * W, g + 1,
+                          v->n_scales, L == 1, v->cls);
+    block_forward(v, &w->blocks[L - 1], v->x, g, 1, L == 1);
+    memcpy(out->tokens_pre_ln_post, v->x + W, (size_t)GG * W * sizeof(float));
+    ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, T, W);
+    memcpy(out->tokens_ln_post, v->h + W, (size_t)GG * W * sizeof(float));
+    ops_project(out->image_embedding, v->h, W, w->proj, 1, W, v->embed_dim);
+    if (v->n_scales == 0) return 0;
+
     size_t seq = 0;
     for (int s = 0; s < v->n_scales; s++) {
         ops_layernorm(v->h, v->cls + seq * W, w->ln_post_w, w->ln_post_b, v->n_windows[s], W);
