@@ -56,10 +56,6 @@ static int parse_pos(const char *s, double *out)
 static int run(int argc, char **argv)
 {
     double images = 174, h = 240, w = 240, frac = 0.03, repeat = 3;
-    if (cli_wants_help(argc, argv)) {
-        fputs(HELP, stdout);
-        return 0;
-    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int ok = 0;

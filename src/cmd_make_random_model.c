@@ -19,10 +19,6 @@ extern const Command cmd_make_random_model;
 
 static int run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(cmd_make_random_model.help, stdout);
-        return 0;
-    }
     const char *arch = "tiny", *out = NULL;
     unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {

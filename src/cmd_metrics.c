@@ -180,10 +180,6 @@ static int run(int argc, char **argv)
     const char *file = NULL;
     double limit = 0.3;
     int connectivity = 8, all = 0;
-    if (cli_wants_help(argc, argv)) {
-        fputs(HELP, stdout);
-        return 0;
-    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--pro-limit") == 0 || strcmp(a, "--connectivity") == 0) {

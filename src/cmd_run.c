@@ -705,10 +705,6 @@ static int parse_args(RunArgs *a, int argc, char **argv)
 
 static int run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(cmd_run.help, stdout);
-        return 0;
-    }
     RunArgs a = {0};
     a.only = xcalloc((size_t)argc, sizeof *a.only);
     a.sets = xcalloc((size_t)argc, sizeof *a.sets);

@@ -223,10 +223,6 @@ static int parse_args(ScoreArgs *a, int argc, char **argv)
 
 static int run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(cmd_score.help, stdout);
-        return 0;
-    }
     ScoreArgs a = {0};
     a.refs = xcalloc((size_t)argc, sizeof *a.refs);
     a.sets = xcalloc((size_t)argc, sizeof *a.sets);

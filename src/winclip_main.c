@@ -78,7 +78,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "winclip: unknown command '%s' (see 'winclip help')\n", name);
         return 2;
     }
-    if (cli_wants_help(argc - 1, argv + 1)) {
+    if (cli_wants_help(argc - 1, argv + 1)) { /* the one place --help is handled for every command */
         printf("winclip %s - %s\n\n%s", c->name, c->summary, c->help);
         return 0;
     }
