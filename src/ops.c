@@ -412,29 +412,26 @@ void ops_layernorm(float *out, const float *inp, const float *w, const float *b,
 static inline float gelu1(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 static inline float quick_gelu1(float x) { return x / (1.0f + expf(-1.702f * x)); }
 
-void ops_gelu(float *x, size_t n)
+/* In-place GELU (quick = 0) or QuickGELU (quick = 1) over a flat array; the AVX-512 kernel
+ * takes an int length, so it runs in chunks of 2^20. */
+static void act_flat(float *x, size_t n, int quick)
 {
 #ifdef OPS_AVX512
     if (have_avx512()) {
-        for (size_t off = 0; off < n; off += 1u << 20)
-            bias_gelu_avx512(x + off, NULL, 1, (int)(n - off < (1u << 20) ? n - off : (1u << 20)));
+        for (size_t off = 0; off < n; off += 1u << 20) {
+            int len = (int)(n - off < (1u << 20) ? n - off : (1u << 20));
+            if (quick) bias_quick_gelu_avx512(x + off, NULL, 1, len);
+            else bias_gelu_avx512(x + off, NULL, 1, len);
+        }
         return;
     }
 #endif
-    for (size_t i = 0; i < n; i++) x[i] = gelu1(x[i]);
+    for (size_t i = 0; i < n; i++) x[i] = quick ? quick_gelu1(x[i]) : gelu1(x[i]);
 }
 
-void ops_quick_gelu(float *x, size_t n)
-{
-#ifdef OPS_AVX512
-    if (have_avx512()) {
-        for (size_t off = 0; off < n; off += 1u << 20)
-            bias_quick_gelu_avx512(x + off, NULL, 1, (int)(n - off < (1u << 20) ? n - off : (1u << 20)));
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) x[i] = quick_gelu1(x[i]);
-}
+void ops_gelu(float *x, size_t n) { act_flat(x, n, 0); }
+
+void ops_quick_gelu(float *x, size_t n) { act_flat(x, n, 1); }
 
 void ops_bias_act(float *x, const float *bias, size_t rows, int N, int quick)
 {
