@@ -1,7 +1,9 @@
 # winclip - CLIP and WinCLIP/WinCLIP+ in C.  `make help` lists the targets.
 #
-# Layout: src/*.c is the library plus one src/cmd_<name>.c per subcommand (see src/cli.h);
-# tests/check_*.c are Check suites run by one runner; tests/*.sh are shell integration tests.
+# Layout: src/<layer>/*.c is the library, one folder per layer (docs/architecture.md: util, clip,
+# winclip, data, eval, harness); src/cli/ holds main.c and one cmd_<name>.c per subcommand (see
+# src/cli/cli.h); tests/check_*.c are Check suites run by one runner; tests/*.sh are shell
+# integration tests; tests/check_layers.sh fails on an include that goes the wrong way.
 # The command and suite tables are generated from the sources, so adding a module, a
 # subcommand or a suite needs no edit here.
 #
@@ -63,9 +65,10 @@ TEST_CFLAGS = $(shell pkg-config --cflags check) -DSHARED_DIR='"$(abspath $(SHAR
               -DWINCLIP_BIN='"$(abspath $(BUILD))/winclip"'
 TEST_LIBS   = $(shell pkg-config --libs check)
 
-MAIN_SRC  := src/winclip_main.c
-CMD_SRCS  := $(sort $(wildcard src/cmd_*.c))
-LIB_SRCS  := $(filter-out $(MAIN_SRC) $(CMD_SRCS),$(sort $(wildcard src/*.c)))
+LAYERS    := util clip winclip data eval harness
+MAIN_SRC  := src/cli/main.c
+CMD_SRCS  := $(sort $(wildcard src/cli/cmd_*.c))
+LIB_SRCS  := $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 SUITE_SRCS := $(sort $(wildcard tests/check_*.c))
 SHELL_TESTS := $(sort $(wildcard tests/test_*.sh))
@@ -141,6 +144,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: $(BUILD)/winclip $(BUILD)/check_winclip
+	@bash tests/check_layers.sh
 	@echo "== unit tests ($(BUILD), GEMM=$(GEMM), shared=$(SHARED))"
 	@WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} WINCLIP_BIN=$(abspath $(BUILD))/winclip OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-2} \
 	  $(BUILD)/check_winclip
@@ -174,7 +178,7 @@ datasets: $(BUILD)/winclip
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJS:.o=.d)
 
 # ---- OpenMP for the CLIP kernels (added by the clip branch) ----
-# src/ops.c runs its row loops (LayerNorm, GELU, bias adds, attention) on OpenMP threads, the
+# src/clip/ops.c runs its row loops (LayerNorm, GELU, bias adds, attention) on OpenMP threads, the
 # same libgomp pool oneDNN's GEMM uses (OMP_NUM_THREADS); the code is serial without it.
 CFLAGS_ALL += -fopenmp
 LIBS_ALL += -fopenmp

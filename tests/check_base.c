@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/base.h"
-#include "../src/h5.h"
-#include "../src/json.h"
+#include "util/base.h"
+#include "util/h5.h"
+#include "util/json.h"
 #include "check_suites.h"
 #include "test_util.h"
 

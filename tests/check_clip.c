@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/base.h"
-#include "../src/clip_config.h"
-#include "../src/clip_model.h"
-#include "../src/clip_text.h"
-#include "../src/clip_vision.h"
-#include "../src/h5.h"
-#include "../src/ops.h"
-#include "../src/windows.h"
+#include "util/base.h"
+#include "clip/clip_config.h"
+#include "clip/clip_model.h"
+#include "clip/clip_text.h"
+#include "clip/clip_vision.h"
+#include "util/h5.h"
+#include "clip/ops.h"
+#include "clip/windows.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../src/base.h"
-#include "../src/h5.h"
+#include "util/base.h"
+#include "util/h5.h"
 #include "check_suites.h"
 #include "test_util.h"
 

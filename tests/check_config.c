@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/config.h"
+#include "harness/config.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -12,10 +12,10 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
-#include "../src/base.h"
-#include "../src/dataset.h"
-#include "../src/fsutil.h"
-#include "../src/visa_prepare.h"
+#include "util/base.h"
+#include "data/dataset.h"
+#include "util/fsutil.h"
+#include "data/visa_prepare.h"
 #include "check_suites.h"
 #include "test_util.h"
 

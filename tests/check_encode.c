@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/h5.h"
+#include "util/h5.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../src/base.h"
-#include "../src/feature_cache.h"
-#include "../src/h5.h"
+#include "util/base.h"
+#include "winclip/feature_cache.h"
+#include "util/h5.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/base.h"
-#include "../src/h5.h"
-#include "../src/image.h"
+#include "util/base.h"
+#include "util/h5.h"
+#include "clip/image.h"
 #include <stb_image_write.h>
 #include "check_suites.h"
 #include "test_util.h"

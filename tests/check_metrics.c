@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/base.h"
-#include "../src/h5.h"
-#include "../src/metrics.h"
+#include "util/base.h"
+#include "util/h5.h"
+#include "eval/metrics.h"
 #include "check_suites.h"
 #include "test_util.h"
 

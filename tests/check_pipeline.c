@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/base.h"
-#include "../src/clip_config.h"
-#include "../src/clip_model.h"
-#include "../src/h5.h"
-#include "../src/pipeline.h"
+#include "util/base.h"
+#include "clip/clip_config.h"
+#include "clip/clip_model.h"
+#include "util/h5.h"
+#include "winclip/pipeline.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/image.h"
-#include "../src/plot.h"
+#include "clip/image.h"
+#include "harness/plot.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/progress.h"
+#include "util/progress.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/report.h"
+#include "harness/report.h"
 #include "check_suites.h"
 #include "test_util.h"
 

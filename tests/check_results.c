@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../src/h5.h"
-#include "../src/results.h"
+#include "util/h5.h"
+#include "harness/results.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../src/base.h"
-#include "../src/rng.h"
+#include "util/base.h"
+#include "util/rng.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -16,13 +16,13 @@
 
 #include <unistd.h>
 
-#include "../src/base.h"
-#include "../src/clip_config.h"
-#include "../src/clip_model.h"
-#include "../src/h5.h"
-#include "../src/json.h"
-#include "../src/safetensors.h"
-#include "../src/sha256.h"
+#include "util/base.h"
+#include "clip/clip_config.h"
+#include "clip/clip_model.h"
+#include "util/h5.h"
+#include "util/json.h"
+#include "clip/safetensors.h"
+#include "util/sha256.h"
 #include "check_suites.h"
 #include "test_util.h"
 

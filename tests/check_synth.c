@@ -10,10 +10,10 @@
 
 #include <stb_image.h>
 
-#include "../src/base.h"
-#include "../src/dataset.h"
-#include "../src/fsutil.h"
-#include "../src/synth.h"
+#include "util/base.h"
+#include "data/dataset.h"
+#include "util/fsutil.h"
+#include "data/synth.h"
 #include "check_suites.h"
 #include "test_util.h"
 

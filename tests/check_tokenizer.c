@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/base.h"
-#include "../src/h5.h"
-#include "../src/json.h"
-#include "../src/tokenizer.h"
+#include "util/base.h"
+#include "util/h5.h"
+#include "util/json.h"
+#include "clip/tokenizer.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/sha256.h"
-#include "../src/windows.h"
+#include "util/sha256.h"
+#include "clip/windows.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/base.h"
-#include "../src/h5.h"
-#include "../src/prompts.h"
-#include "../src/winclip.h"
-#include "../src/windows.h"
+#include "util/base.h"
+#include "util/h5.h"
+#include "winclip/prompts.h"
+#include "winclip/winclip.h"
+#include "clip/windows.h"
 #include "check_suites.h"
 #include "test_util.h"
 

@@ -1,0 +1,193 @@
+/*
+ * cmd_bench_clip.c - `winclip bench-clip`: time the CLIP image tower at full size.
+ *
+ * One 240x240 image: the full-image encode, the WinCLIP window set (k = 2, 3), both together;
+ * seconds, achieved GFLOP/s (FLOPs actually computed, and the nominal count without the
+ * exact savings), the GEMM backend's own rate on a product of the windows' shape measured in
+ * the same run, and the peak RSS. A benchmark, not a test (experiments/bench/bench_clip.sh).
+ * Reference: shared/spec/clip.md §8 (cost).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli/cli.h"
+
+#include "util/base.h"
+#include "clip/clip_model.h"
+#include "clip/clip_vision.h"
+#include "clip/gemm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const Command cmd_bench_clip;
+
+/* FLOPs (2 per multiply-add) of one block over `rows` rows in sequences of length T, where
+ * only `q_rows` rows need queries and outputs (q_rows = rows except in a CLS-only last block)
+ * and `qkv` says whether ln_1/qkv is computed (not for gathered window rows of block 0). */
+static double block_flops(double W, double rows, double T, double q_rows, int qkv)
+{
+    const double kv = qkv ? 2.0 * rows * 2 * W * W : 0.0, q = qkv ? 2.0 * q_rows * W * W : 0.0;
+    const double attn = 2.0 * 2.0 * q_rows * T * W;      /* scores + weighted values */
+    const double rest = 2.0 * q_rows * (W * W + 8 * W * W); /* out_proj + MLP */
+    return kv + q + attn + rest;
+}
+
+typedef struct {
+    double full, windows, windows_nominal;
+} Flops;
+
+static Flops count_flops(const ClipConfig *cfg, const ClipVision *v)
+{
+    const double W = cfg->vision.width, L = cfg->vision.layers, T = v->n_tok, P = cfg->vision.patch_size,
+                 E = cfg->embed_dim;
+    Flops f = {0, 0, 0};
+    f.full = 2.0 * (T - 1) * 3 * P * P * W + L * block_flops(W, T, T, T, 1) + 2.0 * W * E;
+    for (int s = 0; s < v->n_scales; s++) {
+        const double n = v->n_windows[s], len = 1.0 + v->scales[s] * v->scales[s], rows = n * len;
+        f.windows += block_flops(W, rows, len, rows, 0) - 0.0;                /* block 0, gathered qkv */
+        f.windows += (L - 2) * block_flops(W, rows, len, rows, 1);           /* middle blocks */
+        f.windows += block_flops(W, rows, len, n, 1) + 2.0 * n * W * E;      /* CLS-only last block */
+        f.windows_nominal += L * block_flops(W, rows, len, rows, 1) + 2.0 * n * W * E;
+    }
+    return f;
+}
+
+static double seconds_of(ClipVision *v, const float *pixels, ClipImageFeatures *f, int repeat)
+{
+    double best = 1e30;
+    for (int r = 0; r < repeat; r++) {
+        const double t0 = time_now();
+        CHECK(clip_vision_features(v, pixels, f, NULL) == 0);
+        const double dt = time_now() - t0;
+        if (dt < best) best = dt;
+    }
+    return best;
+}
+
+/* Best-of-5 GFLOP/s of c (M, N) = a (M, K) @ b^T (b stored (N, K)). */
+static double gemm_rate(const float *a, const float *b, float *c, int M, int N, int K)
+{
+    double best = 1e30;
+    for (int r = 0; r < 5; r++) {
+        const double t0 = time_now();
+        gemm(0, 1, M, N, K, 1.0f, a, K, b, K, 0.0f, c, N);
+        const double dt = time_now() - t0;
+        if (dt < best) best = dt;
+    }
+    return 2.0 * M * N * K / best / 1e9;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *model_path = NULL;
+    int repeat = 3;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model_path = argv[++i];
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+            char *end;
+            long r = strtol(argv[++i], &end, 10);
+            if (*end || r < 1 || r > 100) return cli_usage_error(&cmd_bench_clip, "--repeat: expected 1..100, found '%s'", argv[i]);
+            repeat = (int)r;
+        } else return cli_usage_error(&cmd_bench_clip, "unknown or incomplete option '%s'", argv[i]);
+    }
+    Error err = {0};
+    char tmpdir[] = "/tmp/winclip-bench-XXXXXX", tmpfile[64] = "";
+    if (!model_path) {
+        if (!mkdtemp(tmpdir)) {
+            fprintf(stderr, "winclip bench-clip: cannot create a temporary folder: %s\n", strerror(errno));
+            return 1;
+        }
+        snprintf(tmpfile, sizeof tmpfile, "%s/random.h5", tmpdir);
+        ClipConfig cfg;
+        CHECK(clip_config_preset(&cfg, "ViT-B-16-plus-240", NULL) == 0);
+        printf("model: random ViT-B-16-plus-240 weights written to %s\n", tmpfile);
+        if (clip_model_write_random(tmpfile, &cfg, 1, &err)) {
+            fprintf(stderr, "winclip bench-clip: %s\n", err.msg);
+            rmdir(tmpdir);
+            return 1;
+        }
+        model_path = tmpfile;
+    }
+    ClipModel m = {0};
+    int rc = clip_model_load(&m, model_path, &err);
+    if (tmpfile[0]) {
+        remove(tmpfile);
+        rmdir(tmpdir);
+    }
+    if (rc) {
+        fprintf(stderr, "winclip bench-clip: %s\n", err.msg);
+        return 1;
+    }
+    const int S = m.cfg.vision.image_size, scales[2] = {2, 3};
+    ClipVision vfull = {0}, vwin = {0};
+    ClipImageFeatures ffull, fwin;
+    CHECK(clip_vision_init(&vfull, &m, NULL, 0, 1, NULL) == 0);
+    CHECK(clip_vision_init(&vwin, &m, scales, 2, 1, NULL) == 0);
+    clip_features_init(&ffull, &m.cfg, NULL, 0, 1);
+    clip_features_init(&fwin, &m.cfg, scales, 2, 1);
+    float *pixels = xmalloc((size_t)3 * S * S * sizeof *pixels);
+    uint64_t st = 7;
+    for (size_t i = 0; i < (size_t)3 * S * S; i++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        pixels[i] = (float)((double)(st >> 11) / 9007199254740992.0 * 4.0 - 2.0);
+    }
+    /* the GEMM backend alone on the k = 3 batch's MLP shape, measured before and after the
+     * encoder timings (the higher rate is the reference: the machine may be shared) */
+    const int M = vwin.n_windows[1] * 10, N = 4 * m.cfg.vision.width, K = m.cfg.vision.width;
+    float *a = xcalloc((size_t)M * K, sizeof *a), *b = xcalloc((size_t)N * K, sizeof *b), *c = xmalloc((size_t)M * N * sizeof *c);
+    for (size_t i = 0; i < (size_t)M * K; i++) a[i] = (float)(i % 13) * 0.01f;
+    for (size_t i = 0; i < (size_t)N * K; i++) b[i] = (float)(i % 7) * 0.01f;
+    gemm(0, 1, M, N, K, 1.0f, a, K, b, K, 0.0f, c, N);
+    const double gemm_before = gemm_rate(a, b, c, M, N, K);
+    /* warm up (first GEMM calls JIT-compile kernels), then best of `repeat` */
+    CHECK(clip_vision_features(&vwin, pixels, &fwin, NULL) == 0);
+    const double t_full = seconds_of(&vfull, pixels, &ffull, repeat);
+    const double t_both = seconds_of(&vwin, pixels, &fwin, repeat);
+    const double t_win = t_both - t_full;
+    const Flops fl = count_flops(&m.cfg, &vwin);
+    const double gemm_after = gemm_rate(a, b, c, M, N, K);
+    const double gemm_best = gemm_before > gemm_after ? gemm_before : gemm_after;
+    int finite = 1;
+    for (int i = 0; i < fwin.embed_dim; i++) finite &= fwin.image_embedding[i] == fwin.image_embedding[i];
+    const char *threads = getenv("OMP_NUM_THREADS");
+    printf("backend: %s (OMP_NUM_THREADS=%s), image %dx%d, windows k=2 (%d x %d tokens) and k=3 (%d x %d tokens), best of %d\n",
+           gemm_backend(), threads ? threads : "unset", S, S, vwin.n_windows[0], 5, vwin.n_windows[1], 10, repeat);
+    printf("%-24s %8s %10s %12s %14s\n", "stage", "seconds", "GFLOP", "GFLOP/s", "nominal GF/s");
+    printf("%-24s %8.3f %10.1f %12.1f %14.1f\n", "full image", t_full, fl.full / 1e9, fl.full / t_full / 1e9,
+           fl.full / t_full / 1e9);
+    printf("%-24s %8.3f %10.1f %12.1f %14.1f\n", "windows (k=2,3)", t_win, fl.windows / 1e9, fl.windows / t_win / 1e9,
+           fl.windows_nominal / t_win / 1e9);
+    printf("%-24s %8.3f %10.1f %12.1f %14.1f\n", "full + windows", t_both, (fl.full + fl.windows) / 1e9,
+           (fl.full + fl.windows) / t_both / 1e9, (fl.full + fl.windows_nominal) / t_both / 1e9);
+    printf("nominal work (no savings): %.1f GFLOP per image\n", (fl.full + fl.windows_nominal) / 1e9);
+    printf("gemm %dx%dx%d alone: %.1f GFLOP/s before, %.1f after; full + windows reach %.0f%% of the higher "
+           "(computed FLOPs)\n", M, N, K, gemm_before, gemm_after, 100.0 * (fl.full + fl.windows) / t_both / 1e9 / gemm_best);
+    printf("peak RSS: %.0f MB (weights %.0f MB)%s\n", (double)mem_peak_rss() / 1e6, (double)m.n_params * 4 / 1e6,
+           finite ? "" : "  WARNING: non-finite embedding");
+    free(a), free(b), free(c), free(pixels);
+    clip_features_free(&ffull);
+    clip_features_free(&fwin);
+    clip_vision_free(&vfull);
+    clip_vision_free(&vwin);
+    clip_model_free(&m);
+    return finite ? 0 : 1;
+}
+
+const Command cmd_bench_clip = {
+    "bench-clip", "benchmark the CLIP image tower (full image + WinCLIP windows)",
+    "usage: winclip bench-clip [--model M.h5] [--repeat N]\n"
+    "\n"
+    "Times one 240x240 image through the image tower: the full image, the WinCLIP window\n"
+    "set (k = 2 and 3, stride 1: 196 x 5 + 169 x 10 tokens) and both together, and prints\n"
+    "seconds, GFLOP/s of the work actually computed and of the nominal work, the GEMM\n"
+    "backend's own rate on a product of the same shape, and the peak resident memory.\n"
+    "\n"
+    "options:\n"
+    "  --model M.h5  model file (default: random ViT-B-16-plus-240 weights written to a\n"
+    "                temporary folder and deleted after loading)\n"
+    "  --repeat N    timed repetitions, the best is reported (default 3)\n"
+    "\n"
+    "Threads: the GEMM backend's (OMP_NUM_THREADS for oneDNN, OPENBLAS_NUM_THREADS).\n",
+    run};

@@ -1,0 +1,250 @@
+/*
+ * cmd_metrics.c - `winclip metrics FILE.h5`: image and pixel metrics of any method's scores and
+ * anomaly maps stored in HDF5.
+ *
+ * Does: read /labels, /scores and optionally /maps + /masks, check shapes and dtypes, print one
+ * `name<TAB>value` line per metric.
+ * Does not: compute anything itself (metrics.c), resize maps or masks.
+ * Reference: shared/spec/metrics.md.
+ */
+#include "cli/cli.h"
+#include "util/h5.h"
+#include "eval/metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char HELP[] =
+    "usage: winclip metrics FILE.h5 [--pro-limit X] [--connectivity 8|4] [--all]\n"
+    "\n"
+    "Exact anomaly-detection metrics of one category (spec/metrics.md): every distinct score\n"
+    "is a threshold, ties count together, no sampling; results equal sklearn (AUROC, AP,\n"
+    "F1-max) and the official MVTec AD evaluation code (AUPRO) to round-off.\n"
+    "\n"
+    "FILE.h5 datasets:\n"
+    "  /labels  (N)        integer, 1 = anomalous image, 0 = normal                (required)\n"
+    "  /scores  (N)        float32 or float64 image scores, higher = more anomalous (required)\n"
+    "  /maps    (N, H, W)  float32 anomaly maps (float64 is converted to float32)  (optional)\n"
+    "  /masks   (N, H, W)  uint8 ground truth, nonzero = defect; all zero for normal images\n"
+    "                      (required with /maps; store bool masks as uint8)\n"
+    "  Maps and masks must already have the same resolution (e.g. 240 x 240, masks resized by\n"
+    "  nearest neighbour). Every pixel of every image is used, normal images included.\n"
+    "\n"
+    "Output, one `name<TAB>value` line each (%.10g):\n"
+    "  image_auroc image_ap image_f1max\n"
+    "  pixel_auroc pixel_ap pixel_f1max pixel_aupro      (with /maps and /masks)\n"
+    "  AP is step-wise (sklearn average_precision_score); pixel_aupro is the official MVTec\n"
+    "  AUPRO: 8-connected defect regions per image, PRO integrated over FPR in [0, X] and\n"
+    "  divided by X.\n"
+    "\n"
+    "Options:\n"
+    "  --pro-limit X       FPR limit of the AUPRO, 0 < X <= 1 (default 0.3)\n"
+    "  --connectivity C    defect regions 8- (default, official) or 4-connected\n"
+    "  --all               also print informational values: image/pixel_aupr_trapz\n"
+    "                      (trapezoidal AUPR), image/pixel_f1_threshold,\n"
+    "                      pixel_aupro_cflow200 (APRIL-GAN/AnomalyCLIP 200-step PRO, nan when\n"
+    "                      undefined), n_images, n_anomalous, n_pos_pixels, n_regions\n"
+    "\n"
+    "Errors (exit 1) name the dataset, the expected and the found shape or dtype; NaN or Inf\n"
+    "scores, a set without anomalous or without normal images / pixels are errors.\n"
+    "\n"
+    "Example (Python side):\n"
+    "  with h5py.File('bottle.h5', 'w') as f:\n"
+    "      f['labels'] = labels.astype('int64'); f['scores'] = scores.astype('float32')\n"
+    "      f['maps'] = maps.astype('float32'); f['masks'] = (gt > 0).astype('uint8')\n"
+    "  winclip metrics bottle.h5\n";
+
+/* Checks that dataset `path` exists, has element class cls (and, if size_ok is non-NULL,
+ * an accepted element size) and rank `rank`; fills dims. */
+static int check_dataset(const H5File *f, const char *path, int cls, const char *want_type, int rank,
+                         int64_t dims[H5_MAX_RANK], size_t *elem_size, Error *err)
+{
+    if (!h5_exists(f, path))
+        return err_setf(err, ERR_MISSING, "%s: dataset %s missing (expected %s)", f->path, path, want_type);
+    int found_cls, found_rank;
+    size_t size;
+    if (h5_dtype(f, path, &found_cls, &size, err)) return err->code;
+    if (found_cls != cls) {
+        const char *names[] = {"non-numeric (enum/compound/bool)", "float", "integer", "string"};
+        return err_setf(err, ERR_FORMAT, "%s: dataset %s: expected %s, found %zu-byte %s", f->path, path, want_type, size,
+                        names[found_cls >= 0 && found_cls <= 3 ? found_cls : 0]);
+    }
+    if (h5_shape(f, path, &found_rank, dims, err)) return err->code;
+    if (found_rank != rank)
+        return err_setf(err, ERR_SHAPE, "%s: dataset %s: expected rank %d (%s), found rank %d", f->path, path, rank,
+                        rank == 1 ? "N" : "N, H, W", found_rank);
+    *elem_size = size;
+    return 0;
+}
+
+typedef struct {
+    size_t n;
+    int h, w;
+    uint8_t *labels; /* (n) */
+    double *scores;  /* (n) */
+    float *maps;     /* (n, h, w) or NULL */
+    uint8_t *masks;  /* (n, h, w) or NULL */
+    int maps_converted;
+} MetricsInput;
+
+static void input_free(MetricsInput *in)
+{
+    free(in->labels);
+    free(in->scores);
+    free(in->maps);
+    free(in->masks);
+    memset(in, 0, sizeof *in);
+}
+
+static int input_read(MetricsInput *in, const char *path, Error *err)
+{
+    H5File f = {0};
+    int64_t d[H5_MAX_RANK], dm[H5_MAX_RANK];
+    size_t size;
+    int64_t *lab = NULL;
+    if (h5_open_read(&f, path, err)) return err->code;
+    if (check_dataset(&f, "/labels", H5_CLASS_INT, "integer labels (N)", 1, d, &size, err)) goto fail;
+    in->n = (size_t)d[0];
+    if (in->n == 0) {
+        err_setf(err, ERR_SHAPE, "%s: dataset /labels is empty", path);
+        goto fail;
+    }
+    lab = xmalloc(in->n * sizeof *lab);
+    if (h5_read_i64(&f, "/labels", lab, in->n, err)) goto fail;
+    in->labels = xmalloc(in->n);
+    for (size_t i = 0; i < in->n; i++) {
+        if (lab[i] != 0 && lab[i] != 1) {
+            err_setf(err, ERR_VALUE, "%s: /labels[%zu] = %lld: expected 0 (normal) or 1 (anomalous)", path, i,
+                     (long long)lab[i]);
+            goto fail;
+        }
+        in->labels[i] = (uint8_t)lab[i];
+    }
+    if (check_dataset(&f, "/scores", H5_CLASS_FLOAT, "float32 scores (N)", 1, d, &size, err)) goto fail;
+    if ((size_t)d[0] != in->n) {
+        err_setf(err, ERR_SHAPE, "%s: dataset /scores: expected shape (%zu) like /labels, found (%lld)", path, in->n,
+                 (long long)d[0]);
+        goto fail;
+    }
+    in->scores = xmalloc(in->n * sizeof *in->scores);
+    if (h5_read_f64(&f, "/scores", in->scores, in->n, err)) goto fail;
+
+    int has_maps = h5_exists(&f, "/maps"), has_masks = h5_exists(&f, "/masks");
+    if (has_maps != has_masks) {
+        err_setf(err, ERR_MISSING, "%s: %s without %s: pixel metrics need both (or neither)", path,
+                 has_maps ? "/maps" : "/masks", has_maps ? "/masks" : "/maps");
+        goto fail;
+    }
+    if (has_maps) {
+        if (check_dataset(&f, "/maps", H5_CLASS_FLOAT, "float32 anomaly maps (N, H, W)", 3, d, &size, err)) goto fail;
+        in->maps_converted = size != 4;
+        if (check_dataset(&f, "/masks", H5_CLASS_INT, "uint8 masks (N, H, W)", 3, dm, &size, err)) goto fail;
+        if (size != 1) {
+            err_setf(err, ERR_FORMAT, "%s: dataset /masks: expected uint8 (1 byte), found %zu-byte integers: "
+                                      "store masks as uint8, e.g. (gt > 0).astype('uint8')", path, size);
+            goto fail;
+        }
+        if ((size_t)d[0] != in->n || d[1] <= 0 || d[2] <= 0 || d[1] > INT32_MAX || d[2] > INT32_MAX) {
+            err_setf(err, ERR_SHAPE, "%s: dataset /maps: expected (%zu, H, W) with N from /labels, found (%lld, %lld, %lld)",
+                     path, in->n, (long long)d[0], (long long)d[1], (long long)d[2]);
+            goto fail;
+        }
+        if (dm[0] != d[0] || dm[1] != d[1] || dm[2] != d[2]) {
+            err_setf(err, ERR_SHAPE, "%s: dataset /masks: expected (%lld, %lld, %lld) like /maps, found (%lld, %lld, %lld)",
+                     path, (long long)d[0], (long long)d[1], (long long)d[2], (long long)dm[0], (long long)dm[1],
+                     (long long)dm[2]);
+            goto fail;
+        }
+        in->h = (int)d[1];
+        in->w = (int)d[2];
+        size_t count = in->n * (size_t)in->h * (size_t)in->w;
+        in->maps = xmalloc(count * sizeof *in->maps);
+        in->masks = xmalloc(count);
+        if (h5_read_f32(&f, "/maps", in->maps, count, err)) goto fail;
+        if (h5_read_u8(&f, "/masks", in->masks, count, err)) goto fail;
+    }
+    free(lab);
+    h5_close(&f);
+    return 0;
+fail:
+    free(lab);
+    h5_close(&f);
+    return err->code ? err->code : ERR_INTERNAL;
+}
+
+extern const Command cmd_metrics;
+
+static int run(int argc, char **argv)
+{
+    const char *file = NULL;
+    double limit = 0.3;
+    int connectivity = 8, all = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--pro-limit") == 0 || strcmp(a, "--connectivity") == 0) {
+            if (i + 1 >= argc) return cli_usage_error(&cmd_metrics, "%s needs a value", a);
+            char *end;
+            double v = strtod(argv[++i], &end);
+            if (*end || end == argv[i]) return cli_usage_error(&cmd_metrics, "%s: not a number: '%s'", a, argv[i]);
+            if (a[2] == 'p') {
+                if (!(v > 0 && v <= 1)) return cli_usage_error(&cmd_metrics, "--pro-limit must be in (0, 1], got %s", argv[i]);
+                limit = v;
+            } else {
+                if (v != 4 && v != 8) return cli_usage_error(&cmd_metrics, "--connectivity must be 4 or 8, got %s", argv[i]);
+                connectivity = (int)v;
+            }
+        } else if (strcmp(a, "--all") == 0) {
+            all = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error(&cmd_metrics, "unknown option '%s'", a);
+        } else if (file) {
+            return cli_usage_error(&cmd_metrics, "one FILE.h5 expected, got '%s' and '%s'", file, a);
+        } else {
+            file = a;
+        }
+    }
+    if (!file) return cli_usage_error(&cmd_metrics, "missing FILE.h5");
+
+    MetricsInput in = {0};
+    Error err = {0};
+    ImageMetrics im;
+    PixelMetrics pm;
+    if (input_read(&in, file, &err)) goto fail;
+    if (metrics_image_f64(in.scores, in.labels, in.n, &im, &err)) {
+        err_prefixf(&err, "%s: /scores, /labels: ", file);
+        goto fail;
+    }
+    if (in.maps) {
+        if (in.maps_converted) fprintf(stderr, "winclip metrics: note: /maps converted to float32\n");
+        PixelOptions opt = {limit, connectivity};
+        if (metrics_pixel_opts(in.maps, in.masks, in.n, in.h, in.w, &opt, &pm, &err)) {
+            err_prefixf(&err, "%s: /maps, /masks: ", file);
+            goto fail;
+        }
+    }
+    printf("image_auroc\t%.10g\nimage_ap\t%.10g\nimage_f1max\t%.10g\n", im.auroc, im.ap, im.f1max);
+    if (in.maps)
+        printf("pixel_auroc\t%.10g\npixel_ap\t%.10g\npixel_f1max\t%.10g\npixel_aupro\t%.10g\n", pm.auroc, pm.ap,
+               pm.f1max, pm.aupro);
+    if (all) {
+        size_t n_anom = 0;
+        for (size_t i = 0; i < in.n; i++) n_anom += in.labels[i];
+        printf("image_aupr_trapz\t%.10g\nimage_f1_threshold\t%.10g\nn_images\t%zu\nn_anomalous\t%zu\n", im.aupr_trapz,
+               im.f1_threshold, in.n, n_anom);
+        if (in.maps)
+            printf("pixel_aupr_trapz\t%.10g\npixel_f1_threshold\t%.10g\npixel_aupro_cflow200\t%.10g\n"
+                   "pro_limit\t%.10g\nconnectivity\t%d\nn_pos_pixels\t%lld\nn_regions\t%lld\n",
+                   pm.aupr_trapz, pm.f1_threshold, pm.aupro_cflow200, limit, connectivity,
+                   (long long)pm.n_pos_pixels, (long long)pm.n_regions);
+    }
+    input_free(&in);
+    return 0;
+fail:
+    fprintf(stderr, "winclip metrics: %s\n", err.msg);
+    input_free(&in);
+    return 1;
+}
+
+const Command cmd_metrics = {"metrics", "image/pixel AUROC, AP, F1-max and AUPRO of scores and maps in an HDF5 file",
+                             HELP, run};

@@ -1,0 +1,119 @@
+/*
+ * cmd_report.c - `winclip report EXPERIMENT...`: rebuild summaries and paper tables from
+ * results/ without recomputing anything.
+ */
+#include "cli/cli.h"
+#include "harness/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const Command cmd_report;
+
+static int run(int argc, char **argv)
+{
+    const char *root = "results", *tables = "paper-tables", *paper_dir = "paper-tables";
+    const char **names = calloc((size_t)argc, sizeof *names);
+    int n_names = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if ((strcmp(a, "--results") == 0 || strcmp(a, "--tables") == 0 || strcmp(a, "--paper") == 0)) {
+            if (i + 1 >= argc) {
+                free(names);
+                return cli_usage_error(&cmd_report, "%s needs a folder", a);
+            }
+            const char **dst = a[2] == 'r' ? &root : a[2] == 't' ? &tables : &paper_dir;
+            *dst = argv[++i];
+        } else if (a[0] == '-') {
+            free(names);
+            return cli_usage_error(&cmd_report, "unknown option '%s' (see winclip help report)", a);
+        } else {
+            names[n_names++] = a;
+        }
+    }
+    if (n_names == 0) {
+        free(names);
+        return cli_usage_error(&cmd_report, "name at least one experiment (e.g. E01_zero_shot_mvtec)");
+    }
+    Error err = {0};
+    PaperTables paper;
+    if (report_paper_load(&paper, paper_dir, &err)) {
+        fprintf(stderr, "winclip report: %s\n", err.msg);
+        free(names);
+        return 1;
+    }
+    ReportExperiment *exps = calloc((size_t)n_names, sizeof *exps);
+    int n_exps = 0, rc = 0;
+    for (int i = 0; i < n_names && !rc; i++) {
+        if (report_load_experiment(&exps[n_exps], root, names[i], &err)) {
+            fprintf(stderr, "winclip report: %s\n", err.msg);
+            rc = 1;
+            break;
+        }
+        n_exps++;
+        if (report_write_summary(&exps[n_exps - 1], root, &paper, &err)) {
+            fprintf(stderr, "winclip report: %s\n", err.msg);
+            rc = 1;
+        } else {
+            printf("wrote %s/%s/summary.tsv and summary.md (%d units)\n", root, exps[n_exps - 1].name,
+                   exps[n_exps - 1].n_units);
+            ReportPlotTally pt = {0};
+            if (report_write_plots(&exps[n_exps - 1], root, &paper, &pt, &err)) {
+                fprintf(stderr, "winclip report: %s\n", err.msg);
+                rc = 1;
+            } else {
+                printf("wrote %d figures (ROC / PR panels, AUROC bars) to %s/%s/plots/\n", pt.n_figures, root,
+                       exps[n_exps - 1].name);
+                if (pt.n_skipped)
+                    printf("plots skipped: gnuplot (with a PNG terminal) not found; %d figures have only .dat + .gp\n",
+                           pt.n_skipped);
+                if (pt.n_missing)
+                    printf("note: %d curve files missing (categories left out of the panels), first: %s\n",
+                           pt.n_missing, pt.first_missing);
+            }
+        }
+    }
+    ReportTally tally = {0};
+    if (!rc && report_write_paper_tables(exps, n_exps, &paper, tables, &tally, &err)) {
+        fprintf(stderr, "winclip report: %s\n", err.msg);
+        rc = 1;
+    }
+    if (!rc) {
+        printf("wrote the paper-layout tables (table1..table5 .md/.tex, those with data) to %s/\n", tables);
+        printf("within ±1 point of the paper / reproduction: %d of %d compared numbers\n", tally.n_within,
+               tally.n_compared);
+        if (tally.misses[0]) printf("outside ±1 point:\n%s", tally.misses);
+    }
+    for (int i = 0; i < n_exps; i++) report_experiment_free(&exps[i]);
+    free(exps);
+    report_paper_free(&paper);
+    free(names);
+    return rc;
+}
+
+const Command cmd_report = {
+    "report", "rebuild summaries and paper tables from results/ (no recompute)",
+    "usage: winclip report [--results DIR] [--tables DIR] [--paper DIR] EXPERIMENT...\n"
+    "\n"
+    "Reads every finished unit (a folder with a `done` marker and metrics.tsv) under\n"
+    "RESULTS/EXPERIMENT/<dataset>/<category>/{k0,k<K>_s<seed>}/ and writes:\n"
+    "  RESULTS/EXPERIMENT/summary.tsv  per category, category means per (K, seed), and for K > 0\n"
+    "                                  mean_over_seeds / std_pop rows (fractions, full precision)\n"
+    "  RESULTS/EXPERIMENT/summary.md   the same in percent with the paper's numbers beside ours\n"
+    "  TABLES/table1_zero_shot, table2_few_shot, table3_per_category, table4_ablations,\n"
+    "  table5_presets (.md and .tex; only those with data), chosen by each experiment's `table`\n"
+    "  (main, ablation, preset) in RESULTS/EXPERIMENT/experiment.conf\n"
+    "and prints how many numbers are within ±1 point of the paper.\n"
+    "\n"
+    "Few-shot numbers: the category mean per seed, then mean ± POPULATION std (ddof = 0) over seeds.\n"
+    "\n"
+    "Options:\n"
+    "  --results DIR   results root (default results)\n"
+    "  --tables DIR    where the table files go (default paper-tables)\n"
+    "  --paper DIR     where paper_*.tsv are read (default paper-tables)\n"
+    "\n"
+    "Examples:\n"
+    "  winclip report E01_zero_shot_mvtec E02_zero_shot_visa\n"
+    "  winclip report --results results --tables results/demo/tables demo\n",
+    run};

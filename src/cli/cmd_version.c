@@ -1,0 +1,29 @@
+/*
+ * cmd_version.c - `winclip version`: the build's version, GEMM backend and compiler flags.
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+
+#ifndef WINCLIP_VERSION
+#define WINCLIP_VERSION "unknown"
+#endif
+#ifndef WINCLIP_GEMM_NAME
+#define WINCLIP_GEMM_NAME "unknown"
+#endif
+#ifndef WINCLIP_CFLAGS
+#define WINCLIP_CFLAGS "unknown"
+#endif
+
+static int run(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("winclip %s\ngemm %s\ncflags %s\n", WINCLIP_VERSION, WINCLIP_GEMM_NAME, WINCLIP_CFLAGS);
+    return 0;
+}
+
+const Command cmd_version = {"version", "print the version, GEMM backend and build flags",
+                             "usage: winclip version\n\nPrints the git version the binary was built from, the matrix-product\n"
+                             "backend (onednn or openblas) and the compiler flags.\n",
+                             run};

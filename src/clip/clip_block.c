@@ -1,0 +1,40 @@
+/*
+ * clip_block.c - the pre-LN residual attention block shared by the image and text towers.
+ *
+ * Reference: shared/spec/clip.md §2.1; open_clip transformer.py ResidualAttentionBlock.
+ */
+#include "clip/clip_block.h"
+
+#include "clip/ops.h"
+
+int clip_seq_rows(const ClipSeqGroup *g, int ng)
+{
+    int rows = 0;
+    for (int i = 0; i < ng; i++) rows += g[i].count * g[i].len;
+    return rows;
+}
+
+void clip_block_mlp(const ClipBlock *b, float *x, int rows, int C, int quick_gelu, const ClipBlockScratch *s)
+{
+    ops_layernorm(s->h, x, b->ln_2_w, b->ln_2_b, rows, C);
+    ops_linear(s->mlp, s->h, b->c_fc_w, NULL, rows, C, 4 * C);
+    ops_bias_act(s->mlp, b->c_fc_b, (size_t)rows, 4 * C, quick_gelu);
+    ops_linear_residual(x, s->mlp, b->c_proj_w, b->c_proj_b, rows, 4 * C, C);
+}
+
+void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH, int quick_gelu,
+                        int causal, int qkv_ready, const ClipBlockScratch *s)
+{
+    const int rows = clip_seq_rows(g, ng);
+    if (!qkv_ready) {
+        ops_layernorm(s->h, x, b->ln_1_w, b->ln_1_b, rows, C);
+        ops_linear(s->qkv, s->h, b->in_proj_w, b->in_proj_b, rows, C, 3 * C);
+    }
+    size_t row = 0;
+    for (int i = 0; i < ng; i++) {
+        ops_attention(s->h + row * C, s->qkv + row * 3 * C, s->att, s->att_len, g[i].count, g[i].len, C, NH, causal);
+        row += (size_t)g[i].count * g[i].len;
+    }
+    ops_linear_residual(x, s->h, b->out_proj_w, b->out_proj_b, rows, C, C);
+    clip_block_mlp(b, x, rows, C, quick_gelu, s);
+}

@@ -1,0 +1,44 @@
+/*
+ * clip_block.h - one pre-LN residual attention block over batches of independent sequences.
+ *
+ * Does: the block of clip.md §2.1 for both towers: ln_1 -> qkv (one GEMM over all rows) ->
+ * attention per sequence (optionally causal) -> out_proj + residual -> ln_2 -> MLP + residual.
+ * Sequences are described as groups of equal length, rows stored consecutively.
+ * Does not: allocate (the caller's arena provides the scratch), embed, pool or project.
+ * Reference: shared/spec/clip.md §2.1; open_clip transformer.py ResidualAttentionBlock.
+ *
+ *     ClipSeqGroup g = {196, 5};                       // 196 windows of 5 tokens
+ *     ClipBlockScratch s = {h, qkv, mlp, att, att_len};
+ *     clip_block_forward(&model.visual.blocks[l], x, &g, 1, W, NH, 0, 0, 0, &s);
+ */
+#ifndef WINCLIP_CLIP_BLOCK_H
+#define WINCLIP_CLIP_BLOCK_H
+
+#include "clip/clip_model.h"
+
+/* Legend: C width, NH heads, rows = sum over groups of count * len. */
+
+/* `count` sequences of `len` tokens each, stored as consecutive rows. */
+typedef struct {
+    int count, len;
+} ClipSeqGroup;
+
+/* Scratch for `rows` rows: h (rows, C), qkv (rows, 3C), mlp (rows, 4C), att of att_len floats
+ * (ops_attention_scratch(longest len, C, NH)). */
+typedef struct {
+    float *h, *qkv, *mlp, *att;
+    size_t att_len;
+} ClipBlockScratch;
+
+/* Total rows of the groups. */
+int clip_seq_rows(const ClipSeqGroup *g, int ng);
+
+/* x (rows, C) += MLP(ln_2(x)): c_fc, activation (quick_gelu: QuickGELU, else exact GELU), c_proj. */
+void clip_block_mlp(const ClipBlock *b, float *x, int rows, int C, int quick_gelu, const ClipBlockScratch *s);
+
+/* One block in place on x (rows, C). causal: mask later keys (text). qkv_ready: s->qkv already
+ * holds ln_1(x) @ in_proj^T + b (the caller gathered it). */
+void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH, int quick_gelu,
+                        int causal, int qkv_ready, const ClipBlockScratch *s);
+
+#endif

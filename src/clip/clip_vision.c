@@ -1,0 +1,285 @@
+/*
+ * clip_vision.c - ViT image tower of OpenCLIP (ViT-B-16-plus-240, ViT-B/16) with WinCLIP windows.
+ *
+ * Does: patch embedding (embed) and the pre-LN transformer over batches of independent token
+ * sequences, so WinCLIP windows reuse the full-image code. Every linear layer is one GEMM over
+ * all rows of all sequences of a batch (the full image and all windows of all scales
+ * together, so the products are tall); attention runs per sequence. Two exact savings for
+ * windows: block 0's ln_pre/ln_1/qkv are per-token, so the windows gather those rows from the
+ * full-image pass; in the last block only the CLS row is needed, so its query, attention,
+ * out_proj and MLP run on the CLS rows only.
+ * Does not: resize or normalise images (image.c), load weights (clip_weights.c).
+ * Reference: shared/spec/clip.md §2.1, §2.2; shared/spec/winclip.md §4; open_clip
+ * transformer.py VisionTransformer, ResidualAttentionBlock.
+ */
+#include "clip/clip_vision.h"
+
+#include "clip/clip_block.h"
+#include "clip/gemm.h"
+#include "clip/ops.h"
+#include "clip/windows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- features ---- */
+
+static int check_scales(int grid, const int *scales, int n_scales, int stride, Error *err)
+{
+    if (n_scales < 0 || n_scales > CLIP_MAX_SCALES)
+        return err_setf(err, ERR_USAGE, "window scales: expected 0..%d scales, found %d", CLIP_MAX_SCALES, n_scales);
+    if (n_scales > 0 && stride < 1) return err_setf(err, ERR_USAGE, "window stride: expected >= 1, found %d", stride);
+    for (int s = 0; s < n_scales; s++)
+        if (scales[s] < 1 || scales[s] > grid)
+            return err_setf(err, ERR_USAGE, "window scale k = %d: expected 1..%d (the patch grid)", scales[s], grid);
+    return 0;
+}
+
+void clip_features_init(ClipImageFeatures *f, const ClipConfig *cfg, const int *scales, int n_scales, int stride)
+{
+    memset(f, 0, sizeof *f);
+    f->grid = clip_config_grid(cfg);
+    f->width = cfg->vision.width;
+    f->embed_dim = cfg->embed_dim;
+    CHECK(check_scales(f->grid, scales, n_scales, stride, NULL) == 0);
+    f->n_scales = n_scales;
+    f->stride = stride;
+    const size_t gg = (size_t)f->grid * f->grid;
+    f->image_embedding = xcalloc((size_t)f->embed_dim, sizeof(float));
+    f->tokens_ln_post = xcalloc(gg * (size_t)f->width, sizeof(float));
+    f->tokens_pre_ln_post = xcalloc(gg * (size_t)f->width, sizeof(float));
+    for (int s = 0; s < n_scales; s++) {
+        f->scales[s] = scales[s];
+        f->n_windows[s] = windows_count(f->grid, scales[s], stride);
+        f->windows[s] = xcalloc((size_t)f->n_windows[s] * (size_t)f->embed_dim, sizeof(float));
+    }
+}
+
+void clip_features_free(ClipImageFeatures *f)
+{
+    if (!f) return;
+    free(f->image_embedding);
+    free(f->tokens_ln_post);
+    free(f->tokens_pre_ln_post);
+    for (int s = 0; s < CLIP_MAX_SCALES; s++) free(f->windows[s]);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- init / free ---- */
+
+int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n_scales, int stride, Error *err)
+{
+    memset(v, 0, sizeof *v);
+    const ClipConfig *cfg = &m->cfg;
+    const int G = clip_config_grid(cfg), W = cfg->vision.width, P = cfg->vision.patch_size;
+    int rc = check_scales(G, scales, n_scales, stride, err);
+    if (rc) return rc;
+    v->model = m;
+    v->grid = G;
+    v->width = W;
+    v->heads = clip_config_vision_heads(cfg);
+    v->embed_dim = cfg->embed_dim;
+    v->n_tok = G * G + 1;
+    v->n_scales = n_scales;
+    v->stride = stride;
+    v->max_rows = v->n_tok;
+    v->max_len = v->n_tok;
+    int window_rows = 0, total_windows = 0;
+    for (int s = 0; s < n_scales; s++) {
+        const int k = scales[s];
+        v->scales[s] = k;
+        v->n_windows[s] = windows_count(G, k, stride);
+        v->win_index[s] = xmalloc((size_t)v->n_windows[s] * (size_t)(k * k) * sizeof(int));
+        windows_patch_index(G, k, stride, v->win_index[s]);
+        window_rows += v->n_windows[s] * (1 + k * k);
+        total_windows += v->n_windows[s];
+    }
+    /* the full image's rows come first in the batch, then every window */
+    if (n_scales > 0) v->max_rows = v->n_tok + window_rows;
+    v->att_len = ops_attention_scratch(v->max_len, W, v->heads);
+    const size_t R = (size_t)v->max_rows, Wz = (size_t)W, T = (size_t)v->n_tok;
+    const size_t sizes[] = {
+        T * 3 * P * P,                   /* patches   */
+        T * Wz,                          /* embed     */
+        R * Wz,                          /* x         */
+        R * Wz,                          /* h         */
+        R * 3 * Wz,                      /* qkv       */
+        R * 4 * Wz,                      /* mlp       */
+        v->att_len,                      /* att       */
+        T * Wz,                          /* x0_full   */
+        T * 3 * Wz,                      /* qkv0_full */
+        (size_t)total_windows * Wz,      /* cls       */
+    };
+    float **slots[] = {&v->patches, &v->embed, &v->x, &v->h, &v->qkv, &v->mlp, &v->att, &v->x0_full, &v->qkv0_full, &v->cls};
+    size_t total = 0;
+    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];
+    v->arena = xmalloc(total * sizeof(float));
+    size_t off = 0;
+    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
+        *slots[i] = v->arena + off;
+        off += sizes[i];
+    }
+    return 0;
+}
+
+void clip_vision_free(ClipVision *v)
+{
+    if (!v) return;
+    free(v->arena);
+    for (int s = 0; s < CLIP_MAX_SCALES; s++) free(v->win_index[s]);
+    memset(v, 0, sizeof *v);
+}
+
+/* ---- building blocks ---- */
+
+static ClipBlockScratch scratch(const ClipVision *v)
+{
+    const ClipBlockScratch s = {v->h, v->qkv, v->mlp, v->att, v->att_len};
+    return s;
+}
+
+/* One residual block over every row of the groups, in place on x (rows, W). */
+static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int qkv_ready)
+{
+    const ClipBlockScratch s = scratch(v);
+    clip_block_forward(b, x, g, ng, v->width, v->heads, v->model->cfg.quick_gelu, 0, qkv_ready, &s);
+}
+
+/* The last block when only token 0 of each sequence is needed: keys and values for all rows,
+ * the query, attention, out_proj and MLP for the CLS rows only. x (rows, W) is read; qkv
+ * (rows, 3W), a part of v->qkv, is written (or read when qkv_ready); cls (B, W) gets the
+ * block output of each sequence's token 0 (B = total sequences). */
+static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, float *qkv, const ClipSeqGroup *g,
+                              int ng, int qkv_ready, float *cls)
+{
+    const int W = v->width, rows = clip_seq_rows(g, ng);
+    if (!qkv_ready) {
+        ops_layernorm(v->h, x, b->ln_1_w, b->ln_1_b, rows, W);
+        /* k, v for every row, written straight into columns [W, 3W) of qkv */
+        gemm(0, 1, rows, 2 * W, W, 1.0f, v->h, W, b->in_proj_w + (size_t)W * W, W, 0.0f, qkv + W, 3 * W);
+        for (int r = 0; r < rows; r++) {
+            float *kv = qkv + (size_t)r * 3 * W + W;
+            for (int c = 0; c < 2 * W; c++) kv[c] += b->in_proj_b[W + c];
+        }
+        /* q for the CLS rows only (every len-th row of a group): columns [0, W) */
+        size_t row = 0;
+        for (int i = 0; i < ng; i++) {
+            const int ld = g[i].len * W;
+            gemm(0, 1, g[i].count, W, W, 1.0f, v->h + row * W, ld, b->in_proj_w, W, 0.0f, qkv + row * 3 * W, 3 * ld);
+            for (int s = 0; s < g[i].count; s++) {
+                float *q = qkv + (row + (size_t)s * g[i].len) * 3 * W;
+                for (int c = 0; c < W; c++) q[c] += b->in_proj_b[c];
+            }
+            row += (size_t)g[i].count * g[i].len;
+        }
+    }
+    const int zero = 0;
+    size_t row = 0, seq = 0;
+    for (int i = 0; i < ng; i++)
+        for (int s = 0; s < g[i].count; s++, seq++, row += (size_t)g[i].len) {
+            ops_attention_rows(v->h + seq * W, qkv + row * 3 * W, v->att, g[i].len, &zero, 1, W, v->heads);
+            memcpy(cls + seq * W, x + row * W, (size_t)W * sizeof(float));
+        }
+    ops_linear_residual(cls, v->h, b->out_proj_w, b->out_proj_b, (int)seq, W, W);
+    const ClipBlockScratch s = scratch(v);
+    clip_block_mlp(b, cls, (int)seq, W, v->model->cfg.quick_gelu, &s);
+}
+
+void clip_vision_embed(ClipVision *v, const float *pixels, float *tokens)
+{
+    const ClipVisionWeights *w = &v->model->visual;
+    const int W = v->width, P = v->model->cfg.vision.patch_size, S = v->model->cfg.vision.image_size;
+    const int GG = v->grid * v->grid;
+    ops_patchify(v->patches, pixels, S, P);
+    memcpy(tokens, w->class_embedding, (size_t)W * sizeof(float));
+    ops_linear(tokens + W, v->patches, w->conv1_w, NULL, GG, 3 * P * P, W);
+    ops_add(tokens, w->positional_embedding, (size_t)(GG + 1) * W);
+}
+
+int clip_vision_encode_tokens(ClipVision *v, const float *tokens, int B, int T, float *embeddings,
+                              const ClipVisionCapture *cap, Error *err)
+{
+    const ClipVisionWeights *w = &v->model->visual;
+    const int W = v->width, L = v->model->cfg.vision.layers;
+    if (B < 1 || T < 1 || T > v->max_len || (size_t)B * T > (size_t)v->max_rows)
+        return err_setf(err, ERR_USAGE, "vision encoder: %d sequences of %d tokens exceed the arena (%d rows, length <= %d)",
+                        B, T, v->max_rows, v->max_len);
+    const size_t rows = (size_t)B * T, n = rows * W;
+    const ClipSeqGroup g = {B, T};
+    ops_layernorm(v->x, tokens, w->ln_pre_w, w->ln_pre_b, (int)rows, W);
+    if (cap && cap->ln_pre) memcpy(cap->ln_pre, v->x, n * sizeof(float));
+    for (int l = 0; l < L; l++) {
+        block_forward(v, &w->blocks[l], v->x, &g, 1, 0);
+        if (cap && cap->blocks) memcpy(cap->blocks + (size_t)l * n, v->x, n * sizeof(float));
+    }
+    ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, (int)rows, W);
+    if (cap && cap->ln_post) memcpy(cap->ln_post, v->h, n * sizeof(float));
+    ops_project(embeddings, v->h, T * W, w->proj, B, W, v->embed_dim);
+    return 0;
+}
+
+/* ---- one image: full pass + windows ---- */
+
+static int features_match(const ClipVision *v, const ClipImageFeatures *f)
+{
+    if (f->grid != v->grid || f->width != v->width || f->embed_dim != v->embed_dim || f->n_scales != v->n_scales)
+        return 0;
+    if (f->n_scales > 0 && f->stride != v->stride) return 0;
+    for (int s = 0; s < v->n_scales; s++)
+        if (f->scales[s] != v->scales[s] || f->n_windows[s] != v->n_windows[s]) return 0;
+    return 1;
+}
+
+int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *out, Error *err)
+{
+    if (!features_match(v, out))
+        return err_setf(err, ERR_USAGE, "clip_vision_features: the features were initialised for another model, scales or stride");
+    const ClipVisionWeights *w = &v->model->visual;
+    const int W = v->width, L = v->model->cfg.vision.layers, T = v->n_tok, GG = T - 1;
+
+    /* full image: embed, ln_pre, block 0's ln_1/qkv (kept for the windows) */
+    clip_vision_embed(v, pixels, v->embed);
+    ops_layernorm(v->x0_full, v->embed, w->ln_pre_w, w->ln_pre_b, T, W);
+    memcpy(v->x, v->x0_full, (size_t)T * W * sizeof(float));
+    ops_layernorm(v->h, v->x, w->blocks[0].ln_1_w, w->blocks[0].ln_1_b, T, W);
+    ops_linear(v->qkv0_full, v->h, w->blocks[0].in_proj_w, w->blocks[0].in_proj_b, T, W, 3 * W);
+    memcpy(v->qkv, v->qkv0_full, (size_t)T * 3 * W * sizeof(float));
+
+    /* windows: gather [CLS; patches] rows of the block-0 input and qkv after the full image's
+     * T rows, one batch for the full image and all scales */
+    ClipSeqGroup g[1 + CLIP_MAX_SCALES];
+    g[0].count = 1;
+    g[0].len = T;
+    size_t row = (size_t)T;
+    for (int s = 0; s < v->n_scales; s++) {
+        const int kk = v->scales[s] * v->scales[s];
+        g[1 + s].count = v->n_windows[s];
+        g[1 + s].len = 1 + kk;
+        for (int wi = 0; wi < v->n_windows[s]; wi++)
+            for (int j = 0; j <= kk; j++, row++) {
+                const size_t src = j == 0 ? 0 : 1 + (size_t)v->win_index[s][(size_t)wi * kk + j - 1];
+                memcpy(v->x + row * W, v->x0_full + src * W, (size_t)W * sizeof(float));
+                memcpy(v->qkv + row * 3 * W, v->qkv0_full + src * 3 * W, (size_t)3 * W * sizeof(float));
+            }
+    }
+    /* blocks 0 .. L-2 over the whole batch; the last block over the windows' CLS rows (their
+     * rows and qkv start at row T), then over the full image (whose qkv rows stay in place) */
+    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, g, 1 + v->n_scales, l == 0);
+    if (v->n_scales > 0)
+        block_forward_cls(v, &w->blocks[L - 1], v->x + (size_t)T * W, v->qkv + (size_t)T * 3 * W, g + 1,
+                          v->n_scales, L == 1, v->cls);
+    block_forward(v, &w->blocks[L - 1], v->x, g, 1, L == 1);
+    memcpy(out->tokens_pre_ln_post, v->x + W, (size_t)GG * W * sizeof(float));
+    ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, T, W);
+    memcpy(out->tokens_ln_post, v->h + W, (size_t)GG * W * sizeof(float));
+    ops_project(out->image_embedding, v->h, W, w->proj, 1, W, v->embed_dim);
+    if (v->n_scales == 0) return 0;
+
+    size_t seq = 0;
+    for (int s = 0; s < v->n_scales; s++) {
+        ops_layernorm(v->h, v->cls + seq * W, w->ln_post_w, w->ln_post_b, v->n_windows[s], W);
+        ops_project(out->windows[s], v->h, W, w->proj, v->n_windows[s], W, v->embed_dim);
+        seq += (size_t)v->n_windows[s];
+    }
+    return 0;
+}

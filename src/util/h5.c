@@ -1,0 +1,583 @@
+/*
+ * h5.c - thin, checked wrappers over the HDF5 C API (the only file that includes hdf5.h).
+ *
+ * HDF5's own error printing is switched off: every failure becomes an Error naming the file,
+ * the dataset and what was expected. Numeric reads use native memory types so HDF5 converts
+ * (float16 is not predefined in 1.10 but converts like any IEEE float: h5_write_f16 makes one).
+ * Reference: HDF5 1.10 reference manual.
+ */
+#include "util/h5.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void quiet(void)
+{
+    static int done;
+    if (!done) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        done = 1;
+    }
+}
+
+static int open_file(H5File *f, const char *path, unsigned flags, int create, Error *err)
+{
+    quiet();
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    hid_t id;
+    if (create) {
+        id = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        if (id < 0) return err_setf(err, ERR_IO, "%s: cannot create HDF5 file (check the folder exists and is writable)", path);
+    } else {
+        FILE *probe = fopen(path, "rb");
+        if (!probe) return err_setf(err, ERR_MISSING, "%s: no such file or not readable", path);
+        fclose(probe);
+        if (H5Fis_hdf5(path) <= 0)
+            return err_setf(err, ERR_FORMAT, "%s: not an HDF5 file (or truncated/corrupt)", path);
+        id = H5Fopen(path, flags, H5P_DEFAULT);
+        if (id < 0) return err_setf(err, ERR_FORMAT, "%s: HDF5 cannot open the file (truncated or corrupt?)", path);
+    }
+    f->id = (int64_t)id;
+    return 0;
+}
+
+int h5_open_read(H5File *f, const char *path, Error *err) { return open_file(f, path, H5F_ACC_RDONLY, 0, err); }
+int h5_open_rw(H5File *f, const char *path, Error *err) { return open_file(f, path, H5F_ACC_RDWR, 0, err); }
+int h5_create(H5File *f, const char *path, Error *err) { return open_file(f, path, 0, 1, err); }
+
+void h5_close(H5File *f)
+{
+    if (f && f->id > 0) {
+        H5Fclose((hid_t)f->id);
+        f->id = 0;
+    }
+}
+
+int h5_flush(H5File *f, Error *err)
+{
+    if (H5Fflush((hid_t)f->id, H5F_SCOPE_GLOBAL) < 0) return err_setf(err, ERR_IO, "%s: flush failed", f->path);
+    return 0;
+}
+
+/* Walks the path component by component so a missing parent is not an HDF5 error. */
+int h5_exists(const H5File *f, const char *path)
+{
+    quiet();
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (H5Lexists((hid_t)f->id, buf, H5P_DEFAULT) <= 0) return 0;
+            *p = '/';
+        }
+    }
+    if (strcmp(buf, "/") == 0) return 1;
+    return H5Lexists((hid_t)f->id, buf, H5P_DEFAULT) > 0;
+}
+
+static hid_t open_dset(const H5File *f, const char *path, Error *err)
+{
+    if (!h5_exists(f, path)) {
+        err_setf(err, ERR_MISSING, "%s: dataset '%s' is missing", f->path, path);
+        return -1;
+    }
+    hid_t d = H5Dopen2((hid_t)f->id, path, H5P_DEFAULT);
+    if (d < 0) err_setf(err, ERR_FORMAT, "%s: '%s' exists but is not a readable dataset", f->path, path);
+    return d;
+}
+
+static int dset_shape(hid_t d, int *rank, int64_t dims[H5_MAX_RANK])
+{
+    hid_t s = H5Dget_space(d);
+    if (s < 0) return -1;
+    int r = H5Sget_simple_extent_ndims(s);
+    if (r < 0 || r > H5_MAX_RANK) {
+        H5Sclose(s);
+        return -1;
+    }
+    hsize_t hd[H5_MAX_RANK];
+    H5Sget_simple_extent_dims(s, hd, NULL);
+    for (int i = 0; i < r; i++) dims[i] = (int64_t)hd[i];
+    *rank = r;
+    H5Sclose(s);
+    return 0;
+}
+
+int h5_shape(const H5File *f, const char *path, int *rank, int64_t dims[H5_MAX_RANK], Error *err)
+{
+    hid_t d = open_dset(f, path, err);
+    if (d < 0) return err->code ? err->code : ERR_MISSING;
+    int rc = dset_shape(d, rank, dims);
+    H5Dclose(d);
+    if (rc) return err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataspace", f->path, path);
+    return 0;
+}
+
+int h5_dtype(const H5File *f, const char *path, int *cls, size_t *size, Error *err)
+{
+    hid_t d = open_dset(f, path, err);
+    if (d < 0) return err ? err->code : ERR_MISSING;
+    hid_t t = H5Dget_type(d);
+    H5T_class_t c = H5Tget_class(t);
+    *cls = c == H5T_FLOAT ? H5_CLASS_FLOAT : c == H5T_INTEGER ? H5_CLASS_INT : c == H5T_STRING ? H5_CLASS_STRING : H5_CLASS_OTHER;
+    *size = H5Tget_size(t);
+    H5Tclose(t);
+    H5Dclose(d);
+    return 0;
+}
+
+int64_t h5_numel(const H5File *f, const char *path, Error *err)
+{
+    int rank;
+    int64_t dims[H5_MAX_RANK];
+    if (h5_shape(f, path, &rank, dims, err)) return -1;
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    return n;
+}
+
+static void shape_str(char *buf, size_t cap, int rank, const int64_t *dims)
+{
+    size_t used = (size_t)snprintf(buf, cap, "(");
+    for (int i = 0; i < rank && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "", (long long)dims[i]);
+    if (used < cap) snprintf(buf + used, cap - used, "%s)", rank == 0 ? "scalar" : "");
+}
+
+static int read_native(const H5File *f, const char *path, hid_t memtype, int want_class, void *out,
+                       size_t count, Error *err)
+{
+    hid_t d = open_dset(f, path, err);
+    if (d < 0) return err ? err->code : ERR_MISSING;
+    int rc = 0, rank;
+    int64_t dims[H5_MAX_RANK];
+    hid_t t = H5Dget_type(d);
+    H5T_class_t c = H5Tget_class(t);
+    H5Tclose(t);
+    if (c != H5T_FLOAT && c != H5T_INTEGER) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': expected a numeric dataset, found HDF5 type class %d", f->path, path, (int)c);
+        goto done;
+    }
+    if (want_class == H5_CLASS_FLOAT && c != H5T_FLOAT) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': expected floating-point data, found integers", f->path, path);
+        goto done;
+    }
+    if (dset_shape(d, &rank, dims)) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataspace", f->path, path);
+        goto done;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    if ((size_t)n != count) {
+        char s[128];
+        shape_str(s, sizeof s, rank, dims);
+        rc = err_setf(err, ERR_SHAPE, "%s: '%s': expected %zu elements, found %lld %s", f->path, path, count, (long long)n, s);
+        goto done;
+    }
+    if (n > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        rc = err_setf(err, ERR_IO, "%s: '%s': read failed (file truncated or unsupported element type?)", f->path, path);
+done:
+    H5Dclose(d);
+    return rc;
+}
+
+int h5_read_f32(const H5File *f, const char *path, float *out, size_t count, Error *err)
+{
+    return read_native(f, path, H5T_NATIVE_FLOAT, H5_CLASS_FLOAT, out, count, err);
+}
+int h5_read_f64(const H5File *f, const char *path, double *out, size_t count, Error *err)
+{
+    return read_native(f, path, H5T_NATIVE_DOUBLE, H5_CLASS_OTHER, out, count, err);
+}
+int h5_read_i64(const H5File *f, const char *path, int64_t *out, size_t count, Error *err)
+{
+    return read_native(f, path, H5T_NATIVE_INT64, H5_CLASS_OTHER, out, count, err);
+}
+int h5_read_u8(const H5File *f, const char *path, uint8_t *out, size_t count, Error *err)
+{
+    return read_native(f, path, H5T_NATIVE_UINT8, H5_CLASS_OTHER, out, count, err);
+}
+
+int h5_read_f32_shape(const H5File *f, const char *path, float *out, int want_rank,
+                      const int64_t *want_dims, Error *err)
+{
+    int rank;
+    int64_t dims[H5_MAX_RANK];
+    int rc = h5_shape(f, path, &rank, dims, err);
+    if (rc) return rc;
+    int same = rank == want_rank;
+    for (int i = 0; same && i < rank; i++) same = dims[i] == want_dims[i];
+    if (!same) {
+        char a[128], b[128];
+        shape_str(a, sizeof a, want_rank, want_dims);
+        shape_str(b, sizeof b, rank, dims);
+        return err_setf(err, ERR_SHAPE, "%s: '%s': expected shape %s, found %s", f->path, path, a, b);
+    }
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    return h5_read_f32(f, path, out, n, err);
+}
+
+int h5_read_f32_alloc(const H5File *f, const char *path, float **out, int *rank,
+                      int64_t dims[H5_MAX_RANK], Error *err)
+{
+    int r;
+    int64_t d[H5_MAX_RANK];
+    *out = NULL;
+    int rc = h5_shape(f, path, &r, d, err);
+    if (rc) return rc;
+    size_t n = 1;
+    for (int i = 0; i < r; i++) n *= (size_t)d[i];
+    float *buf = xmalloc(n * sizeof *buf);
+    rc = h5_read_f32(f, path, buf, n, err);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    if (rank) *rank = r;
+    if (dims)
+        for (int i = 0; i < r; i++) dims[i] = d[i];
+    return 0;
+}
+
+/* Reads a string-typed dataset or attribute through one code path: `obj` is either. */
+static int read_strings_obj(hid_t obj, int is_attr, const char *what, const char *file, char ***out,
+                            size_t *count, Error *err)
+{
+    hid_t t = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+    hid_t s = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
+    int rc = 0;
+    if (H5Tget_class(t) != H5T_STRING) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': expected a string, found another type", file, what);
+        goto done;
+    }
+    hssize_t n = H5Sget_simple_extent_npoints(s);
+    if (n < 0) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataspace", file, what);
+        goto done;
+    }
+    char **res = xcalloc((size_t)n ? (size_t)n : 1, sizeof *res);
+    if (H5Tis_variable_str(t) > 0) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        char **tmp = xcalloc((size_t)n ? (size_t)n : 1, sizeof *tmp);
+        herr_t r = is_attr ? H5Aread(obj, mt, tmp) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp);
+        if (r < 0) {
+            rc = err_setf(err, ERR_IO, "%s: '%s': string read failed", file, what);
+        } else {
+            for (hssize_t i = 0; i < n; i++) res[i] = xstrdup(tmp[i] ? tmp[i] : "");
+            H5Dvlen_reclaim(mt, s, H5P_DEFAULT, tmp);
+        }
+        free(tmp);
+        H5Tclose(mt);
+    } else {
+        size_t len = H5Tget_size(t);
+        char *buf = xcalloc((size_t)n * len + 1, 1);
+        hid_t mt = H5Tcopy(t);
+        herr_t r = is_attr ? H5Aread(obj, mt, buf) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+        H5Tclose(mt);
+        if (r < 0) {
+            rc = err_setf(err, ERR_IO, "%s: '%s': string read failed", file, what);
+        } else {
+            for (hssize_t i = 0; i < n; i++) {
+                char *e = xcalloc(len + 1, 1);
+                memcpy(e, buf + (size_t)i * len, len);
+                size_t k = strlen(e);
+                while (k > 0 && e[k - 1] == ' ' && H5Tget_strpad(t) == H5T_STR_SPACEPAD) e[--k] = 0;
+                res[i] = e;
+            }
+        }
+        free(buf);
+    }
+    if (rc) {
+        h5_strings_free(res, (size_t)n);
+    } else {
+        *out = res;
+        *count = (size_t)n;
+    }
+done:
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}
+
+int h5_read_strings(const H5File *f, const char *path, char ***out, size_t *count, Error *err)
+{
+    hid_t d = open_dset(f, path, err);
+    if (d < 0) return err ? err->code : ERR_MISSING;
+    int rc = read_strings_obj(d, 0, path, f->path, out, count, err);
+    H5Dclose(d);
+    return rc;
+}
+
+void h5_strings_free(char **strings, size_t count)
+{
+    if (!strings) return;
+    for (size_t i = 0; i < count; i++) free(strings[i]);
+    free(strings);
+}
+
+static hid_t open_attr(const H5File *f, const char *obj, const char *name, Error *err)
+{
+    quiet();
+    if (!h5_exists(f, obj) || H5Aexists_by_name((hid_t)f->id, obj, name, H5P_DEFAULT) <= 0) {
+        err_setf(err, ERR_MISSING, "%s: attribute '%s' on '%s' is missing", f->path, name, obj);
+        return -1;
+    }
+    hid_t a = H5Aopen_by_name((hid_t)f->id, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) err_setf(err, ERR_FORMAT, "%s: attribute '%s' on '%s' cannot be opened", f->path, name, obj);
+    return a;
+}
+
+int h5_read_attr_string(const H5File *f, const char *obj, const char *name, char **out, Error *err)
+{
+    hid_t a = open_attr(f, obj, name, err);
+    if (a < 0) return err ? err->code : ERR_MISSING;
+    char **strs = NULL;
+    size_t n = 0;
+    int rc = read_strings_obj(a, 1, name, f->path, &strs, &n, err);
+    H5Aclose(a);
+    if (rc) return rc;
+    if (n != 1) {
+        h5_strings_free(strs, n);
+        return err_setf(err, ERR_SHAPE, "%s: attribute '%s': expected one string, found %zu", f->path, name, n);
+    }
+    *out = strs[0];
+    free(strs);
+    return 0;
+}
+
+int h5_read_attr_f64(const H5File *f, const char *obj, const char *name, double *out, Error *err)
+{
+    hid_t a = open_attr(f, obj, name, err);
+    if (a < 0) return err ? err->code : ERR_MISSING;
+    hid_t s = H5Aget_space(a);
+    hssize_t n = H5Sget_simple_extent_npoints(s);
+    H5Sclose(s);
+    int rc = 0;
+    if (n != 1) rc = err_setf(err, ERR_SHAPE, "%s: attribute '%s': expected a scalar", f->path, name);
+    else if (H5Aread(a, H5T_NATIVE_DOUBLE, out) < 0) rc = err_setf(err, ERR_FORMAT, "%s: attribute '%s': not numeric", f->path, name);
+    H5Aclose(a);
+    return rc;
+}
+
+int h5_ensure_group(H5File *f, const char *path, Error *err)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    size_t len = strlen(buf);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (H5Lexists((hid_t)f->id, buf, H5P_DEFAULT) <= 0) {
+                hid_t g = H5Gcreate2((hid_t)f->id, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+                if (g < 0) return err_setf(err, ERR_IO, "%s: cannot create group '%s'", f->path, buf);
+                H5Gclose(g);
+            }
+            buf[i] = c;
+        }
+    }
+    return 0;
+}
+
+static int ensure_parent(H5File *f, const char *path, Error *err)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf) return 0;
+    *slash = 0;
+    return h5_ensure_group(f, buf, err);
+}
+
+int h5_delete(H5File *f, const char *path, Error *err)
+{
+    if (!h5_exists(f, path)) return 0;
+    if (H5Ldelete((hid_t)f->id, path, H5P_DEFAULT) < 0) return err_setf(err, ERR_IO, "%s: cannot delete '%s'", f->path, path);
+    return 0;
+}
+
+static int write_native(H5File *f, const char *path, hid_t filetype, hid_t memtype, const void *data,
+                        int rank, const int64_t *dims, Error *err)
+{
+    int rc = ensure_parent(f, path, err);
+    if (rc) return rc;
+    if ((rc = h5_delete(f, path, err))) return rc;
+    hsize_t hd[H5_MAX_RANK];
+    CHECK(rank >= 0 && rank <= H5_MAX_RANK);
+    for (int i = 0; i < rank; i++) hd[i] = (hsize_t)dims[i];
+    hid_t s = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, hd, NULL);
+    hid_t d = H5Dcreate2((hid_t)f->id, path, filetype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (d < 0) {
+        H5Sclose(s);
+        return err_setf(err, ERR_IO, "%s: cannot create dataset '%s'", f->path, path);
+    }
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    if (n > 0 && H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = err_setf(err, ERR_IO, "%s: cannot write dataset '%s' (disk full?)", f->path, path);
+    H5Dclose(d);
+    H5Sclose(s);
+    return rc;
+}
+
+int h5_write_f32(H5File *f, const char *path, const float *data, int rank, const int64_t *dims, Error *err)
+{
+    return write_native(f, path, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, rank, dims, err);
+}
+int h5_write_f64(H5File *f, const char *path, const double *data, int rank, const int64_t *dims, Error *err)
+{
+    return write_native(f, path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data, rank, dims, err);
+}
+int h5_write_i64(H5File *f, const char *path, const int64_t *data, int rank, const int64_t *dims, Error *err)
+{
+    return write_native(f, path, H5T_STD_I64LE, H5T_NATIVE_INT64, data, rank, dims, err);
+}
+int h5_write_u8(H5File *f, const char *path, const uint8_t *data, int rank, const int64_t *dims, Error *err)
+{
+    return write_native(f, path, H5T_STD_U8LE, H5T_NATIVE_UINT8, data, rank, dims, err);
+}
+
+int h5_write_strings(H5File *f, const char *path, const char *const *strings, size_t count, Error *err)
+{
+    int rc = ensure_parent(f, path, err);
+    if (rc) return rc;
+    if ((rc = h5_delete(f, path, err))) return rc;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hsize_t n = (hsize_t)count;
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2((hid_t)f->id, path, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (d < 0) rc = err_setf(err, ERR_IO, "%s: cannot create dataset '%s'", f->path, path);
+    else if (count > 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings) < 0)
+        rc = err_setf(err, ERR_IO, "%s: cannot write '%s'", f->path, path);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}
+
+static hid_t fresh_attr(H5File *f, const char *obj, const char *name, hid_t type, Error *err)
+{
+    if (H5Aexists_by_name((hid_t)f->id, obj, name, H5P_DEFAULT) > 0)
+        H5Adelete_by_name((hid_t)f->id, obj, name, H5P_DEFAULT);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate_by_name((hid_t)f->id, obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(s);
+    if (a < 0) err_setf(err, ERR_IO, "%s: cannot create attribute '%s' on '%s'", f->path, name, obj);
+    return a;
+}
+
+int h5_write_attr_string(H5File *f, const char *obj, const char *name, const char *value, Error *err)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    size_t len = strlen(value);
+    H5Tset_size(t, len ? len : 1);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    H5Tset_cset(t, H5T_CSET_ASCII);
+    hid_t a = fresh_attr(f, obj, name, t, err);
+    int rc = 0;
+    if (a < 0) rc = err ? err->code : ERR_IO;
+    else {
+        char *buf = xcalloc(len + 1, 1);
+        memcpy(buf, value, len);
+        if (H5Awrite(a, t, buf) < 0) rc = err_setf(err, ERR_IO, "%s: cannot write attribute '%s'", f->path, name);
+        free(buf);
+        H5Aclose(a);
+    }
+    H5Tclose(t);
+    return rc;
+}
+
+int h5_write_attr_f64(H5File *f, const char *obj, const char *name, double value, Error *err)
+{
+    hid_t a = fresh_attr(f, obj, name, H5T_IEEE_F64LE, err);
+    if (a < 0) return err ? err->code : ERR_IO;
+    int rc = 0;
+    if (H5Awrite(a, H5T_NATIVE_DOUBLE, &value) < 0) rc = err_setf(err, ERR_IO, "%s: cannot write attribute '%s'", f->path, name);
+    H5Aclose(a);
+    return rc;
+}
+
+/* ---- float16 and variable-length attribute writers (tests of the readers' conversions) ---- */
+
+/* IEEE binary16, little-endian: HDF5 1.10 has no predefined type; h5py builds the same one. */
+static hid_t f16_type(void)
+{
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    return t;
+}
+
+/* float -> binary16 bits, round to nearest even (HDF5 1.10's own float->f16 conversion drops
+ * the carry when rounding overflows the mantissa, e.g. 0.124985 -> 0.0625, so we round here). */
+static uint16_t f32_to_f16(float value)
+{
+    uint32_t x;
+    memcpy(&x, &value, sizeof x);
+    const uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x7fffffu;
+    const int exp = (int)((x >> 23) & 0xffu);
+    if (exp == 0xff) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0u));
+    const int e = exp - 127 + 15;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00u);
+    if (e <= 0) {
+        if (e < -10) return (uint16_t)sign;
+        const uint32_t m = mant | 0x800000u;
+        const int shift = 14 - e;
+        uint32_t h = m >> shift;
+        const uint32_t rem = m & ((1u << shift) - 1u), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (h & 1u))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = ((uint32_t)e << 10) | (mant >> 13);
+    const uint32_t rem = mant & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++; /* a carry correctly bumps the exponent */
+    return (uint16_t)(sign | h);
+}
+
+int h5_write_f16(H5File *f, const char *path, const float *data, int rank, const int64_t *dims, Error *err)
+{
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    uint16_t *bits = xmalloc((n ? n : 1) * sizeof *bits);
+    for (size_t i = 0; i < n; i++) bits[i] = f32_to_f16(data[i]);
+    hid_t t = f16_type();
+    int rc = write_native(f, path, t, t, bits, rank, dims, err);
+    H5Tclose(t);
+    free(bits);
+    return rc;
+}
+
+int h5_write_attr_string_vlen(H5File *f, const char *obj, const char *name, const char *value, Error *err)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t a = fresh_attr(f, obj, name, t, err);
+    int rc = 0;
+    if (a < 0) rc = err ? err->code : ERR_IO;
+    else {
+        if (H5Awrite(a, t, &value) < 0) rc = err_setf(err, ERR_IO, "%s: cannot write attribute '%s'", f->path, name);
+        H5Aclose(a);
+    }
+    H5Tclose(t);
+    return rc;
+}
+
+int h5_delete_attr(H5File *f, const char *obj, const char *name, Error *err)
+{
+    quiet();
+    if (H5Aexists_by_name((hid_t)f->id, obj, name, H5P_DEFAULT) <= 0) return 0;
+    if (H5Adelete_by_name((hid_t)f->id, obj, name, H5P_DEFAULT) < 0)
+        return err_setf(err, ERR_IO, "%s: cannot delete attribute '%s' on '%s'", f->path, name, obj);
+    return 0;
+}

@@ -1,0 +1,254 @@
+/*
+ * pipeline.c - WinCLIP / WinCLIP+ end to end for one model (see pipeline.h).
+ *
+ * Does: glue model, tokenizer, text tower, image pre-processing, vision tower, feature cache
+ * and winclip.c scoring, with timings per stage.
+ * Does not: parse configs, pick references, compute metrics.
+ * Reference: shared/spec/winclip.md §7.
+ */
+#include "winclip/pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clip/clip_model.h"
+#include "clip/clip_text.h"
+#include "clip/clip_vision.h"
+#include "winclip/feature_cache.h"
+#include "clip/image.h"
+#include "util/sha256.h"
+#include "clip/tokenizer.h"
+
+enum { TEXT_BATCH = 64 };
+
+typedef struct {
+    char *class_word;
+    WinclipText text;
+} ClassText;
+
+struct PipelinePriv {
+    ClipModel model;
+    ClipVision vision;
+    ClipText text;
+    Tokenizer tok;
+    FeatureCache cache;
+    int cache_open;
+    ClassText *classes; /* (n_classes) */
+    int n_classes;
+    WinclipMemory memory;
+    float *pixels;      /* (3, S, S) */
+};
+
+int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *settings, Error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->settings = *settings;
+    snprintf(p->model_path, sizeof p->model_path, "%s", model_path);
+    PipelinePriv *v = p->priv = xcalloc(1, sizeof *v);
+    double t0 = time_now();
+    if (clip_model_load(&v->model, model_path, err) != 0) goto fail;
+    if (sha256_file(model_path, p->weights_sha256, err) != 0) goto fail;
+    const ClipConfig *cfg = &v->model.cfg;
+    p->image_size = settings->image_size > 0 ? settings->image_size : cfg->vision.image_size;
+    if (p->image_size != cfg->vision.image_size) {
+        err_setf(err, ERR_VALUE, "image_size = %d, but %s takes %d x %d images (its positional "
+                 "embedding is fixed): use image_size = model", p->image_size, model_path,
+                 cfg->vision.image_size, cfg->vision.image_size);
+        goto fail;
+    }
+    p->logit_scale = (double)*v->model.logit_scale;
+    p->tau = winclip_temperature(settings, p->logit_scale);
+    if (clip_vision_init(&v->vision, &v->model, settings->scales, settings->n_scales,
+                         settings->stride, err) != 0)
+        goto fail;
+    if (clip_text_init(&v->text, &v->model, TEXT_BATCH, err) != 0) goto fail;
+    char vocab[1024];
+    if (tokenizer_find_vocab(vocab, sizeof vocab, err) != 0 || tokenizer_load(&v->tok, vocab, err) != 0)
+        goto fail;
+    v->pixels = xmalloc((size_t)3 * (size_t)p->image_size * (size_t)p->image_size * sizeof(float));
+    p->seconds_init = time_now() - t0;
+    return 0;
+fail:
+    pipeline_free(p);
+    return err->code;
+}
+
+void pipeline_free(Pipeline *p)
+{
+    PipelinePriv *v = p->priv;
+    if (v) {
+        clip_vision_free(&v->vision);
+        clip_text_free(&v->text);
+        clip_model_free(&v->model);
+        tokenizer_free(&v->tok);
+        if (v->cache_open) feature_cache_close(&v->cache);
+        for (int i = 0; i < v->n_classes; i++) {
+            free(v->classes[i].class_word);
+            winclip_text_free(&v->classes[i].text);
+        }
+        free(v->classes);
+        winclip_memory_free(&v->memory);
+        free(v->pixels);
+        free(v);
+    }
+    memset(p, 0, sizeof *p);
+}
+
+int pipeline_open_cache(Pipeline *p, const char *path, Error *err)
+{
+    PipelinePriv *v = p->priv;
+    if (v->cache_open) feature_cache_close(&v->cache);
+    v->cache_open = 0;
+    if (path == NULL) return 0;
+    char pre[256];
+    winclip_settings_preprocess_key(&p->settings, v->model.cfg.vision.image_size, pre, sizeof pre);
+    FeatureCacheKey key = {p->weights_sha256, pre, clip_config_grid(&v->model.cfg),
+                           v->model.cfg.vision.width, v->model.cfg.embed_dim,
+                           p->settings.n_scales, {0}, p->settings.stride};
+    memcpy(key.scales, p->settings.scales, sizeof key.scales);
+    if (feature_cache_open(&v->cache, path, &key, err) != 0) return err->code;
+    v->cache_open = 1;
+    return 0;
+}
+
+int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Error *err)
+{
+    PipelinePriv *v = p->priv;
+    char word[256];
+    winclip_class_name(&p->settings, category, word, sizeof word);
+    for (int i = 0; i < v->n_classes; i++)
+        if (strcmp(v->classes[i].class_word, word) == 0) {
+            *out = &v->classes[i].text;
+            return 0;
+        }
+    double t0 = time_now();
+    PromptList prompts = {0};
+    int rc = winclip_prompts_build(&prompts, &p->settings, word, err);
+    if (rc != 0) return rc;
+    const int E = v->model.cfg.embed_dim;
+    int n_all = prompts.n_normal + prompts.n_anomalous;
+    int32_t *ids = xmalloc((size_t)n_all * TOKENIZER_CONTEXT * sizeof *ids);
+    float *emb = xmalloc((size_t)n_all * (size_t)E * sizeof *emb);
+    for (int i = 0; i < n_all && rc == 0; i++) {
+        const char *text = i < prompts.n_normal ? prompts.normal[i] : prompts.anomalous[i - prompts.n_normal];
+        rc = tokenizer_encode(&v->tok, text, ids + (size_t)i * TOKENIZER_CONTEXT, err);
+    }
+    for (int b = 0; b < n_all && rc == 0; b += TEXT_BATCH) {
+        int nb = n_all - b < TEXT_BATCH ? n_all - b : TEXT_BATCH;
+        rc = clip_text_encode(&v->text, ids + (size_t)b * TOKENIZER_CONTEXT, nb, emb + (size_t)b * E, err);
+    }
+    if (rc == 0) {
+        v->classes = xrealloc(v->classes, (size_t)(v->n_classes + 1) * sizeof *v->classes);
+        ClassText *ct = &v->classes[v->n_classes];
+        memset(ct, 0, sizeof *ct);
+        rc = winclip_text_init(&ct->text, emb, prompts.n_normal, emb + (size_t)prompts.n_normal * E,
+                               prompts.n_anomalous, E, p->settings.prototypes, err);
+        if (rc == 0) {
+            ct->class_word = xstrdup(word);
+            v->n_classes++;
+            *out = &ct->text;
+        }
+    }
+    if (rc != 0) err_prefixf(err, "text prototypes of \"%s\": ", word);
+    free(ids);
+    free(emb);
+    prompts_free(&prompts);
+    p->seconds_text += time_now() - t0;
+    return rc;
+}
+
+int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
+                      int *image_width, int *image_height, Error *err)
+{
+    PipelinePriv *v = p->priv;
+    memset(f, 0, sizeof *f);
+    int w = 0, h = 0;
+    if (v->cache_open) {
+        double t0 = time_now();
+        int hit = feature_cache_get(&v->cache, image_path, f, &w, &h, err);
+        p->seconds_cache += time_now() - t0;
+        if (hit < 0) return hit;
+        if (hit == 1) {
+            p->cache_hits++;
+            goto done;
+        }
+        p->cache_misses++;
+    }
+    double t0 = time_now();
+    Image img = {0};
+    if (image_load(&img, image_path, err) != 0) return err->code;
+    w = img.width;
+    h = img.height;
+    int rc = image_preprocess(&img, p->image_size, (ResizeMode)p->settings.resize,
+                              (Geometry)p->settings.geometry, v->pixels, err);
+    image_free(&img);
+    if (rc != 0) return err_prefixf(err, "%s: ", image_path);
+    double t1 = time_now();
+    p->seconds_load += t1 - t0;
+    clip_features_init(f, &v->model.cfg, p->settings.scales, p->settings.n_scales, p->settings.stride);
+    rc = clip_vision_features(&v->vision, v->pixels, f, err);
+    p->seconds_backbone += time_now() - t1;
+    if (rc != 0) {
+        clip_features_free(f);
+        return err_prefixf(err, "%s: ", image_path);
+    }
+    if (v->cache_open) {
+        double t2 = time_now();
+        rc = feature_cache_put(&v->cache, image_path, f, w, h, err);
+        p->seconds_cache += time_now() - t2;
+        if (rc != 0) {
+            clip_features_free(f);
+            return rc;
+        }
+    }
+done:
+    if (image_width) *image_width = w;
+    if (image_height) *image_height = h;
+    return 0;
+}
+
+int pipeline_set_references(Pipeline *p, const char *const *paths, int k_shot, Error *err)
+{
+    PipelinePriv *v = p->priv;
+    winclip_memory_free(&v->memory);
+    p->k_shot = 0;
+    if (k_shot <= 0) return 0;
+    ClipImageFeatures *refs = xcalloc((size_t)k_shot, sizeof *refs);
+    int rc = 0;
+    for (int r = 0; r < k_shot && rc == 0; r++)
+        rc = pipeline_features(p, paths[r], &refs[r], NULL, NULL, err);
+    if (rc == 0) {
+        double t0 = time_now();
+        rc = winclip_memory_init(&v->memory, &p->settings, refs, k_shot, err);
+        p->seconds_memory += time_now() - t0;
+    }
+    for (int r = 0; r < k_shot; r++) clip_features_free(&refs[r]);
+    free(refs);
+    if (rc == 0) p->k_shot = k_shot;
+    else err_prefixf(err, "few-shot references: ");
+    return rc;
+}
+
+int pipeline_score(Pipeline *p, const char *image_path, const char *category, WinclipMaps *maps,
+                   Error *err)
+{
+    PipelinePriv *v = p->priv;
+    memset(maps, 0, sizeof *maps);
+    const WinclipText *text = NULL;
+    int rc = pipeline_text(p, category, &text, err);
+    if (rc != 0) return rc;
+    ClipImageFeatures f;
+    int w = 0, h = 0;
+    rc = pipeline_features(p, image_path, &f, &w, &h, err);
+    if (rc != 0) return rc;
+    int out_h, out_w;
+    winclip_output_dims(&p->settings, w, h, &out_h, &out_w);
+    double t0 = time_now();
+    rc = winclip_score(maps, &p->settings, text, p->tau, &f, p->k_shot > 0 ? &v->memory : NULL,
+                       out_h, out_w, err);
+    p->seconds_scoring += time_now() - t0;
+    clip_features_free(&f);
+    if (rc != 0) return err_prefixf(err, "%s: ", image_path);
+    p->images_scored++;
+    return 0;
+}

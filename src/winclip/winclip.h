@@ -1,0 +1,218 @@
+/*
+ * winclip.h - WinCLIP (zero-shot) and WinCLIP+ (few-normal-shot) scoring on cached features.
+ *
+ * Does: method settings (config keys), text prototypes from prompt embeddings, the zero-shot
+ * score ascore_0, window scores, per-scale harmonic (or mean) aggregation, multi-scale fusion,
+ * few-shot memories and nearest-neighbour distances (GEMMs on L2-normalised rows), language +
+ * vision fusion, bilinear upsampling (align_corners=False) and optional Gaussian smoothing.
+ * Does not: any I/O, image pre-processing or CLIP forward passes (clip_vision.c, pipeline.c);
+ * features come in as ClipImageFeatures, text as raw encode_text embeddings.
+ * Reference: shared/spec/winclip.md §2-§7; anomalib winclip torch_model.py / utils.py;
+ * fixtures/winclip_paper/README.md (exact formulas of the parity fixture).
+ *
+ *     WinclipSettings s;  winclip_settings_default(&s);
+ *     WinclipText text = {0};  winclip_text_init(&text, normal_emb, 154, anom_emb, 88, 640, s.prototypes);
+ *     WinclipMemory mem = {0}; winclip_memory_init(&mem, &s, refs, 4, &err);       // K = 4 (K = 0: skip)
+ *     WinclipMaps maps = {0};  winclip_score(&maps, &s, &text, tau, &feat, &mem, 240, 240, &err);
+ *     printf("%f\n", maps.image_score);  winclip_maps_free(&maps);
+ */
+#ifndef WINCLIP_WINCLIP_H
+#define WINCLIP_WINCLIP_H
+
+#include <stdio.h>
+
+#include "util/base.h"
+#include "clip/clip_vision.h"
+#include "winclip/prompts.h"
+
+#define WINCLIP_MAX_SCALES CLIP_MAX_SCALES
+
+/* ---- settings (config keys; see winclip_settings_set for every key and value) ---- */
+
+enum { WINCLIP_PROTO_NORMALIZE = 0, WINCLIP_PROTO_MEAN = 1 };         /* prototypes    */
+enum { WINCLIP_AGG_HARMONIC = 0, WINCLIP_AGG_MEAN = 1 };              /* aggregation, fusion */
+enum { WINCLIP_PATCH_LN_POST = 0, WINCLIP_PATCH_PRE_LN_POST = 1 };    /* patch_tokens  */
+/* resize and geometry hold image.h's ResizeMode and Geometry values. */
+
+typedef struct {
+    int prompts;                       /* PromptSet                       (paper22)        */
+    char extra_normal_states[1024];    /* comma list of state phrases, "" = none           */
+    char extra_anomalous_states[1024]; /* see prompts_build for the phrase rules           */
+    char class_name[256];              /* "" = from the category ("metal_nut" -> "metal nut") */
+    int prototypes;                    /* WINCLIP_PROTO_*                 (normalize)      */
+    double temperature;                /* tau; 0 = checkpoint: 1 / exp(logit_scale)        */
+    int n_scales;                      /* window scales                   (2)              */
+    int scales[WINCLIP_MAX_SCALES];    /* k values, ascending             (2, 3)           */
+    int stride;                        /* window stride in patches        (1)              */
+    int image_scale;                   /* full image as a zero-shot scale (1)              */
+    int aggregation;                   /* window -> patch, WINCLIP_AGG_*  (harmonic)       */
+    int fusion;                        /* zero-shot scales, WINCLIP_AGG_* (harmonic)       */
+    int patch_tokens;                  /* WINCLIP_PATCH_*                 (ln_post)        */
+    int resize;                        /* ResizeMode (image.h)            (pil-bicubic)    */
+    int geometry;                      /* Geometry (image.h)              (squash)         */
+    int image_size;                    /* model input side; 0 = the model's                */
+    int output_size;                   /* map side; 0 = the original image size (240)      */
+    double smoothing_sigma;            /* Gaussian sigma in output pixels; 0 = none        */
+    int k_shot;                        /* reference images (0 = zero-shot WinCLIP)         */
+} WinclipSettings;
+
+/* Paper-mode defaults (fixtures/winclip_paper settings). */
+void winclip_settings_default(WinclipSettings *s);
+
+/* Set one key from its text value (numbers parsed strictly, surrounding blanks ignored).
+ * Keys and values (default first):
+ *   prompts = paper22 | anomalib21 | single | states | templates
+ *   extra_normal_states = none | <phrase>[,<phrase>...]     (same for extra_anomalous_states)
+ *   class_name = auto | <words>       prototypes = normalize | mean
+ *   temperature = checkpoint | <number > 0>
+ *   scales = 2,3 | <k>[,<k>...] (1..32, ascending, at most 4) | none
+ *   stride = 1 | <int >= 1>           image_scale = true | false
+ *   aggregation = harmonic | mean     fusion = harmonic | mean
+ *   patch_tokens = ln_post | pre_ln_post
+ *   resize = pil-bicubic | torch-bicubic-aa      geometry = squash | shortest-crop
+ *   image_size = model | <int 16..4096>          output_size = 240 | original | <int 1..8192>
+ *   smoothing_sigma = 0 | <number >= 0>          k_shot = 0 | <int 0..1024>
+ * Returns 0; ERR_MISSING (message "unknown key") when key is not a method key, so callers can
+ * offer it to other modules; ERR_VALUE naming the key, the bad value and the allowed values. */
+int winclip_settings_set(WinclipSettings *s, const char *key, const char *value, Error *err);
+
+/* The method's config keys, in winclip_settings_write order (static storage; *count set). */
+const char *const *winclip_settings_keys(int *count);
+
+/* Write every key as a resolved `key = value` line (readable back by winclip_settings_set). */
+void winclip_settings_write(const WinclipSettings *s, FILE *fp);
+
+/* Preprocessing identity "resize=pil-bicubic;geometry=squash;image_size=240" (image_size
+ * resolved with model_image_size when the setting is 0); the feature cache keys on it. */
+void winclip_settings_preprocess_key(const WinclipSettings *s, int model_image_size, char *buf,
+                                     size_t cap);
+
+/* tau: the setting, or 1/exp(logit_scale) when temperature = checkpoint. */
+double winclip_temperature(const WinclipSettings *s, double logit_scale);
+
+/* Class word used in the prompts: the class_name setting, else category with '_' -> ' '. */
+void winclip_class_name(const WinclipSettings *s, const char *category, char *out, size_t cap);
+
+/* Prompts for class_name from the settings (prompt set + extra states). */
+int winclip_prompts_build(PromptList *p, const WinclipSettings *s, const char *class_name,
+                          Error *err);
+
+/* Output map size for an image of img_w x img_h: output_size x output_size, or the image's
+ * own size when output_size = original. */
+void winclip_output_dims(const WinclipSettings *s, int img_w, int img_h, int *out_h, int *out_w);
+
+/* ---- text prototypes (§2.4) ---- */
+
+typedef struct {
+    int embed_dim;     /* E                                                   */
+    float *normal;     /* (E) t_n: unit norm (normalize) or raw mean (mean)   */
+    float *anomalous;  /* (E) t_a                                             */
+} WinclipText;
+
+/* out (dim) = prototype of embeddings (n, dim): WINCLIP_PROTO_NORMALIZE: L2-normalise each row,
+ * mean, renormalise; WINCLIP_PROTO_MEAN: raw mean (normalised later inside the cosine). Double
+ * accumulation. Kernel: no allocation. */
+void winclip_prototype(float *out, const float *embeddings, int n, int dim, int mode);
+
+/* Build both prototypes from raw encode_text outputs normal (n_normal, dim) and anomalous
+ * (n_anomalous, dim). Returns 0 (ERR_VALUE for empty lists). Free with winclip_text_free. */
+int winclip_text_init(WinclipText *t, const float *normal, int n_normal, const float *anomalous,
+                      int n_anomalous, int dim, int mode, Error *err);
+void winclip_text_free(WinclipText *t);
+
+/* ascore_0(f) = softmax([cos_n, cos_a] / tau)[1] = 1 / (1 + exp(-(cos_a - cos_n) / tau)), in
+ * double. f (E) need not be normalised. cos_out (2) or NULL gets [cos_n, cos_a]. */
+double winclip_ascore(const float *f, const WinclipText *t, double tau, double cos_out[2]);
+
+/* ---- kernels (no allocation) ---- */
+
+/* out (n, dim) = rows of in (n, dim) divided by their L2 norm (double); zero rows stay zero.
+ * out may alias in. */
+void winclip_l2_normalize_rows(float *out, const float *in, int n, int dim);
+
+/* Window values (n_windows(grid, k, stride)) -> patch map out (grid*grid), §5.1:
+ * WINCLIP_AGG_HARMONIC: N(i,j) / sum_{w covers (i,j)} 1/v[w], 0 if any covering v is 0 (or
+ * negative); WINCLIP_AGG_MEAN: arithmetic mean over covering windows. Patches covered by no
+ * window (stride > 1) get 0. */
+void winclip_aggregate(float *out, const float *window_values, int grid, int k, int stride,
+                       int mode);
+
+/* out (n_cells) = fusion of n_maps maps (n_cells each) plus, when constant != NULL, the scalar
+ * *constant as one more map (§5.2): harmonic n / sum 1/x (0 if any x <= 0) or arithmetic mean. */
+void winclip_fuse(float *out, const float *const *maps, int n_maps, const double *constant,
+                  int n_cells, int mode);
+
+/* out (n_query) = min_r max(0, ½(1 - q·r)) for unit rows query (n_query, dim) and memory
+ * (n_memory, dim) (§6.2). The max cosine is found with GEMMs over column blocks of at most
+ * `chunk` memory rows; scratch holds (n_query, chunk) floats. */
+void winclip_min_distance(float *out, const float *query, int n_query, const float *memory,
+                          int n_memory, int dim, float *scratch, int chunk);
+
+/* Bilinear resize in (in_h, in_w) -> out (out_h, out_w), align_corners=False (torch
+ * F.interpolate): src = max((d + 0.5) * in/out - 0.5, 0), upper neighbour clamped. */
+void winclip_upsample_bilinear(float *out, int out_h, int out_w, const float *in, int in_h,
+                               int in_w);
+
+/* In-place separable Gaussian filter of map (h, w) with sigma (pixels), as scipy.ndimage
+ * gaussian_filter(mode="reflect", truncate=4.0): radius int(4*sigma + 0.5), edge-including
+ * mirror padding (d c b a | a b c d | d c b a), weights normalised to sum 1.
+ * scratch: winclip_smooth_scratch_len(h, w, sigma) floats. sigma <= 0: no-op. */
+size_t winclip_smooth_scratch_len(int h, int w, double sigma);
+void winclip_gaussian_smooth(float *map, int h, int w, double sigma, float *scratch);
+
+/* ---- few-shot memories (§6.1) ---- */
+
+typedef struct {
+    int k_shot;                          /* K reference images                        */
+    int grid, width, embed_dim;          /* G, W (patch tokens), E (windows)          */
+    int n_scales, scales[WINCLIP_MAX_SCALES], stride;
+    int patch_tokens;                    /* WINCLIP_PATCH_* used                      */
+    int n_patch;                         /* K*G*G                                     */
+    float *patch;                        /* (n_patch, W) unit rows, reference order   */
+    int n_windows[WINCLIP_MAX_SCALES];   /* K * windows per image of scale s          */
+    float *windows[WINCLIP_MAX_SCALES];  /* (n_windows[s], E) unit rows               */
+} WinclipMemory;
+
+/* Flat, position-agnostic memories from refs[0..k_shot) (K feature sets of equal geometry),
+ * scales and patch variant taken from the settings. Returns 0, ERR_SHAPE when a reference
+ * lacks a scale / the patch variant, or its geometry differs. Free with winclip_memory_free. */
+int winclip_memory_init(WinclipMemory *m, const WinclipSettings *s, const ClipImageFeatures *refs,
+                        int k_shot, Error *err);
+void winclip_memory_free(WinclipMemory *m); /* safe on a zeroed struct */
+
+/* ---- per-image maps ---- */
+
+typedef struct {
+    int grid;                                   /* G (15)                                   */
+    int n_scales, scales[WINCLIP_MAX_SCALES];   /* window scales used                       */
+    int n_windows[WINCLIP_MAX_SCALES];          /* windows per scale (196, 169)             */
+    int k_shot;                                 /* 0: the few-shot fields are NULL          */
+    int out_h, out_w;                           /* size of `map`                            */
+    double tau;                                 /* temperature used                         */
+    double image_cos[2];                        /* [cos(f, t_n), cos(f, t_a)]               */
+    double a0;                                  /* ascore_0 of the full image               */
+    double image_score;                         /* a0, or (a0 + max Mfs) / 2 when K > 0     */
+    /* zero-shot (§5) */
+    float *window_scores[WINCLIP_MAX_SCALES];   /* (n_windows[s]) A_k[w]                    */
+    float *zs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G) M_k                                */
+    float *m0;                                  /* (G*G) fused zero-shot map M_0            */
+    /* few-shot (§6), K > 0 only */
+    float *window_dist[WINCLIP_MAX_SCALES];     /* (n_windows[s]) d(F_k[w], R_k)            */
+    float *fs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G) M'_k                               */
+    float *mp;                                  /* (G*G) patch distance map M_p             */
+    float *mfs;                                 /* (G*G) M_fs = mean(M_p, M'_k...) (Mvision) */
+    /* final */
+    float *map15;                               /* (G*G) M_0, or (M_0 + M_fs) / 2           */
+    float *map;                                 /* (out_h, out_w) upsampled (+ smoothed)    */
+} WinclipMaps;
+
+/* Score one image. f: its features (the settings' scales must be present; the patch variant
+ * too when mem has K > 0). mem: NULL or K = 0 for zero-shot. tau: winclip_temperature().
+ * out_h, out_w: size of maps->map (winclip_output_dims). maps is overwritten (free first when
+ * reusing). Returns 0 or ERR_SHAPE (missing scale, dims of text / memory / features differ). */
+int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text, double tau,
+                  const ClipImageFeatures *f, const WinclipMemory *mem, int out_h, int out_w,
+                  Error *err);
+void winclip_maps_free(WinclipMaps *maps); /* safe on a zeroed struct */
+
+#endif
