@@ -170,7 +170,7 @@ START_TEST(winclip_paper_inputs)
     int32_t idx[240];
     int64_t idx_ref[240];
     ck_assert_msg(h5_read_i64(&f, "meta/mask_nearest_src_index", idx_ref, 240, &err) == 0, "%s", err.msg);
-    mask_nearest_index(1024, 240, idx);
+    image_mask_nearest_index(1024, 240, idx);
     for (int i = 0; i < 240; i++) ck_assert_int_eq(idx[i], (int)idx_ref[i]);
 
     const char *lists[2][2] = {{"meta/test_images", "meta/test_image_sources"},
@@ -214,10 +214,10 @@ START_TEST(winclip_paper_inputs)
                          (int)(strlen(t) - 6 - 4), t + 6);
                 paper_source(mpath, sizeof mpath, rel);
                 Mask m = {0};
-                ck_assert_msg(mask_load(&m, mpath, &err) == 0, "%s", err.msg);
+                ck_assert_msg(image_mask_load(&m, mpath, &err) == 0, "%s", err.msg);
                 ck_assert_int_eq(m.width, 1024);
-                mask_resize_nearest(m.data, m.width, m.height, mask, 240, 240);
-                mask_free(&m);
+                image_mask_resize_nearest(m.data, m.width, m.height, mask, 240, 240);
+                image_mask_free(&m);
             }
             ck_assert_int_eq(bytes_differ(mask, want_mask, 240 * 240, ds), 0);
             masks++;
@@ -281,7 +281,7 @@ START_TEST(geometry_and_kernels)
     /* nearest: identity at equal size, and upsampling repeats pixels */
     const uint8_t m[4] = {1, 0, 0, 1};
     uint8_t mo[16];
-    mask_resize_nearest(m, 2, 2, mo, 4, 4);
+    image_mask_resize_nearest(m, 2, 2, mo, 4, 4);
     const uint8_t mo_want[16] = {1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1};
     ck_assert_mem_eq(mo, mo_want, 16);
 }
@@ -304,10 +304,10 @@ START_TEST(png_round_trip)
     ck_assert_mem_eq(img.rgb, rgb, (size_t)W * H * 3);
     /* as a mask: nonzero in any channel is 1 */
     Mask m = {0};
-    ck_assert_msg(mask_load(&m, path, &err) == 0, "%s", err.msg);
+    ck_assert_msg(image_mask_load(&m, path, &err) == 0, "%s", err.msg);
     for (size_t i = 0; i < (size_t)W * H; i++)
         ck_assert_int_eq(m.data[i], rgb[3 * i] || rgb[3 * i + 1] || rgb[3 * i + 2]);
-    mask_free(&m);
+    image_mask_free(&m);
     image_free(&img);
     /* gray+alpha PNG (written through stb directly) becomes RGB: gray replicated, alpha dropped */
     snprintf(path, sizeof path, "%s/ga.png", dir);
@@ -317,9 +317,9 @@ START_TEST(png_round_trip)
     const uint8_t ga_rgb[6] = {0, 0, 0, 200, 200, 200};
     ck_assert(img.width == 2 && img.height == 1);
     ck_assert_mem_eq(img.rgb, ga_rgb, 6);
-    ck_assert_msg(mask_load(&m, path, &err) == 0, "%s", err.msg);
+    ck_assert_msg(image_mask_load(&m, path, &err) == 0, "%s", err.msg);
     ck_assert(m.data[0] == 1 && m.data[1] == 1); /* alpha-only and gray-only pixels are both "on" */
-    mask_free(&m);
+    image_mask_free(&m);
     image_free(&img);
     free(rgb);
     test_rmtree(dir);
@@ -340,7 +340,7 @@ START_TEST(bad_files)
     ck_assert_int_eq(image_load(&img, path, &err), ERR_IO);
     ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
     err = (Error){0};
-    ck_assert_int_eq(mask_load(&m, path, &err), ERR_IO);
+    ck_assert_int_eq(image_mask_load(&m, path, &err), ERR_IO);
     ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
 
     snprintf(path, sizeof path, "%s/text.png", dir);
@@ -350,7 +350,7 @@ START_TEST(bad_files)
     ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
     printf("non-image: %s\n", err.msg);
     err = (Error){0};
-    ck_assert_int_eq(mask_load(&m, path, &err), ERR_FORMAT);
+    ck_assert_int_eq(image_mask_load(&m, path, &err), ERR_FORMAT);
 
     char real[1024];
     if (test_shared_path(real, sizeof real, "fixtures/tiny_clip/images/noise.png")) {
@@ -368,7 +368,7 @@ START_TEST(bad_files)
     ck_assert_ptr_null(img.rgb);
     ck_assert_ptr_null(m.data);
     image_free(&img); /* safe on zeroed structs */
-    mask_free(&m);
+    image_mask_free(&m);
 
     snprintf(path, sizeof path, "%s/nodir/out.png", dir);
     uint8_t px[3] = {1, 2, 3};

@@ -480,16 +480,16 @@ START_TEST(curves_downsampled)
     for (size_t i = 1; i < small.n; i++) ck_assert(small.x[i] >= small.x[i - 1] && small.y[i] >= small.y[i - 1]);
     ck_assert(metrics_image_curve(s, l, n, CURVE_PR, 100, &small, &err) == 0);
     ck_assert(small.x[0] == 0 && small.y[0] == 1 && small.x[small.n - 1] == 1);
-    curve_free(&full);
-    curve_free(&small);
-    curve_free(&small); /* twice: safe */
+    metrics_curve_free(&full);
+    metrics_curve_free(&small);
+    metrics_curve_free(&small); /* twice: safe */
     /* pixel PRO curve ends at (1, 1) */
     float *maps;
     uint8_t *masks;
     make_set(3, 4, 4, 2, 2, map_inverted, &maps, &masks);
     ck_assert(metrics_pixel_curve(maps, masks, 3, 4, 4, CURVE_PRO, 0, &full, &err) == 0);
     ck_assert(full.x[full.n - 1] == 1 && full.y[full.n - 1] == 1 && full.x[0] == 0);
-    curve_free(&full);
+    metrics_curve_free(&full);
     free(maps);
     free(masks);
     free(s);

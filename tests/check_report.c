@@ -20,9 +20,9 @@ static void unit(const char *exp, const char *ds, const char *cat, int k, int se
     char *dir = results_unit_dir(root, exp, ds, cat, k, seed);
     ck_assert_int_eq(fs_mkdirs(dir, &err), 0);
     MetricSet m = {0};
-    metric_set_add(&m, "image_auroc", i_auroc);
-    metric_set_add(&m, "pixel_auroc", p_auroc);
-    metric_set_add(&m, "aupro_0.3", NAN);
+    results_metric_add(&m, "image_auroc", i_auroc);
+    results_metric_add(&m, "pixel_auroc", p_auroc);
+    results_metric_add(&m, "aupro_0.3", NAN);
     ck_assert_int_eq(results_write_metrics(dir, &m, &err), 0);
     if (done) ck_assert_int_eq(results_mark_done(dir, &err), 0);
     free(dir);

@@ -43,9 +43,9 @@ START_TEST(unit_files)
     float scores[] = {0.1f, 0.72345678f};
     ck_assert_int_eq(results_write_scores(dir, 2, paths, labels, scores, &err), 0);
     MetricSet m = {0}, back;
-    metric_set_add(&m, "image_auroc", 0.9375);
-    metric_set_add(&m, "pixel_auroc", 1.0 / 3.0);
-    metric_set_add(&m, "aupro_0.3", NAN);
+    results_metric_add(&m, "image_auroc", 0.9375);
+    results_metric_add(&m, "pixel_auroc", 1.0 / 3.0);
+    results_metric_add(&m, "aupro_0.3", NAN);
     ck_assert_int_eq(results_write_metrics(dir, &m, &err), 0);
     Config cfg;
     config_init(&cfg);
@@ -71,9 +71,9 @@ START_TEST(unit_files)
     path = xasprintf("%s/metrics.tsv", dir);
     ck_assert_int_eq(results_read_metrics(path, &back, &err), 0);
     ck_assert_int_eq(back.n, 3);
-    ck_assert(metric_set_get(&back, "pixel_auroc") == 1.0 / 3.0);
-    ck_assert(isnan(metric_set_get(&back, "aupro_0.3")));
-    ck_assert(isnan(metric_set_get(&back, "absent")));
+    ck_assert(results_metric_get(&back, "pixel_auroc") == 1.0 / 3.0);
+    ck_assert(isnan(results_metric_get(&back, "aupro_0.3")));
+    ck_assert(isnan(results_metric_get(&back, "absent")));
     free(path);
     path = xasprintf("%s/metrics.json", dir);
     text = test_read_file(path, NULL);
@@ -109,27 +109,27 @@ START_TEST(atomic_replace)
     char *path = xasprintf("%s/f.txt", test_tmp);
     ck_assert_int_eq(fs_write_atomic(path, "old\n", 4, &err), 0);
     AtomicFile af;
-    ck_assert_int_eq(atomic_open(&af, path, &err), 0);
+    ck_assert_int_eq(fsutil_atomic_open(&af, path, &err), 0);
     fputs("new half", af.f);
     fflush(af.f);
     /* before commit the final name still holds the old content */
     char *text = test_read_file(path, NULL);
     ck_assert_str_eq(text, "old\n");
     free(text);
-    atomic_discard(&af);
+    fsutil_atomic_discard(&af);
     text = test_read_file(path, NULL);
     ck_assert_str_eq(text, "old\n");
     free(text);
     ck_assert_int_eq(count_entries(test_tmp), 1);
-    ck_assert_int_eq(atomic_open(&af, path, &err), 0);
+    ck_assert_int_eq(fsutil_atomic_open(&af, path, &err), 0);
     fputs("new\n", af.f);
-    ck_assert_int_eq(atomic_commit(&af, &err), 0);
+    ck_assert_int_eq(fsutil_atomic_commit(&af, &err), 0);
     text = test_read_file(path, NULL);
     ck_assert_str_eq(text, "new\n");
     free(text);
     ck_assert_int_eq(count_entries(test_tmp), 1);
     AtomicFile zero = {0};
-    atomic_discard(&zero);
+    fsutil_atomic_discard(&zero);
     free(path);
 }
 END_TEST

@@ -338,10 +338,10 @@ static int load_mask(const Sample *s, int h, int w, uint8_t *out, Error *err)
         return 0;
     }
     Mask m = {0};
-    if (mask_load(&m, s->mask_path, err) != 0) return err->code;
+    if (image_mask_load(&m, s->mask_path, err) != 0) return err->code;
     if (m.width == w && m.height == h) memcpy(out, m.data, (size_t)h * (size_t)w);
-    else mask_resize_nearest(m.data, m.width, m.height, out, w, h);
-    mask_free(&m);
+    else image_mask_resize_nearest(m.data, m.width, m.height, out, w, h);
+    image_mask_free(&m);
     return 0;
 }
 
@@ -405,23 +405,23 @@ static int compute_metrics(const UnitData *u, MetricSet *ms, Error *err)
     if (!rc) rc = metrics_pixel(u->maps, u->masks, (size_t)u->n, u->h, u->w, 0.3, &pm, err);
     if (!rc) {
         memset(ms, 0, sizeof *ms);
-        metric_set_add(ms, "image_auroc", im.auroc);
-        metric_set_add(ms, "image_ap", im.ap);
-        metric_set_add(ms, "image_f1max", im.f1max);
-        metric_set_add(ms, "pixel_auroc", pm.auroc);
-        metric_set_add(ms, "pixel_ap", pm.ap);
-        metric_set_add(ms, "pixel_f1max", pm.f1max);
-        metric_set_add(ms, "aupro_0.3", pm.aupro);
-        metric_set_add(ms, "image_aupr_trapz", im.aupr_trapz);
-        metric_set_add(ms, "pixel_aupr_trapz", pm.aupr_trapz);
-        metric_set_add(ms, "aupro_cflow200", pm.aupro_cflow200);
-        metric_set_add(ms, "image_auroc_maxmap", imx.auroc);
-        metric_set_add(ms, "image_f1_threshold", im.f1_threshold);
-        metric_set_add(ms, "pixel_f1_threshold", pm.f1_threshold);
-        metric_set_add(ms, "n_images", u->n);
-        metric_set_add(ms, "n_anomalous", n_anom);
-        metric_set_add(ms, "map_height", u->h);
-        metric_set_add(ms, "map_width", u->w);
+        results_metric_add(ms, "image_auroc", im.auroc);
+        results_metric_add(ms, "image_ap", im.ap);
+        results_metric_add(ms, "image_f1max", im.f1max);
+        results_metric_add(ms, "pixel_auroc", pm.auroc);
+        results_metric_add(ms, "pixel_ap", pm.ap);
+        results_metric_add(ms, "pixel_f1max", pm.f1max);
+        results_metric_add(ms, "aupro_0.3", pm.aupro);
+        results_metric_add(ms, "image_aupr_trapz", im.aupr_trapz);
+        results_metric_add(ms, "pixel_aupr_trapz", pm.aupr_trapz);
+        results_metric_add(ms, "aupro_cflow200", pm.aupro_cflow200);
+        results_metric_add(ms, "image_auroc_maxmap", imx.auroc);
+        results_metric_add(ms, "image_f1_threshold", im.f1_threshold);
+        results_metric_add(ms, "pixel_f1_threshold", pm.f1_threshold);
+        results_metric_add(ms, "n_images", u->n);
+        results_metric_add(ms, "n_anomalous", n_anom);
+        results_metric_add(ms, "map_height", u->h);
+        results_metric_add(ms, "map_width", u->w);
     }
     free(lab);
     free(maxmap);
@@ -452,8 +452,8 @@ static int write_curves(const char *dir, const char *title, const UnitData *u, i
             free(stem);
             free(t);
         }
-        curve_free(&ci);
-        curve_free(&cp);
+        metrics_curve_free(&ci);
+        metrics_curve_free(&cp);
     }
     free(sc);
     free(lab);
@@ -563,8 +563,8 @@ static int run_unit(const Plan *pl, const char *results, Pipeline *p, const Cate
     if (!rc) rc = results_mark_done(dir, err);
     if (!rc)
         printf("%s  i-AUROC %.1f  p-AUROC %.1f  AUPRO %.1f  (%d images, %.1f s)\n", dir,
-               100 * metric_set_get(&ms, "image_auroc"), 100 * metric_set_get(&ms, "pixel_auroc"),
-               100 * metric_set_get(&ms, "aupro_0.3"), u.n, time_now() - t0);
+               100 * results_metric_get(&ms, "image_auroc"), 100 * results_metric_get(&ms, "pixel_auroc"),
+               100 * results_metric_get(&ms, "aupro_0.3"), u.n, time_now() - t0);
     else err_prefixf(err, "%s: ", label);
     fflush(stdout);
     config_free(&ucfg);

@@ -64,9 +64,9 @@ int image_write_png(const char *path, const uint8_t *rgb, int width, int height,
     return 0;
 }
 
-int mask_load(Mask *m, const char *path, Error *err)
+int image_mask_load(Mask *m, const char *path, Error *err)
 {
-    mask_free(m);
+    image_mask_free(m);
     if (check_readable("mask", path, err)) return ERR_IO;
     int w, h, n;
     int wide = stbi_is_16_bit(path);
@@ -87,7 +87,7 @@ int mask_load(Mask *m, const char *path, Error *err)
     return 0;
 }
 
-void mask_free(Mask *m)
+void image_mask_free(Mask *m)
 {
     free(m->data);
     memset(m, 0, sizeof *m);
@@ -95,7 +95,7 @@ void mask_free(Mask *m)
 
 /* ---- Pillow NEAREST ---- */
 
-void mask_nearest_index(int in_size, int out_size, int32_t *idx)
+void image_mask_nearest_index(int in_size, int out_size, int32_t *idx)
 {
     double scale = (double)in_size / out_size;
     double xo = scale * 0.5; /* Geometry.c affine: a[2] + a[1]*0.5 + a[0]*0.5 with a[1] = a[2] = 0 */
@@ -106,15 +106,15 @@ void mask_nearest_index(int in_size, int out_size, int32_t *idx)
     }
 }
 
-void mask_resize_nearest(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh)
+void image_mask_resize_nearest(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh)
 {
     if (iw == ow && ih == oh) { /* Pillow copies when the size is unchanged */
         memcpy(out, in, (size_t)iw * (size_t)ih);
         return;
     }
     int32_t *xi = xmalloc((size_t)ow * sizeof *xi), *yi = xmalloc((size_t)oh * sizeof *yi);
-    mask_nearest_index(iw, ow, xi);
-    mask_nearest_index(ih, oh, yi);
+    image_mask_nearest_index(iw, ow, xi);
+    image_mask_nearest_index(ih, oh, yi);
     for (int y = 0; y < oh; y++)
         for (int x = 0; x < ow; x++) out[(size_t)y * ow + x] = in[(size_t)yi[y] * iw + xi[x]];
     free(xi);

@@ -105,13 +105,13 @@ typedef struct {
 
 /* Load any channel count (8- or 16-bit): a pixel is 1 when any channel is nonzero. Errors as
  * image_load. */
-int mask_load(Mask *m, const char *path, Error *err);
+int image_mask_load(Mask *m, const char *path, Error *err);
 /* Safe on a zeroed struct; leaves it zeroed. */
-void mask_free(Mask *m);
+void image_mask_free(Mask *m);
 /* Pillow resize NEAREST: out (oh, ow) from in (ih, iw); source index int(xo) with
  * xo = 0.5 * scale, then xo += scale accumulated in double, per axis (scale = in / out). */
-void mask_resize_nearest(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh);
+void image_mask_resize_nearest(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh);
 /* The source indices mask_resize_nearest uses along one axis: idx (out_size). */
-void mask_nearest_index(int in_size, int out_size, int32_t *idx);
+void image_mask_nearest_index(int in_size, int out_size, int32_t *idx);
 
 #endif

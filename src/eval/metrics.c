@@ -63,7 +63,7 @@ static inline uint32_t pair_region(uint64_t v) { return (uint32_t)v; }
 
 /* ---- curves ---- */
 
-void curve_free(Curve *c)
+void metrics_curve_free(Curve *c)
 {
     if (!c) return;
     free(c->x);
@@ -90,7 +90,7 @@ static void curve_push(CurveBuf *b, double x, double y)
     b->c->n++;
 }
 
-void curve_downsample(Curve *c, int max_points)
+void metrics_curve_downsample(Curve *c, int max_points)
 {
     if (!c || max_points < 2 || c->n <= (size_t)max_points) return;
     double total = 0;
@@ -284,13 +284,13 @@ int metrics_image_curve(const double *scores, const uint8_t *labels, size_t n, C
     size_t n_pos = 0;
     int rc = image_rank(scores, labels, n, &s, &n_pos, err);
     if (rc) return rc;
-    curve_free(out);
+    metrics_curve_free(out);
     Acc a;
     acc_init(&a, n_pos, n - n_pos, 0, 1.0);
     acc_start_curve(&a, kind, out);
     image_walk(s, n, &a);
     free(s);
-    curve_downsample(out, max_points);
+    metrics_curve_downsample(out, max_points);
     return 0;
 }
 
@@ -711,13 +711,13 @@ int metrics_pixel_curve(const float *maps, const uint8_t *masks, size_t n_images
         pixel_rank_free(&r);
         return rc;
     }
-    curve_free(out);
+    metrics_curve_free(out);
     Acc a;
     acc_init(&a, r.n_pos, r.n_neg, r.n_regions, 1.0);
     acc_start_curve(&a, kind, out);
     pixel_walk(&r, &a);
     acc_finish(&a);
     pixel_rank_free(&r);
-    curve_downsample(out, max_points);
+    metrics_curve_downsample(out, max_points);
     return 0;
 }

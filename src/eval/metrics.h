@@ -92,7 +92,7 @@ typedef struct {
     double *x, *y; /* (n) each, xmalloc'ed; free with curve_free              */
 } Curve;
 
-void curve_free(Curve *c); /* safe on a zeroed struct */
+void metrics_curve_free(Curve *c); /* safe on a zeroed struct */
 
 /* Which curve: ROC x = FPR, y = TPR from (0, 0) to (1, 1); PR x = recall, y = precision from
  * (0, 1) (sklearn's end point) to recall 1; PRO x = FPR, y = PRO from (0, 0) to (1, 1)
@@ -112,6 +112,6 @@ int metrics_pixel_curve(const float *maps, const uint8_t *masks, size_t n_images
 
 /* Down-sample a curve in place to at most max_points (>= 2) points along its L1 length,
  * keeping the first and last point. */
-void curve_downsample(Curve *c, int max_points);
+void metrics_curve_downsample(Curve *c, int max_points);
 
 #endif

@@ -110,16 +110,16 @@ int plot_curves(const char *stem, const char *title, const char *xlabel, const c
 {
     char *dat = xasprintf("%s.dat", stem), *gp = xasprintf("%s.gp", stem);
     AtomicFile af;
-    int rc = atomic_open(&af, dat, err);
+    int rc = fsutil_atomic_open(&af, dat, err);
     if (!rc) {
         for (int s = 0; s < n_series; s++) {
             fprintf(af.f, "# %s\n", series[s].label);
             for (int i = 0; i < series[s].n; i++) fprintf(af.f, "%.9g %.9g\n", series[s].x[i], series[s].y[i]);
             fprintf(af.f, "\n\n");
         }
-        rc = atomic_commit(&af, err);
+        rc = fsutil_atomic_commit(&af, err);
     }
-    if (!rc) rc = atomic_open(&af, gp, err);
+    if (!rc) rc = fsutil_atomic_open(&af, gp, err);
     if (!rc) {
         gp_header(af.f, stem, title);
         fprintf(af.f, "set xlabel ");
@@ -134,7 +134,7 @@ int plot_curves(const char *stem, const char *title, const char *xlabel, const c
             fprintf(af.f, "%s\n", s + 1 < n_series || diagonal ? ", \\" : "");
         }
         if (diagonal) fprintf(af.f, "  x with lines dt 2 lc rgb 'gray' title 'chance'\n");
-        rc = atomic_commit(&af, err);
+        rc = fsutil_atomic_commit(&af, err);
     }
     if (!rc) rc = run_gnuplot(stem, skipped, err);
     free(dat);
@@ -147,7 +147,7 @@ int plot_bars(const char *stem, const char *title, int n, const char *const *lab
 {
     char *dat = xasprintf("%s.dat", stem), *gp = xasprintf("%s.gp", stem);
     AtomicFile af;
-    int rc = atomic_open(&af, dat, err);
+    int rc = fsutil_atomic_open(&af, dat, err);
     if (!rc) {
         fprintf(af.f, "# label ours paper (percent; NaN = no paper value)\n");
         for (int i = 0; i < n; i++) {
@@ -157,9 +157,9 @@ int plot_bars(const char *stem, const char *title, int n, const char *const *lab
             if (!paper || isnan(paper[i])) fprintf(af.f, "NaN\n");
             else fprintf(af.f, "%.4f\n", paper[i]);
         }
-        rc = atomic_commit(&af, err);
+        rc = fsutil_atomic_commit(&af, err);
     }
-    if (!rc) rc = atomic_open(&af, gp, err);
+    if (!rc) rc = fsutil_atomic_open(&af, gp, err);
     if (!rc) {
         gp_header(af.f, stem, title);
         fprintf(af.f, "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
@@ -167,7 +167,7 @@ int plot_bars(const char *stem, const char *title, int n, const char *const *lab
                       "set datafile missing 'NaN'\n"
                       "plot '%s.dat' using 2:xtic(1) title 'ours' lc rgb '#1f77b4'%s\n",
                 base_name(stem), paper ? ", \\\n     '' using 3 title 'paper' lc rgb '#ff7f0e'" : "");
-        rc = atomic_commit(&af, err);
+        rc = fsutil_atomic_commit(&af, err);
     }
     if (!rc) rc = run_gnuplot(stem, skipped, err);
     free(dat);

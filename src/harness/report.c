@@ -412,7 +412,7 @@ double report_category_mean(const ReportExperiment *e, const char *dataset, int 
     for (int i = 0; i < e->n_units; i++) {
         const ReportUnit *u = &e->units[i];
         if (u->k != k || u->seed != seed || strcmp(u->dataset, dataset) != 0) continue;
-        double v = metric_set_get(&u->m, metric);
+        double v = results_metric_get(&u->m, metric);
         if (isnan(v)) continue;
         sum += v;
         n++;
@@ -586,7 +586,7 @@ static int tbl_write(const Table *t, const char *out_dir, const char *stem, Erro
     for (int i = 0; i < 2; i++) {
         char *path = xasprintf("%s/%s.%s", out_dir, stem, ext[i]);
         AtomicFile af;
-        int rc = atomic_open(&af, path, err);
+        int rc = fsutil_atomic_open(&af, path, err);
         free(path);
         if (rc) return rc;
         if (i == 0) {
@@ -595,7 +595,7 @@ static int tbl_write(const Table *t, const char *out_dir, const char *stem, Erro
         } else {
             tbl_tex(t, af.f);
         }
-        if (atomic_commit(&af, err)) return err->code;
+        if (fsutil_atomic_commit(&af, err)) return err->code;
     }
     return 0;
 }
@@ -640,7 +640,7 @@ int report_write_summary(const ReportExperiment *e, const char *root, const Pape
 {
     char *path = xasprintf("%s/%s/summary.tsv", root, e->name);
     AtomicFile af;
-    int rc = atomic_open(&af, path, err);
+    int rc = fsutil_atomic_open(&af, path, err);
     free(path);
     if (rc) return rc;
     FILE *f = af.f;
@@ -658,7 +658,7 @@ int report_write_summary(const ReportExperiment *e, const char *root, const Pape
                 if (u->k != dk[p].k || u->seed != seeds[s] || strcmp(u->dataset, dk[p].dataset)) continue;
                 fprintf(f, "%s\t%d\t%d\t%s\t1", u->dataset, u->k, u->seed, u->category);
                 for (size_t m = 0; m < ARRAY_LEN(ALL_METRICS); m++)
-                    fprintf(f, "\t%.10g", metric_set_get(&u->m, ALL_METRICS[m]));
+                    fprintf(f, "\t%.10g", results_metric_get(&u->m, ALL_METRICS[m]));
                 fprintf(f, "\n");
             }
             int n_cat = 0;
@@ -681,11 +681,11 @@ int report_write_summary(const ReportExperiment *e, const char *root, const Pape
             }
         }
     }
-    if (atomic_commit(&af, err)) return err->code;
+    if (fsutil_atomic_commit(&af, err)) return err->code;
 
     /* summary.md */
     path = xasprintf("%s/%s/summary.md", root, e->name);
-    rc = atomic_open(&af, path, err);
+    rc = fsutil_atomic_open(&af, path, err);
     free(path);
     if (rc) return rc;
     f = af.f;
@@ -723,7 +723,7 @@ int report_write_summary(const ReportExperiment *e, const char *root, const Pape
                 for (int j = 0; j < e->n_units; j++) {
                     const ReportUnit *v = &e->units[j];
                     if (v->k != k || strcmp(v->dataset, ds) || strcmp(v->category, u->category)) continue;
-                    double x = metric_set_get(&v->m, metric);
+                    double x = results_metric_get(&v->m, metric);
                     if (!isnan(x)) {
                         sum += x;
                         ss += x * x;
@@ -763,7 +763,7 @@ int report_write_summary(const ReportExperiment *e, const char *root, const Pape
         tbl_md(&t, f);
         tbl_free(&t);
     }
-    return atomic_commit(&af, err);
+    return fsutil_atomic_commit(&af, err);
 }
 
 /* ---- paper tables ---- */
@@ -858,7 +858,7 @@ static int table3(const ReportExperiment *exps, int n_exps, const PaperTables *p
                 char what[200];
                 snprintf(what, sizeof what, "table3 %s %s %s", dataset_label(u->dataset), u->category, CAT_LABELS[m]);
                 int have = report_paper_category(paper, u->dataset, u->category, CAT_METRICS[m], &pv, &unv);
-                compare_cell(cells[2 + m], sizeof cells[2 + m], metric_set_get(&u->m, CAT_METRICS[m]), NULL, have, pv,
+                compare_cell(cells[2 + m], sizeof cells[2 + m], results_metric_get(&u->m, CAT_METRICS[m]), NULL, have, pv,
                              NULL, unv, tally, what);
             }
             tbl_row(&t, ptrs);

@@ -81,7 +81,7 @@ static int curve_panels(const ReportExperiment *e, const char *root, const char 
             int m = 0;
             for (int c = 0; c < n; c++) {
                 if (!have[c]) continue;
-                double v = metric_set_get(&cats[c]->m, kind == 0 ? (level ? "pixel_auroc" : "image_auroc")
+                double v = results_metric_get(&cats[c]->m, kind == 0 ? (level ? "pixel_auroc" : "image_auroc")
                                                                  : (level ? "pixel_ap" : "image_ap"));
                 labels[m] = isnan(v) ? xstrdup(cats[c]->category) : xasprintf("%s (%.1f)", cats[c]->category, 100 * v);
                 s[m] = dat[c].series[level];
@@ -129,7 +129,7 @@ static int bar_charts(const ReportExperiment *e, const char *plots, const PaperT
             for (int i = 0; i < e->n_units; i++) {
                 const ReportUnit *u = &e->units[i];
                 if (u->k != k || strcmp(u->dataset, ds) != 0 || strcmp(u->category, cats[c]->category) != 0) continue;
-                double v = metric_set_get(&u->m, metric);
+                double v = results_metric_get(&u->m, metric);
                 if (!isnan(v)) sum += v, cnt++;
             }
             if (cnt > max_seeds) max_seeds = cnt;

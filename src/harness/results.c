@@ -63,7 +63,7 @@ int results_mark_done(const char *dir, Error *err)
 static int open_in(AtomicFile *af, const char *dir, const char *name, Error *err)
 {
     char *p = xasprintf("%s/%s", dir, name);
-    int rc = atomic_open(af, p, err);
+    int rc = fsutil_atomic_open(af, p, err);
     free(p);
     return rc;
 }
@@ -75,10 +75,10 @@ int results_write_scores(const char *dir, int n, const char *const *paths, const
     if (open_in(&af, dir, "scores.tsv", err)) return err->code;
     fprintf(af.f, "path\tlabel\tscore\n");
     for (int i = 0; i < n; i++) fprintf(af.f, "%s\t%d\t%.9g\n", paths[i], labels[i], (double)scores[i]);
-    return atomic_commit(&af, err);
+    return fsutil_atomic_commit(&af, err);
 }
 
-void metric_set_add(MetricSet *m, const char *name, double value)
+void results_metric_add(MetricSet *m, const char *name, double value)
 {
     CHECK(m->n < RESULTS_MAX_METRICS);
     CHECK(strlen(name) < sizeof m->names[0]);
@@ -86,7 +86,7 @@ void metric_set_add(MetricSet *m, const char *name, double value)
     m->values[m->n++] = value;
 }
 
-double metric_set_get(const MetricSet *m, const char *name)
+double results_metric_get(const MetricSet *m, const char *name)
 {
     for (int i = 0; i < m->n; i++)
         if (strcmp(m->names[i], name) == 0) return m->values[i];
@@ -104,7 +104,7 @@ int results_write_metrics(const char *dir, const MetricSet *m, Error *err)
         else
             fprintf(af.f, "%s\t%.17g\n", m->names[i], m->values[i]);
     }
-    if (atomic_commit(&af, err)) return err->code;
+    if (fsutil_atomic_commit(&af, err)) return err->code;
     if (open_in(&af, dir, "metrics.json", err)) return err->code;
     fputs("{", af.f);
     for (int i = 0; i < m->n; i++) {
@@ -114,7 +114,7 @@ int results_write_metrics(const char *dir, const MetricSet *m, Error *err)
             fprintf(af.f, "%s\n  \"%s\": null", i ? "," : "", m->names[i]);
     }
     fputs("\n}\n", af.f);
-    return atomic_commit(&af, err);
+    return fsutil_atomic_commit(&af, err);
 }
 
 int results_read_metrics(const char *path, MetricSet *m, Error *err)
@@ -150,7 +150,7 @@ int results_read_metrics(const char *path, MetricSet *m, Error *err)
             rc = err_setf(err, ERR_FORMAT, "%s:%d: expected 'name<TAB>number'", path, line_no);
             break;
         }
-        metric_set_add(m, line, v);
+        results_metric_add(m, line, v);
     }
     if (!rc && line_no == 0) rc = err_setf(err, ERR_FORMAT, "%s: empty file", path);
     fclose(f);
@@ -162,10 +162,10 @@ int results_write_config(const char *dir, const Config *cfg, Error *err)
     AtomicFile af;
     if (open_in(&af, dir, "config.resolved", err)) return err->code;
     if (config_write_resolved(cfg, af.f, err)) {
-        atomic_discard(&af);
+        fsutil_atomic_discard(&af);
         return err->code;
     }
-    return atomic_commit(&af, err);
+    return fsutil_atomic_commit(&af, err);
 }
 
 int results_write_references(const char *dir, int n, const char *const *paths, Error *err)
@@ -173,7 +173,7 @@ int results_write_references(const char *dir, int n, const char *const *paths, E
     AtomicFile af;
     if (open_in(&af, dir, "references.txt", err)) return err->code;
     for (int i = 0; i < n; i++) fprintf(af.f, "%s\n", paths[i]);
-    return atomic_commit(&af, err);
+    return fsutil_atomic_commit(&af, err);
 }
 
 static void env_or(FILE *f, const char *name)
@@ -219,7 +219,7 @@ int results_write_provenance(const char *dir, const Provenance *p, Error *err)
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
     fprintf(f, "date: %s\n", date);
-    return atomic_commit(&af, err);
+    return fsutil_atomic_commit(&af, err);
 }
 
 int results_write_maps(const char *dir, int n, int h, int w, const float *scores, const float *maps,

@@ -50,9 +50,9 @@ typedef struct {
 } MetricSet;
 
 /* Append (name, value); CHECKs the capacity. */
-void metric_set_add(MetricSet *m, const char *name, double value);
+void results_metric_add(MetricSet *m, const char *name, double value);
 /* Value of name, or NaN when absent. */
-double metric_set_get(const MetricSet *m, const char *name);
+double results_metric_get(const MetricSet *m, const char *name);
 
 /* metrics.tsv (`metric\tvalue`, %.17g, `nan`) and metrics.json ({"name": value|null, ...}). */
 int results_write_metrics(const char *dir, const MetricSet *m, Error *err);

@@ -131,7 +131,7 @@ static void fsync_dir(const char *path)
     free(dir);
 }
 
-int atomic_open(AtomicFile *af, const char *path, Error *err)
+int fsutil_atomic_open(AtomicFile *af, const char *path, Error *err)
 {
     memset(af, 0, sizeof *af);
     af->tmp = temp_path_for(path);
@@ -158,7 +158,7 @@ int atomic_open(AtomicFile *af, const char *path, Error *err)
     return 0;
 }
 
-void atomic_discard(AtomicFile *af)
+void fsutil_atomic_discard(AtomicFile *af)
 {
     if (af->f) fclose(af->f);
     if (af->tmp) unlink(af->tmp);
@@ -167,7 +167,7 @@ void atomic_discard(AtomicFile *af)
     memset(af, 0, sizeof *af);
 }
 
-int atomic_commit(AtomicFile *af, Error *err)
+int fsutil_atomic_commit(AtomicFile *af, Error *err)
 {
     int bad = fflush(af->f) != 0 || ferror(af->f);
     if (!bad) bad = fsync(fileno(af->f)) != 0 && errno != EINVAL;
@@ -176,12 +176,12 @@ int atomic_commit(AtomicFile *af, Error *err)
     af->f = NULL;
     if (bad) {
         err_setf(err, ERR_IO, "writing %s failed: %s", af->path, strerror(e));
-        atomic_discard(af);
+        fsutil_atomic_discard(af);
         return ERR_IO;
     }
     if (rename(af->tmp, af->path) != 0) {
         err_setf(err, ERR_IO, "rename %s -> %s failed: %s", af->tmp, af->path, strerror(errno));
-        atomic_discard(af);
+        fsutil_atomic_discard(af);
         return ERR_IO;
     }
     fsync_dir(af->path);
@@ -196,12 +196,12 @@ int atomic_commit(AtomicFile *af, Error *err)
 int fs_write_atomic(const char *path, const void *data, size_t len, Error *err)
 {
     AtomicFile af;
-    if (atomic_open(&af, path, err)) return err->code;
+    if (fsutil_atomic_open(&af, path, err)) return err->code;
     if (len && fwrite(data, 1, len, af.f) != len) {
-        atomic_discard(&af);
+        fsutil_atomic_discard(&af);
         return err_setf(err, ERR_IO, "%s: write failed (disk full?)", path);
     }
-    return atomic_commit(&af, err);
+    return fsutil_atomic_commit(&af, err);
 }
 
 char *fs_temp_reserve(const char *path, Error *err)

@@ -50,12 +50,12 @@ typedef struct {
 } AtomicFile;
 
 /* Create a temp file beside path. ERR_IO naming the folder on failure. */
-int atomic_open(AtomicFile *af, const char *path, Error *err);
+int fsutil_atomic_open(AtomicFile *af, const char *path, Error *err);
 /* Flush, fsync, close, rename over path, fsync the folder. On any failure the temp file is
  * removed and the previous content of path (if any) is untouched. Frees af's strings. */
-int atomic_commit(AtomicFile *af, Error *err);
+int fsutil_atomic_commit(AtomicFile *af, Error *err);
 /* Close and delete the temp file; safe on a zeroed or committed AtomicFile. */
-void atomic_discard(AtomicFile *af);
+void fsutil_atomic_discard(AtomicFile *af);
 
 /* For files written by other libraries (HDF5): reserve a fresh temp name beside path (xmalloc'ed,
  * NULL + err on failure); write it; then fs_rename_durable (fsync, rename over path, fsync the
