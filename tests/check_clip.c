@@ -1,6 +1,6 @@
 /*
  * check_clip.c - tests for the CLIP core: clip_config.c, clip_weights.c (loader, random
- * writer), ops.c kernels, clip_vision.c and clip_text.c against the tiny open_clip fixture
+ * writer), clip_vision.c and clip_text.c against the tiny open_clip fixture
  * (shared/fixtures/tiny_clip, tolerance 1e-4 on every stage).
  */
 #include <check.h>

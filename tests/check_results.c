@@ -1,9 +1,8 @@
 /*
- * check_results.c - tests for results.c: atomic writes leave no temp files and never a
- * partial file, unit folders, metrics round trip, provenance fields, maps.h5; error paths.
+ * check_results.c - tests for results.c: unit folders (no temp files left), metrics round trip,
+ * provenance fields, maps.h5; error paths.
  */
 #include <check.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +12,6 @@
 #include "harness/results.h"
 #include "check_suites.h"
 #include "test_util.h"
-
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
 
 START_TEST(unit_files)
 {
@@ -61,7 +48,7 @@ START_TEST(unit_files)
     ck_assert_int_eq(results_mark_done(dir, &err), 0);
     ck_assert_int_eq(results_is_done(dir), 1);
     /* exactly the files, no temp leftovers */
-    ck_assert_int_eq(count_entries(dir), 8);
+    ck_assert_int_eq(test_count_entries(dir), 8);
 
     char *path = xasprintf("%s/scores.tsv", dir);
     char *text = test_read_file(path, NULL);
@@ -100,37 +87,6 @@ START_TEST(unit_files)
     free(path);
     config_free(&cfg);
     free(dir);
-}
-END_TEST
-
-START_TEST(atomic_replace)
-{
-    Error err = {0};
-    char *path = xasprintf("%s/f.txt", test_tmp);
-    ck_assert_int_eq(fs_write_atomic(path, "old\n", 4, &err), 0);
-    AtomicFile af;
-    ck_assert_int_eq(fsutil_atomic_open(&af, path, &err), 0);
-    fputs("new half", af.f);
-    fflush(af.f);
-    /* before commit the final name still holds the old content */
-    char *text = test_read_file(path, NULL);
-    ck_assert_str_eq(text, "old\n");
-    free(text);
-    fsutil_atomic_discard(&af);
-    text = test_read_file(path, NULL);
-    ck_assert_str_eq(text, "old\n");
-    free(text);
-    ck_assert_int_eq(count_entries(test_tmp), 1);
-    ck_assert_int_eq(fsutil_atomic_open(&af, path, &err), 0);
-    fputs("new\n", af.f);
-    ck_assert_int_eq(fsutil_atomic_commit(&af, &err), 0);
-    text = test_read_file(path, NULL);
-    ck_assert_str_eq(text, "new\n");
-    free(text);
-    ck_assert_int_eq(count_entries(test_tmp), 1);
-    AtomicFile zero = {0};
-    fsutil_atomic_discard(&zero);
-    free(path);
 }
 END_TEST
 
@@ -173,7 +129,6 @@ Suite *results_suite(void)
     TCase *core = tcase_create("Core");
     tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, unit_files);
-    tcase_add_test(core, atomic_replace);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);

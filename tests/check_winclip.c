@@ -1,5 +1,5 @@
 /*
- * check_winclip.c - tests for prompts.c and winclip.c: CPE strings, settings, the spec's unit
+ * check_winclip.c - tests for winclip.c: settings, the spec's unit
  * cases (§5.1 harmonic 3x3, §6.2 distance), and parity with fixtures/winclip_paper/reference.h5
  * (zero-shot and K = 1, 2, 4 from its STORED features and text embeddings) and with the
  * anomalib-style arrays of fixtures/tiny_clip/reference.h5 (gelu/winclip_*_bottle).

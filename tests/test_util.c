@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +100,18 @@ void test_tmp_teardown(void)
     test_rmtree(test_tmp);
     free(test_tmp);
     test_tmp = NULL;
+}
+
+int test_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
 }
 
 int test_write_file(const char *path, const void *data, size_t len)

@@ -34,6 +34,9 @@ extern char *test_tmp;
 void test_tmp_setup(void);
 void test_tmp_teardown(void);
 
+/* Number of entries of dir, hidden ones included (not "." and ".."); -1 if it cannot be opened. */
+int test_count_entries(const char *dir);
+
 /* Write text to path (overwrite). Returns 0 on success. */
 int test_write_file(const char *path, const void *data, size_t len);
 
