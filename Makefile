@@ -143,6 +143,8 @@ build: $(BUILD)/winclip $(BUILD)/check_winclip
 test: deps
 	@$(MAKE) --no-print-directory check
 
+# The unit runner ends with "skipped: N (fixtures missing)"; WINCLIP_REQUIRE_FIXTURES=1 (.ci/run)
+# turns every missing fixture into a failure.
 check: $(BUILD)/winclip $(BUILD)/check_winclip
 	@bash tests/check_layers.sh
 	@echo "== unit tests ($(BUILD), GEMM=$(GEMM), shared=$(SHARED))"
@@ -150,11 +152,15 @@ check: $(BUILD)/winclip $(BUILD)/check_winclip
 	  $(BUILD)/check_winclip
 	@$(MAKE) --no-print-directory test-shell
 
-test-shell: $(BUILD)/winclip
-	@pass=0; fail=0; for t in $(SHELL_TESTS); do \
-	  if WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} WINCLIP_BIN=$(abspath $(BUILD))/winclip bash $$t; then \
-	    pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); fi; done; \
-	echo "shell: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+# A shell test exits 0 (passed), 77 (skipped: a fixture or tool is missing, see tests/lib_fixtures.sh;
+# with WINCLIP_REQUIRE_FIXTURES=1 a missing fixture fails instead) or anything else (failed).
+test-shell: $(BUILD)/winclip $(BUILD)/check_winclip
+	@pass=0; fail=0; skip=0; for t in $(SHELL_TESTS); do \
+	  WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} WINCLIP_BIN=$(abspath $(BUILD))/winclip \
+	    WINCLIP_CHECK=$(abspath $(BUILD))/check_winclip bash $$t; rc=$$?; \
+	  if [ $$rc = 0 ]; then pass=$$((pass+1)); elif [ $$rc = 77 ]; then skip=$$((skip+1)); \
+	  else echo "FAILED: $$t (exit $$rc)"; fail=$$((fail+1)); fi; done; \
+	echo "shell: $$pass passed, $$fail failed, $$skip skipped"; [ $$fail = 0 ]
 
 debug:
 	@$(MAKE) --no-print-directory test SANITIZE=1

@@ -7,7 +7,8 @@ BIN=${WINCLIP_BIN:?WINCLIP_BIN not set}
 SHARED=${WINCLIP_SHARED:-../shared}
 IN=$SHARED/fixtures/tiny_clip/model.safetensors
 REF=$SHARED/fixtures/tiny_clip/model.h5
-if [ ! -f "$IN" ]; then echo "SKIP test_convert.sh: $IN not found (set WINCLIP_SHARED)"; exit 0; fi
+. "$(dirname "$0")/lib_fixtures.sh"
+need_fixture test_convert.sh "$IN" "$REF"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/winclip-convert-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "test_convert.sh: FAIL: $*" >&2; exit 1; }

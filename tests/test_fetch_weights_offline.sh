@@ -15,7 +15,8 @@ SCRIPT=$ROOT/datasets/fetch_weights.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/winclip-fetch-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "test_fetch_weights_offline.sh: FAIL: $*" >&2; exit 1; }
-command -v curl >/dev/null 2>&1 || { echo "SKIP test_fetch_weights_offline.sh: no curl"; exit 0; }
+. "$ROOT/tests/lib_fixtures.sh"
+command -v curl >/dev/null 2>&1 || { echo "SKIP test_fetch_weights_offline.sh: no curl"; exit "$WINCLIP_SKIP"; }
 
 # Every curl request goes to a proxy that refuses connections: offline, whatever the machine.
 offline() {
@@ -51,7 +52,7 @@ rm -f "$tmp/w/"*
 # ---- 3. the whole flow from a local mirror (file:// URLs) ----
 MODEL_ST=$SHARED/fixtures/tiny_clip/model.safetensors
 VOCAB=$SHARED/clip/bpe_simple_vocab_16e6.txt.gz
-if [ ! -f "$MODEL_ST" ] || [ ! -f "$VOCAB" ]; then echo "SKIP part 3: shared fixtures not found"; echo "test_fetch_weights_offline.sh: ok"; exit 0; fi
+need_fixture "test_fetch_weights_offline.sh part 3 (parts 1-2 passed)" "$MODEL_ST" "$VOCAB"
 MODEL_ST=$(cd "$(dirname "$MODEL_ST")" && pwd)/model.safetensors
 VOCAB=$(cd "$(dirname "$VOCAB")" && pwd)/bpe_simple_vocab_16e6.txt.gz
 cat >"$tmp/tiny.conf" <<CONF

@@ -9,10 +9,9 @@ BIN=${WINCLIP_BIN:?WINCLIP_BIN not set}
 SHARED=${WINCLIP_SHARED:-}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VOCAB=$SHARED/clip/bpe_simple_vocab_16e6.txt.gz
-if [ -z "$SHARED" ] || [ ! -f "$VOCAB" ]; then
-    echo "SKIP test_run_e2e: shared vocabulary not found (WINCLIP_SHARED=$SHARED)"
-    exit 0
-fi
+. "$REPO/tests/lib_fixtures.sh"
+[ -n "$SHARED" ] || need_fixture test_run_e2e.sh "(WINCLIP_SHARED not set)"
+need_fixture test_run_e2e.sh "$VOCAB"
 SHARED=$(cd "$SHARED" && pwd)   # absolute: the vocabulary test below changes folder
 VOCAB=$SHARED/clip/bpe_simple_vocab_16e6.txt.gz
 export WINCLIP_VOCAB=$VOCAB

@@ -4,7 +4,8 @@ set -u
 BIN=${WINCLIP_BIN:-build/winclip}
 SHARED=${WINCLIP_SHARED:-../shared}
 VOCAB=$SHARED/clip/bpe_simple_vocab_16e6.txt.gz
-if [ ! -f "$VOCAB" ]; then echo "SKIP test_tokenize.sh: $VOCAB not found"; exit 0; fi
+. "$(dirname "$0")/lib_fixtures.sh"
+need_fixture test_tokenize.sh "$VOCAB"
 fail() { echo "test_tokenize.sh: $*" >&2; exit 1; }
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 pad() { local s="$1" n; n=$(echo "$s" | wc -w); while [ "$n" -lt 77 ]; do s="$s 0"; n=$((n+1)); done; echo "$s"; }

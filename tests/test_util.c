@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 
+#include <check.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +27,84 @@ const char *test_shared_dir(void)
     return env && *env ? env : SHARED_DIR;
 }
 
+int test_require_fixtures(void)
+{
+    const char *env = getenv("WINCLIP_REQUIRE_FIXTURES");
+    return env && strcmp(env, "1") == 0;
+}
+
+/* The skip log: an unlinked temp file opened O_APPEND by the runner before any test forks, so
+ * every forked test (and an in-process one under CK_FORK=no) appends to the same file. */
+static int skip_fd = -1;
+
+void test_skips_begin(void)
+{
+    FILE *fp = tmpfile();
+    if (!fp) {
+        perror("test_skips_begin: tmpfile");
+        abort();
+    }
+    skip_fd = dup(fileno(fp));
+    fclose(fp);
+    if (skip_fd < 0 || fcntl(skip_fd, F_SETFL, O_APPEND) != 0) {
+        perror("test_skips_begin");
+        abort();
+    }
+}
+
+/* One line "<pid> <test name>" per skip; one O_APPEND write each, so lines never interleave. */
+static void skip_record(void)
+{
+    if (skip_fd < 0) return;
+    const char *name = tcase_name();
+    char line[256];
+    int n = snprintf(line, sizeof line, "%ld %s\n", (long)getpid(), name ? name : "?");
+    if (n > 0 && (size_t)n < sizeof line && write(skip_fd, line, (size_t)n) != n) perror("skip log");
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int test_skips_end(void)
+{
+    if (skip_fd < 0) return 0;
+    off_t len = lseek(skip_fd, 0, SEEK_END);
+    if (len < 0 || lseek(skip_fd, 0, SEEK_SET) != 0) return -1;
+    char *text = malloc((size_t)len + 1);
+    if (!text || read(skip_fd, text, (size_t)len) != (ssize_t)len) {
+        free(text);
+        return -1;
+    }
+    text[len] = 0;
+    close(skip_fd);
+    skip_fd = -1;
+    /* distinct lines = distinct (process, test): a test that misses several fixtures counts once */
+    size_t n = 0, cap = 16;
+    char **lines = malloc(cap * sizeof *lines);
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (n == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
+        lines[n++] = l;
+    }
+    qsort(lines, n, sizeof *lines, cmp_line);
+    int distinct = 0;
+    for (size_t i = 0; i < n; i++) distinct += i == 0 || strcmp(lines[i], lines[i - 1]) != 0;
+    free(lines);
+    free(text);
+    return distinct;
+}
+
 int test_shared_path(char *buf, size_t cap, const char *rel)
 {
     snprintf(buf, cap, "%s/%s", test_shared_dir(), rel);
     struct stat st;
     if (stat(buf, &st) == 0) return 1;
+    if (test_require_fixtures())
+        ck_abort_msg("fixture missing: %s (WINCLIP_REQUIRE_FIXTURES=1; set WINCLIP_SHARED)", buf);
     printf("SKIP %s: shared folder not found at %s (set WINCLIP_SHARED)\n", rel, test_shared_dir());
+    fflush(stdout);
+    skip_record();
     return 0;
 }
 

@@ -3,7 +3,8 @@
  * max-diff reporting, temporary folders, running the winclip binary.
  *
  *     char path[1024];
- *     if (!test_shared_path(path, sizeof path, "fixtures/tiny_clip/reference.h5")) return; // prints SKIP
+ *     if (!test_shared_path(path, sizeof path, "fixtures/tiny_clip/reference.h5")) return; // SKIP, or
+ *                                                                    // fails if WINCLIP_REQUIRE_FIXTURES=1
  *     ck_assert(test_allclose(got, want, n, 1e-4, "vision_embed"));
  */
 #ifndef WINCLIP_TEST_UTIL_H
@@ -14,9 +15,21 @@
 /* The shared folder: $WINCLIP_SHARED, else the Makefile's SHARED_DIR. */
 const char *test_shared_dir(void);
 
-/* Build SHARED/rel into buf. Returns 1 if it exists; else prints
- * "SKIP <rel>: shared folder not found (set WINCLIP_SHARED)" and returns 0. */
+/* Build SHARED/rel into buf. Returns 1 if it exists. If not: with WINCLIP_REQUIRE_FIXTURES=1
+ * the current test fails ("fixture missing: <path>"); otherwise it prints
+ * "SKIP <rel>: shared folder not found at <dir> (set WINCLIP_SHARED)", records the current test
+ * as skipped and returns 0 (the test then returns early and passes). */
 int test_shared_path(char *buf, size_t cap, const char *rel);
+
+/* 1 when $WINCLIP_REQUIRE_FIXTURES is "1" (CI): a missing fixture is a failure, not a skip. */
+int test_require_fixtures(void);
+
+/* The runner's skip count: test_skips_begin() before srunner_run_all (opens the log every forked
+ * test appends to), test_skips_end() after it: the number of tests that skipped (a test missing
+ * several fixtures counts once; under CK_FORK=no the iterations of a loop test count once), or
+ * -1 if the log could not be read. */
+void test_skips_begin(void);
+int test_skips_end(void);
 
 /* max |got - want| <= tol over n floats. On failure prints label, maxdiff, first bad index
  * and both values; always returns 1/0 (use inside ck_assert). NaN anywhere fails. */
