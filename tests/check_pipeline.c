@@ -85,10 +85,10 @@ static int shared(char *buf, size_t cap, const char *rel)
     return test_shared_path(buf, cap, rel);
 }
 
-/* One pass over the paper fixture: zero-shot and K = 1, 2, 4. cache_path may be NULL. The
- * cold pass computes every feature (and checks the embeddings), the warm pass reads them all
- * back from the cache. */
-static void paper_pass(const char *cache_path, const char *label)
+/* One pass over the paper fixture, zero-shot and K = 1, 2, 4, through the feature cache at
+ * cache_path. The cold pass (warm = 0) computes each of the 11 distinct images once (and checks
+ * the embeddings); the warm pass reads every feature back from the cache and runs no backbone. */
+static void paper_pass(const char *cache_path, int warm, const char *label)
 {
     char model[1024], ref[1024];
     if (!shared(model, sizeof model, TINY_MODEL) || !shared(ref, sizeof ref, PAPER_FIXTURE)) return;
@@ -100,7 +100,7 @@ static void paper_pass(const char *cache_path, const char *label)
     Pipeline p = {0};
     ck_assert_msg(pipeline_init(&p, model, &s, &err) == 0, "%s", err.msg);
     ck_assert(fabs(p.tau - 0.070000000166) < 1e-9);
-    if (cache_path) ck_assert_msg(pipeline_open_cache(&p, cache_path, &err) == 0, "%s", err.msg);
+    ck_assert_msg(pipeline_open_cache(&p, cache_path, &err) == 0, "%s", err.msg);
 
     const WinclipText *text = NULL;
     ck_assert_msg(pipeline_text(&p, "grid", &text, &err) == 0, "%s", err.msg);
@@ -177,9 +177,20 @@ static void paper_pass(const char *cache_path, const char *label)
         snprintf(what, sizeof what, "pipeline %s K=%d", label, KS[k]);
         report(what);
     }
-    if (cache_path) {
-        printf("pipeline %s: cache hits %ld misses %ld\n", label, p.cache_hits, p.cache_misses);
-        ck_assert(p.cache_hits + p.cache_misses > 0);
+    /* feature requests: per image one pipeline_features + one zero-shot score, then per K the
+     * K references and one score per image */
+    const long distinct = (long)ARRAY_LEN(NAMES) + (long)ARRAY_LEN(REFS);
+    const long requests = 2 * (long)ARRAY_LEN(NAMES) + (1 + 2 + 4) + 3 * (long)ARRAY_LEN(NAMES);
+    printf("pipeline %s: cache hits %ld misses %ld, backbone passes %ld\n", label, p.cache_hits, p.cache_misses,
+           p.backbone_passes);
+    if (warm) { /* nothing recomputed */
+        ck_assert_int_eq(p.cache_misses, 0);
+        ck_assert_int_eq(p.backbone_passes, 0);
+        ck_assert_int_eq(p.cache_hits, requests);
+    } else { /* each image computed once, then read back */
+        ck_assert_int_eq(p.cache_misses, distinct);
+        ck_assert_int_eq(p.backbone_passes, distinct);
+        ck_assert_int_eq(p.cache_hits, requests - distinct);
     }
     pipeline_free(&p);
     h5_close(&f);
@@ -190,8 +201,8 @@ START_TEST(pipeline_paper_cache)
     char *dir = test_mkdtemp();
     char cache[1024];
     snprintf(cache, sizeof cache, "%s/cache/grid.h5", dir);
-    paper_pass(cache, "(cold cache)");
-    paper_pass(cache, "(warm cache)");
+    paper_pass(cache, 0, "(cold cache)");
+    paper_pass(cache, 1, "(warm cache)");
     test_rmtree(dir);
     free(dir);
 }
@@ -310,6 +321,7 @@ START_TEST(pipeline_full_size_random)
         for (int i = 0; i < 225; i++) ck_assert(isfinite(arrays[a][i]) && arrays[a][i] >= 0);
     for (int i = 0; i < 240 * 240; i++) ck_assert(isfinite(m.map[i]));
     ck_assert_int_eq((int)p.cache_hits, 1);
+    ck_assert_int_eq((int)p.backbone_passes, 2); /* the image and the reference, once each */
     printf("full-size random ViT-B-16-plus-240: K=1 score %.6f; backbone %.1f s for %ld images\n",
            m.image_score, p.seconds_backbone, p.cache_misses);
     winclip_maps_free(&m);

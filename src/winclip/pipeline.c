@@ -186,6 +186,7 @@ int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
     double t1 = time_now();
     p->seconds_load += t1 - t0;
     clip_features_init(f, &v->model.cfg, p->settings.scales, p->settings.n_scales, p->settings.stride);
+    p->backbone_passes++;
     rc = clip_vision_features(&v->vision, v->pixels, f, err);
     p->seconds_backbone += time_now() - t1;
     if (rc != 0) {

@@ -39,6 +39,7 @@ typedef struct {
     int k_shot;                /* references in the current memory                         */
     /* statistics since init (the benchmark reads them) */
     long images_scored, cache_hits, cache_misses;
+    long backbone_passes;      /* vision tower runs: 0 when every feature came from the cache */
     double seconds_init;       /* pipeline_init: model load, sha256, tokenizer             */
     double seconds_load;       /* image decode + pre-processing                            */
     double seconds_backbone;   /* vision tower: full image + all windows                   */
