@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <stb_image.h>
+#include "clip/image.h"
 
 #include "util/fsutil.h"
 #include "util/rng.h"
@@ -359,18 +359,15 @@ static void add_problem(Problems *p, const char *path, const char *what)
 /* Header-only check of an image; fills w, h. Returns 1 when readable. */
 static int check_image(Problems *p, const char *path, const char *what, int *w, int *h)
 {
-    int c;
     if (!fs_is_file(path)) {
         char *msg = xasprintf("%s not found", what);
         add_problem(p, path, msg);
         free(msg);
         return 0;
     }
-    if (!stbi_info(path, w, h, &c)) {
-        const char *why = stbi_failure_reason();
-        char *msg = xasprintf("%s is not a readable PNG/JPEG/BMP image (%s)", what, why ? why : "unknown");
-        add_problem(p, path, msg);
-        free(msg);
+    Error e = {0};
+    if (image_check_header(what, path, w, h, &e)) {
+        add_problem(p, path, e.msg);
         return 0;
     }
     return 1;
