@@ -327,6 +327,7 @@ START_TEST(validate_lists_every_problem)
     /* no train/good folder at all */
     put_png(root, "widget/test/good/000.png", 8, 8, 3, 9);
     put_text(root, "widget/test/good/001.png", "this is not a png");
+    put_text(root, "widget/test/good/002.png", "P5\n0 8\n255\n"); /* issue 9 fault 2: a valid header, zero width */
     put_png(root, "widget/test/crack/000.png", 8, 8, 3, 9);
     put_png(root, "widget/ground_truth/crack/000_mask.png", 8, 8, 1, 255);
     put_png(root, "widget/test/crack/001.png", 8, 8, 3, 9); /* no mask */
@@ -338,7 +339,10 @@ START_TEST(validate_lists_every_problem)
     ck_assert_uint_eq(cd.n_train, 0);
     ck_assert_int_eq(dataset_validate(&cd, &err), ERR_FORMAT);
     const char *m = err.msg;
-    ck_assert_msg(strstr(m, "mvtec/widget") && strstr(m, "5 problems"), "%s", m);
+    ck_assert_msg(strstr(m, "mvtec/widget") && strstr(m, "6 problems"), "%s", m);
+    ck_assert_msg(strstr(m, "widget/test/good/002.png: image declares a size of 0x8; expected a width and height of at "
+                            "least 1"),
+                  "%s", m);
     ck_assert_msg(strstr(m, "widget/train/good: missing folder"), "%s", m);
     ck_assert_msg(strstr(m, "widget/test/good/001.png: image is not a readable"), "%s", m);
     ck_assert_msg(strstr(m, "widget/test/crack/001.png: defective image without a mask (expected "
@@ -358,12 +362,12 @@ START_TEST(validate_lists_every_problem)
     }
     ck_assert_int_eq(dataset_load(&cd, DATASET_MVTEC, root, "widget", NULL, &err), 0);
     ck_assert_int_eq(dataset_validate(&cd, &err), ERR_FORMAT);
-    ck_assert_msg(strstr(err.msg, "62 problems") && strstr(err.msg, "\n  ... and "), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "63 problems") && strstr(err.msg, "\n  ... and "), "%s", err.msg);
     ck_assert(strlen(err.msg) < sizeof err.msg - 1);
     char **lines = NULL;
     size_t n = 0;
     dataset_check(&cd, &lines, &n);
-    ck_assert_uint_eq(n, 62);
+    ck_assert_uint_eq(n, 63);
     fs_list_free(lines, n);
     dataset_free(&cd);
     test_rmtree(root);

@@ -367,7 +367,11 @@ static int check_image(Problems *p, const char *path, const char *what, int *w, 
     }
     Error e = {0};
     if (image_check_header(what, path, w, h, &e)) {
-        add_problem(p, path, e.msg);
+        /* e.msg is "<what>: <path> <why>"; the problem list already names the path */
+        size_t pre = strlen(what) + 2 + strlen(path) + 1;
+        char *msg = strlen(e.msg) > pre ? xasprintf("%s %s", what, e.msg + pre) : xasprintf("%s", e.msg);
+        add_problem(p, path, msg);
+        free(msg);
         return 0;
     }
     return 1;
