@@ -129,14 +129,18 @@ int h5_dtype(const H5File *f, const char *path, int *cls, size_t *size, Error *e
     return 0;
 }
 
-int64_t h5_numel(const H5File *f, const char *path, Error *err)
+int h5_elements(int rank, const int64_t *dims, int64_t *n)
 {
-    int rank;
-    int64_t dims[H5_MAX_RANK];
-    if (h5_shape(f, path, &rank, dims, err)) return -1;
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
-    return n;
+    int64_t p = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0 || (dims[i] > 0 && p > H5_MAX_ELEMENTS / dims[i])) {
+            *n = -1;
+            return 1;
+        }
+        p *= dims[i];
+    }
+    *n = p;
+    return 0;
 }
 
 static void shape_str(char *buf, size_t cap, int rank, const int64_t *dims)
@@ -145,6 +149,26 @@ static void shape_str(char *buf, size_t cap, int rank, const int64_t *dims)
     for (int i = 0; i < rank && used < cap; i++)
         used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "", (long long)dims[i]);
     if (used < cap) snprintf(buf + used, cap - used, "%s)", rank == 0 ? "scalar" : "");
+}
+
+static int too_large(const H5File *f, const char *path, int rank, const int64_t *dims, Error *err)
+{
+    char s[128];
+    shape_str(s, sizeof s, rank, dims);
+    return err_setf(err, ERR_SHAPE, "%s: '%s': declared shape %s: expected at most %lld elements", f->path, path, s,
+                    (long long)H5_MAX_ELEMENTS);
+}
+
+int64_t h5_numel(const H5File *f, const char *path, Error *err)
+{
+    int rank;
+    int64_t dims[H5_MAX_RANK], n;
+    if (h5_shape(f, path, &rank, dims, err)) return -1;
+    if (h5_elements(rank, dims, &n)) {
+        too_large(f, path, rank, dims, err);
+        return -1;
+    }
+    return n;
 }
 
 static int read_native(const H5File *f, const char *path, hid_t memtype, int want_class, void *out,
@@ -169,8 +193,11 @@ static int read_native(const H5File *f, const char *path, hid_t memtype, int wan
         rc = err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataspace", f->path, path);
         goto done;
     }
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
+    int64_t n;
+    if (h5_elements(rank, dims, &n)) {
+        rc = too_large(f, path, rank, dims, err);
+        goto done;
+    }
     if ((size_t)n != count) {
         char s[128];
         shape_str(s, sizeof s, rank, dims);
@@ -227,11 +254,12 @@ int h5_read_f32_alloc(const H5File *f, const char *path, float **out, int *rank,
     int r;
     int64_t d[H5_MAX_RANK];
     *out = NULL;
+    int64_t numel;
     int rc = h5_shape(f, path, &r, d, err);
     if (rc) return rc;
-    size_t n = 1;
-    for (int i = 0; i < r; i++) n *= (size_t)d[i];
-    float *buf = xmalloc(n * sizeof *buf);
+    if (h5_elements(r, d, &numel)) return too_large(f, path, r, d, err);
+    size_t n = (size_t)numel;
+    float *buf = xmalloc((n ? n : 1) * sizeof *buf);
     rc = h5_read_f32(f, path, buf, n, err);
     if (rc) {
         free(buf);
