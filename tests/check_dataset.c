@@ -321,6 +321,45 @@ END_TEST
 
 /* ---- Limits ---- */
 
+/* Issue 9 fault 5: CSV paths that leave the VisA root or the output folder are refused before
+ * anything is written, and two rows writing one file name in a split are reported. */
+START_TEST(visa_prepare_refuses_unsafe_rows)
+{
+    ck_assert(fs_path_is_inside("a/b.png") && fs_path_is_inside("a/./b") && fs_path_is_inside("a//b..png"));
+    ck_assert(!fs_path_is_inside("../x") && !fs_path_is_inside("a/../../x") && !fs_path_is_inside("/etc/x"));
+    ck_assert(!fs_path_is_inside("") && !fs_path_is_inside("a/.."));
+    char *root = make_visa_tree();
+    struct {
+        const char *row, *needle;
+    } cases[] = {
+        {"../../x,train,normal,pcb1/Data/Images/Normal/0000.JPG,", "bad.csv:2: object: expected a plain folder name, found '../../x'"},
+        {"pcb1,train,normal,../../../../etc/hostname,", "bad.csv:2: image: expected a file path inside the VisA root, found '../../../../etc/hostname'"},
+        {"pcb1,test,anomaly,pcb1/Data/Images/Anomaly/000.JPG,/etc/hostname", "bad.csv:2: mask: expected a file path inside"},
+        {"pcb1,test,normal,pcb1/Data/Images/Normal/0003.JPG,\npcb1,test,normal,pcb1/Data/Images/Other/0003.JPG,",
+         "bad.csv:2 and line 3: both write pcb1/test/good/0003.JPG"},
+    };
+    char *csv = xasprintf("%s/bad.csv", root), *out = xasprintf("%s/deep/out", root);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *text = xasprintf("object,split,label,image,mask\n%s\n", cases[i].row);
+        put_text(root, "bad.csv", text);
+        free(text);
+        Error err = {0};
+        VisaPrepareStats st = {0};
+        ck_assert_int_eq(visa_prepare(root, csv, out, NULL, 0, &st, &err), ERR_FORMAT);
+        ck_assert_msg(strstr(err.msg, cases[i].needle), "case %zu: %s", i, err.msg);
+        ck_assert(st.images_written == 0 && st.masks_written == 0);
+        ck_assert(!fs_is_dir(out));
+    }
+    char *escaped = xasprintf("%s/x", root);
+    ck_assert(!fs_is_dir(escaped));
+    free(escaped);
+    free(csv);
+    free(out);
+    test_rmtree(root);
+    free(root);
+}
+END_TEST
+
 START_TEST(validate_lists_every_problem)
 {
     char *root = test_mkdtemp();
@@ -467,6 +506,7 @@ Suite *dataset_suite(void)
     TCase *limits = tcase_create("Limits");
     tcase_set_timeout(limits, 60);
     tcase_add_test(limits, validate_lists_every_problem);
+    tcase_add_test(limits, visa_prepare_refuses_unsafe_rows);
     tcase_add_test(limits, load_errors);
     tcase_add_test(limits, prepare_visa_cli_usage);
     suite_add_tcase(s, limits);
