@@ -171,6 +171,24 @@ int64_t h5_numel(const H5File *f, const char *path, Error *err)
     return n;
 }
 
+/* HDF5 allocates a whole chunk per read: a tiny file may declare a huge one. */
+#define H5_MAX_CHUNK_BYTES (256 << 20)
+static int chunk_too_large(hid_t d)
+{
+    hid_t dcpl = H5Dget_create_plist(d), t = H5Dget_type(d);
+    int bad = 0;
+    if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        hsize_t cd[H5_MAX_RANK];
+        int cr = H5Pget_chunk(dcpl, H5_MAX_RANK, cd);
+        double bytes = (double)H5Tget_size(t);
+        for (int i = 0; i < cr; i++) bytes *= (double)cd[i];
+        bad = cr < 0 || bytes > H5_MAX_CHUNK_BYTES;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (t >= 0) H5Tclose(t);
+    return bad;
+}
+
 static int read_native(const H5File *f, const char *path, hid_t memtype, int want_class, void *out,
                        size_t count, Error *err)
 {
@@ -180,7 +198,13 @@ static int read_native(const H5File *f, const char *path, hid_t memtype, int wan
     int64_t dims[H5_MAX_RANK];
     hid_t t = H5Dget_type(d);
     H5T_class_t c = H5Tget_class(t);
+    size_t elem = H5Tget_size(t);
     H5Tclose(t);
+    if ((c == H5T_FLOAT || c == H5T_INTEGER) && (elem == 0 || elem > 8)) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': expected numbers of 1 to 8 bytes, found %zu-byte elements", f->path,
+                      path, elem);
+        goto done;
+    }
     if (c != H5T_FLOAT && c != H5T_INTEGER) {
         rc = err_setf(err, ERR_FORMAT, "%s: '%s': expected a numeric dataset, found HDF5 type class %d", f->path, path, (int)c);
         goto done;
@@ -196,6 +220,11 @@ static int read_native(const H5File *f, const char *path, hid_t memtype, int wan
     int64_t n;
     if (h5_elements(rank, dims, &n)) {
         rc = too_large(f, path, rank, dims, err);
+        goto done;
+    }
+    if (chunk_too_large(d)) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': declared chunk over %d MiB: expected a chunk that fits the data",
+                      f->path, path, H5_MAX_CHUNK_BYTES >> 20);
         goto done;
     }
     if ((size_t)n != count) {
