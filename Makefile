@@ -247,7 +247,7 @@ fuzz:
 	for b in $(FUZZ_BINS); do n=$${b##*/fuzz_}; rm -rf $(FUZZ_BUILD)/corpus/$$n; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 	  cp tests/fuzz/corpus/$$n/* $(FUZZ_BUILD)/corpus/$$n/ 2>/dev/null; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 $$b -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) $$b -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	    -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$n- \
 	    $(FUZZ_BUILD)/corpus/$$n > $(FUZZ_BUILD)/$$n.log 2>&1 \
 	    || { tail -40 $(FUZZ_BUILD)/$$n.log; echo "FUZZ FAILED: $$n (input saved as $(FUZZ_BUILD)/crash-$$n-*)"; exit 1; }; \
