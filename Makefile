@@ -80,7 +80,7 @@ MAIN_OBJ  := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all build deps test check test-shell debug bench demo weights datasets reproduce tables \
-        verify clean help fuzz fuzz-build
+        clean help fuzz fuzz-build
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/winclip
@@ -95,6 +95,7 @@ help:
 	@echo "make weights    download + verify + convert the CLIP weights (internet needed)"
 	@echo "make datasets   download + verify + extract MVTec AD and VisA (internet needed)"
 	@echo "make reproduce  weights, datasets, every paper experiment, tables and plots"
+	@echo "make tables     the paper tables (winclip report) of the experiments already run"
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make fuzz       build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS (default 20)"
 	@echo "make clean      remove build outputs"
@@ -191,6 +192,9 @@ LIBS_ALL += -fopenmp
 # results/demo/. reproduce: weights and datasets if absent, every paper experiment (resumable:
 # finished units have a `done` marker and are skipped), then the paper tables.
 DEMO_DIR    := results/demo
+# where the fetch scripts put weights and data (the same variables they read)
+WEIGHTS_DIR := $(or $(WINCLIP_WEIGHTS_DIR),datasets/weights)
+DATA_DIR    := $(or $(WINCLIP_DATA_DIR),datasets)
 EXPERIMENTS := $(sort $(basename $(notdir $(wildcard experiments/E*.conf))))
 
 demo: deps
@@ -209,10 +213,14 @@ demo: deps
 
 reproduce: deps
 	@$(MAKE) --no-print-directory $(BUILD)/winclip
-	@ls datasets/weights/*.h5 >/dev/null 2>&1 || $(MAKE) --no-print-directory weights
-	@test -d datasets/mvtec_anomaly_detection -a -d datasets/visa || $(MAKE) --no-print-directory datasets
+	@ls $(WEIGHTS_DIR)/*.h5 >/dev/null 2>&1 || $(MAKE) --no-print-directory weights
+	@test -d $(DATA_DIR)/mvtec_anomaly_detection -a -d $(DATA_DIR)/visa || $(MAKE) --no-print-directory datasets
 	@for e in $(EXPERIMENTS); do echo "== $$e"; OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} \
 	  $(BUILD)/winclip run $$e || exit 1; done
+	@$(MAKE) --no-print-directory tables
+
+# tables: the paper tables (winclip report) over every paper experiment already run.
+tables: $(BUILD)/winclip
 	@$(BUILD)/winclip report $(EXPERIMENTS)
 
 # ---- fuzzing: tests/fuzz/fuzz_<parser>.c, libFuzzer + ASan + UBSan (clang) ----

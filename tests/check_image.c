@@ -13,6 +13,7 @@
 #include "util/h5.h"
 #include "clip/image.h"
 #include <stb_image_write.h>
+#include "util/imghdr.h"
 #include "check_suites.h"
 #include "test_util.h"
 
@@ -449,7 +450,7 @@ START_TEST(declared_sizes)
     ck_assert(img.width == 2 && img.height == 1 && img.rgb[0] == 0x10 && img.rgb[3] == 0x20);
     image_free(&img);
     int w = 0, h = 0;
-    ck_assert_int_eq(image_check_header("image", path, &w, &h, &err), 0);
+    ck_assert_int_eq(imghdr_check("image", path, &w, &h, &err), 0);
     ck_assert(w == 2 && h == 1);
     test_rmtree(dir);
     free(dir);

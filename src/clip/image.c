@@ -18,44 +18,17 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include "util/imghdr.h"
+
 const float IMAGE_CLIP_MEAN[3] = {0.48145466f, 0.4578275f, 0.40821073f};
 const float IMAGE_CLIP_STD[3] = {0.26862954f, 0.26130258f, 0.27577711f};
 
 /* ---- decoding ---- */
 
-/* Common checks before stb: the file must exist and be readable; 16-bit handled by caller. */
-static int check_readable(const char *what, const char *path, Error *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return err_setf(err, ERR_IO, "%s: cannot open %s", what, path);
-    fclose(fp);
-    return 0;
-}
-
-int image_check_header(const char *what, const char *path, int *width, int *height, Error *err)
-{
-    int w = 0, h = 0, c = 0;
-    if (check_readable(what, path, err)) return ERR_IO;
-    if (!stbi_info(path, &w, &h, &c)) {
-        const char *why = stbi_failure_reason();
-        return err_setf(err, ERR_FORMAT, "%s: %s is not a readable PNG/JPEG/BMP/PNM image (%s)", what, path,
-                        why ? why : "unknown");
-    }
-    if (w <= 0 || h <= 0)
-        return err_setf(err, ERR_FORMAT, "%s: %s declares a size of %dx%d; expected a width and height of at least 1",
-                        what, path, w, h);
-    if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE || (int64_t)w * h > IMAGE_MAX_PIXELS)
-        return err_setf(err, ERR_FORMAT, "%s: %s declares a size of %dx%d; expected at most %d px a side and %lld pixels",
-                        what, path, w, h, IMAGE_MAX_SIDE, (long long)IMAGE_MAX_PIXELS);
-    if (width) *width = w;
-    if (height) *height = h;
-    return 0;
-}
-
 int image_load(Image *img, const char *path, Error *err)
 {
     image_free(img);
-    if (image_check_header("image", path, NULL, NULL, err)) return err->code;
+    if (imghdr_check("image", path, NULL, NULL, err)) return err->code;
     if (stbi_is_16_bit(path))
         return err_setf(err, ERR_UNSUPPORTED, "image: %s is a 16-bit image; only 8-bit images are supported "
                                               "(convert it to 8 bits per channel first)", path);
@@ -87,7 +60,7 @@ int image_write_png(const char *path, const uint8_t *rgb, int width, int height,
 int image_mask_load(Mask *m, const char *path, Error *err)
 {
     image_mask_free(m);
-    if (image_check_header("mask", path, NULL, NULL, err)) return err->code;
+    if (imghdr_check("mask", path, NULL, NULL, err)) return err->code;
     int w, h, n;
     int wide = stbi_is_16_bit(path);
     void *px = wide ? (void *)stbi_load_16(path, &w, &h, &n, 0) : (void *)stbi_load(path, &w, &h, &n, 0);

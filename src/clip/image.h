@@ -44,17 +44,8 @@ typedef struct {
  * images become RGB (gray replicated, alpha dropped). Returns 0, ERR_IO (cannot open),
  * ERR_FORMAT (not an image / truncated / corrupt: stb's reason given) or ERR_UNSUPPORTED
  * (16-bit); every message names the file. */
-int image_load(Image *img, const char *path, Error *err);
+int image_load(Image *img, const char *path, Error *err); /* header checked first: util/imghdr.h */
 
-/* Bounds on a declared image size, checked from the header before any decoding (a tiny file may
- * declare a huge image): at most IMAGE_MAX_SIDE px a side and IMAGE_MAX_PIXELS pixels. */
-#define IMAGE_MAX_SIDE 16384
-#define IMAGE_MAX_PIXELS ((int64_t)1 << 28)
-
-/* Reads only the header of path: readable, a known format, 1 <= width, height <= IMAGE_MAX_SIDE,
- * width * height <= IMAGE_MAX_PIXELS; else an error naming what ("image", "mask"), the file and the
- * size found. width/height may be NULL. Used by image_load, image_mask_load and dataset validation. */
-int image_check_header(const char *what, const char *path, int *width, int *height, Error *err);
 /* Safe on a zeroed struct; leaves it zeroed. */
 void image_free(Image *img);
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clip/image.h"
 
 #include "util/fsutil.h"
+#include "util/imghdr.h"
 #include "util/rng.h"
 
 static const char *const MVTEC_CATEGORIES[] = {"bottle",   "cable",     "capsule", "carpet", "grid",
@@ -366,7 +366,7 @@ static int check_image(Problems *p, const char *path, const char *what, int *w, 
         return 0;
     }
     Error e = {0};
-    if (image_check_header(what, path, w, h, &e)) {
+    if (imghdr_check(what, path, w, h, &e)) {
         /* e.msg is "<what>: <path> <why>"; the problem list already names the path */
         size_t pre = strlen(what) + 2 + strlen(path) + 1;
         char *msg = strlen(e.msg) > pre ? xasprintf("%s %s", what, e.msg + pre) : xasprintf("%s", e.msg);
