@@ -259,6 +259,6 @@ fuzz:
 	    -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$n- \
 	    $(FUZZ_BUILD)/corpus/$$n > $(FUZZ_BUILD)/$$n.log 2>&1 \
 	    || { tail -40 $(FUZZ_BUILD)/$$n.log; echo "FUZZ FAILED: $$n (input saved as $(FUZZ_BUILD)/crash-$$n-*)"; exit 1; }; \
-	  grep -E '^stat::number_of_executed_runs' $(FUZZ_BUILD)/$$n.log | sed "s/^/   $$n: /"; done
+	  grep -E '^stat::number_of_executed_units' $(FUZZ_BUILD)/$$n.log | sed "s/^/   $$n: /"; done
 
 -include $(FUZZ_LIBOBJS:.o=.d) $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/obj/%.d)
