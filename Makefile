@@ -24,7 +24,8 @@ BUILD ?= build
 endif
 
 DEB_PACKAGES := gcc make pkg-config libopenblas-dev libdnnl-dev libhdf5-dev libstb-dev check \
-                libsubunit-dev zlib1g-dev gnuplot-nox curl xz-utils ca-certificates
+                libsubunit-dev zlib1g-dev gnuplot-nox curl xz-utils ca-certificates \
+                clang libclang-rt-dev libomp-dev python3
 
 CC      ?= gcc
 V       ?= 0
@@ -79,7 +80,7 @@ MAIN_OBJ  := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all build deps test check test-shell debug bench demo weights datasets reproduce tables \
-        verify clean help
+        clean help fuzz fuzz-build
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/winclip
@@ -94,7 +95,9 @@ help:
 	@echo "make weights    download + verify + convert the CLIP weights (internet needed)"
 	@echo "make datasets   download + verify + extract MVTec AD and VisA (internet needed)"
 	@echo "make reproduce  weights, datasets, every paper experiment, tables and plots"
+	@echo "make tables     the paper tables (winclip report) of the experiments already run"
 	@echo "make deps       install the Debian packages the build needs"
+	@echo "make fuzz       build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS (default 20)"
 	@echo "make clean      remove build outputs"
 
 # ---- dependencies (Debian packages) ----
@@ -195,6 +198,9 @@ LIBS_ALL += -fopenmp
 # results/demo/. reproduce: weights and datasets if absent, every paper experiment (resumable:
 # finished units have a `done` marker and are skipped), then the paper tables.
 DEMO_DIR    := results/demo
+# where the fetch scripts put weights and data (the same variables they read)
+WEIGHTS_DIR := $(or $(WINCLIP_WEIGHTS_DIR),datasets/weights)
+DATA_DIR    := $(or $(WINCLIP_DATA_DIR),datasets)
 EXPERIMENTS := $(sort $(basename $(notdir $(wildcard experiments/E*.conf))))
 
 demo: deps
@@ -213,8 +219,52 @@ demo: deps
 
 reproduce: deps
 	@$(MAKE) --no-print-directory $(BUILD)/winclip
-	@ls datasets/weights/*.h5 >/dev/null 2>&1 || $(MAKE) --no-print-directory weights
-	@test -d datasets/mvtec_anomaly_detection -a -d datasets/visa || $(MAKE) --no-print-directory datasets
+	@ls $(WEIGHTS_DIR)/*.h5 >/dev/null 2>&1 || $(MAKE) --no-print-directory weights
+	@test -d $(DATA_DIR)/mvtec_anomaly_detection -a -d $(DATA_DIR)/visa || $(MAKE) --no-print-directory datasets
 	@for e in $(EXPERIMENTS); do echo "== $$e"; OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} \
 	  $(BUILD)/winclip run $$e || exit 1; done
+	@$(MAKE) --no-print-directory tables
+
+# tables: the paper tables (winclip report) over every paper experiment already run.
+tables: $(BUILD)/winclip
 	@$(BUILD)/winclip report $(EXPERIMENTS)
+
+# ---- fuzzing: tests/fuzz/fuzz_<parser>.c, libFuzzer + ASan + UBSan (clang) ----
+# Each harness links the whole library built by clang in $(FUZZ_BUILD); `make fuzz` runs each for
+# FUZZ_SECONDS from its seed corpus tests/fuzz/corpus/<parser>/ (new inputs go to a scratch copy,
+# crashes to $(FUZZ_BUILD)/crash-*). Set WINCLIP_VOCAB to fuzz the tokenizer's encoder too.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_BUILD   := build-fuzz
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIBOBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_CFLAGS  = -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined -fopenmp -Isrc -Itests/fuzz -MMD -MP \
+               $(shell pkg-config --cflags $(PKGS)) $(BLAS_CFLAGS) $(GEMM_CFLAGS) \
+               -DWINCLIP_VERSION='"$(VERSION)"' -DWINCLIP_GEMM_NAME='"$(GEMM)"' -DWINCLIP_CFLAGS='"fuzz"'
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CLANG $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
+	@echo "  LINK  $@"; $(FUZZ_CC) -fsanitize=fuzzer,address,undefined -fopenmp -o $@ $^ $(LIBS_ALL)
+
+.SECONDARY: $(FUZZ_LIBOBJS) $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "fuzz: $(FUZZ_CC) not found: skipped (make deps installs clang)"; exit 0; }; \
+	$(MAKE) --no-print-directory fuzz-build && \
+	for b in $(FUZZ_BINS); do n=$${b##*/fuzz_}; rm -rf $(FUZZ_BUILD)/corpus/$$n; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  cp tests/fuzz/corpus/$$n/* $(FUZZ_BUILD)/corpus/$$n/ 2>/dev/null; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) $$b -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$n- \
+	    $(FUZZ_BUILD)/corpus/$$n > $(FUZZ_BUILD)/$$n.log 2>&1 \
+	    || { tail -40 $(FUZZ_BUILD)/$$n.log; echo "FUZZ FAILED: $$n (input saved as $(FUZZ_BUILD)/crash-$$n-*)"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units' $(FUZZ_BUILD)/$$n.log | sed "s/^/   $$n: /"; done
+
+-include $(FUZZ_LIBOBJS:.o=.d) $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/obj/%.d)

@@ -184,6 +184,18 @@ START_TEST(config_json_errors)
         ck_assert_int_eq(clip_config_from_json(&c, cases[i].json, &err), cases[i].code);
         ck_assert_msg(strstr(err.msg, cases[i].needle) != NULL, "case %zu: %s", i, err.msg);
     }
+    /* issue 9 fault 1: a text context other than the tokenizer's 77 ids is refused at load */
+    const char *ctx_lengths[] = {"\"context_length\": 10,", "\"context_length\": 78,"};
+    for (size_t i = 0; i < ARRAY_LEN(ctx_lengths); i++) {
+        char js[1024];
+        const char *at = strstr(TINY_JSON, "\"context_length\": 77,");
+        snprintf(js, sizeof js, "%.*s%s%s", (int)(at - TINY_JSON), TINY_JSON, ctx_lengths[i],
+                 at + strlen("\"context_length\": 77,"));
+        ClipConfig cc;
+        Error e = {0};
+        ck_assert_int_eq(clip_config_from_json(&cc, js, &e), ERR_UNSUPPORTED);
+        ck_assert_msg(strstr(e.msg, "context_length: expected 77") != NULL, "%s", e.msg);
+    }
     /* inconsistent dims: width not a multiple of head_width; image not a multiple of patch */
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", TINY_JSON);

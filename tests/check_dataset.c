@@ -321,12 +321,52 @@ END_TEST
 
 /* ---- Limits ---- */
 
+/* Issue 9 fault 5: CSV paths that leave the VisA root or the output folder are refused before
+ * anything is written, and two rows writing one file name in a split are reported. */
+START_TEST(visa_prepare_refuses_unsafe_rows)
+{
+    ck_assert(fs_path_is_inside("a/b.png") && fs_path_is_inside("a/./b") && fs_path_is_inside("a//b..png"));
+    ck_assert(!fs_path_is_inside("../x") && !fs_path_is_inside("a/../../x") && !fs_path_is_inside("/etc/x"));
+    ck_assert(!fs_path_is_inside("") && !fs_path_is_inside("a/.."));
+    char *root = make_visa_tree();
+    struct {
+        const char *row, *needle;
+    } cases[] = {
+        {"../../x,train,normal,pcb1/Data/Images/Normal/0000.JPG,", "bad.csv:2: object: expected a plain folder name, found '../../x'"},
+        {"pcb1,train,normal,../../../../etc/hostname,", "bad.csv:2: image: expected a file path inside the VisA root, found '../../../../etc/hostname'"},
+        {"pcb1,test,anomaly,pcb1/Data/Images/Anomaly/000.JPG,/etc/hostname", "bad.csv:2: mask: expected a file path inside"},
+        {"pcb1,test,normal,pcb1/Data/Images/Normal/0003.JPG,\npcb1,test,normal,pcb1/Data/Images/Other/0003.JPG,",
+         "bad.csv:2 and line 3: both write pcb1/test/good/0003.JPG"},
+    };
+    char *csv = xasprintf("%s/bad.csv", root), *out = xasprintf("%s/deep/out", root);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *text = xasprintf("object,split,label,image,mask\n%s\n", cases[i].row);
+        put_text(root, "bad.csv", text);
+        free(text);
+        Error err = {0};
+        VisaPrepareStats st = {0};
+        ck_assert_int_eq(visa_prepare(root, csv, out, NULL, 0, &st, &err), ERR_FORMAT);
+        ck_assert_msg(strstr(err.msg, cases[i].needle), "case %zu: %s", i, err.msg);
+        ck_assert(st.images_written == 0 && st.masks_written == 0);
+        ck_assert(!fs_is_dir(out));
+    }
+    char *escaped = xasprintf("%s/x", root);
+    ck_assert(!fs_is_dir(escaped));
+    free(escaped);
+    free(csv);
+    free(out);
+    test_rmtree(root);
+    free(root);
+}
+END_TEST
+
 START_TEST(validate_lists_every_problem)
 {
     char *root = test_mkdtemp();
     /* no train/good folder at all */
     put_png(root, "widget/test/good/000.png", 8, 8, 3, 9);
     put_text(root, "widget/test/good/001.png", "this is not a png");
+    put_text(root, "widget/test/good/002.png", "P5\n0 8\n255\n"); /* issue 9 fault 2: a valid header, zero width */
     put_png(root, "widget/test/crack/000.png", 8, 8, 3, 9);
     put_png(root, "widget/ground_truth/crack/000_mask.png", 8, 8, 1, 255);
     put_png(root, "widget/test/crack/001.png", 8, 8, 3, 9); /* no mask */
@@ -338,7 +378,10 @@ START_TEST(validate_lists_every_problem)
     ck_assert_uint_eq(cd.n_train, 0);
     ck_assert_int_eq(dataset_validate(&cd, &err), ERR_FORMAT);
     const char *m = err.msg;
-    ck_assert_msg(strstr(m, "mvtec/widget") && strstr(m, "5 problems"), "%s", m);
+    ck_assert_msg(strstr(m, "mvtec/widget") && strstr(m, "6 problems"), "%s", m);
+    ck_assert_msg(strstr(m, "widget/test/good/002.png: image declares a size of 0x8; expected a width and height of at "
+                            "least 1"),
+                  "%s", m);
     ck_assert_msg(strstr(m, "widget/train/good: missing folder"), "%s", m);
     ck_assert_msg(strstr(m, "widget/test/good/001.png: image is not a readable"), "%s", m);
     ck_assert_msg(strstr(m, "widget/test/crack/001.png: defective image without a mask (expected "
@@ -358,12 +401,12 @@ START_TEST(validate_lists_every_problem)
     }
     ck_assert_int_eq(dataset_load(&cd, DATASET_MVTEC, root, "widget", NULL, &err), 0);
     ck_assert_int_eq(dataset_validate(&cd, &err), ERR_FORMAT);
-    ck_assert_msg(strstr(err.msg, "62 problems") && strstr(err.msg, "\n  ... and "), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "63 problems") && strstr(err.msg, "\n  ... and "), "%s", err.msg);
     ck_assert(strlen(err.msg) < sizeof err.msg - 1);
     char **lines = NULL;
     size_t n = 0;
     dataset_check(&cd, &lines, &n);
-    ck_assert_uint_eq(n, 62);
+    ck_assert_uint_eq(n, 63);
     fs_list_free(lines, n);
     dataset_free(&cd);
     test_rmtree(root);
@@ -463,6 +506,7 @@ Suite *dataset_suite(void)
     TCase *limits = tcase_create("Limits");
     tcase_set_timeout(limits, 60);
     tcase_add_test(limits, validate_lists_every_problem);
+    tcase_add_test(limits, visa_prepare_refuses_unsafe_rows);
     tcase_add_test(limits, load_errors);
     tcase_add_test(limits, prepare_visa_cli_usage);
     suite_add_tcase(s, limits);

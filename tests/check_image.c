@@ -13,6 +13,7 @@
 #include "util/h5.h"
 #include "clip/image.h"
 #include <stb_image_write.h>
+#include "util/imghdr.h"
 #include "check_suites.h"
 #include "test_util.h"
 
@@ -393,6 +394,69 @@ START_TEST(bad_files)
 }
 END_TEST
 
+/* Issue 9 faults 2 and 3: a header declaring a zero or an absurd size is refused from the header
+ * alone, naming the file and the size, before anything is decoded or allocated. */
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+START_TEST(declared_sizes)
+{
+    char *dir = test_mkdtemp();
+    char path[1200];
+    struct {
+        const char *name, *data, *needle;
+    } cases[] = {
+        {"zero_w.pgm", "P5\n0 4\n255\n", "0x4"},
+        {"zero_h.ppm", "P6\n4 0\n255\n", "4x0"},
+        {"tall.pgm", "P5\n4 95140\n255\nabcdefgh", "4x95140"},
+        {"many.pgm", "P5\n16384 16385\n255\nab", "16384x16385"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, cases[i].name);
+        ck_assert_int_eq(test_write_file(path, cases[i].data, strlen(cases[i].data)), 0);
+        Image img = {0};
+        Mask m = {0};
+        Error err = {0};
+        ck_assert_int_eq(image_load(&img, path, &err), ERR_FORMAT);
+        ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, cases[i].needle), "%s", err.msg);
+        err = (Error){0};
+        ck_assert_int_eq(image_mask_load(&m, path, &err), ERR_FORMAT);
+        ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, cases[i].needle), "%s", err.msg);
+        ck_assert_ptr_null(img.rgb);
+        ck_assert_ptr_null(m.data);
+    }
+    /* a 55-byte 24-bit BMP declaring 16777200x12 */
+    uint8_t bmp[55] = {'B', 'M'};
+    put_le32(bmp + 2, sizeof bmp);
+    put_le32(bmp + 10, 54);
+    put_le32(bmp + 14, 40);
+    put_le32(bmp + 18, 16777200);
+    put_le32(bmp + 22, 12);
+    bmp[26] = 1;
+    bmp[28] = 24;
+    snprintf(path, sizeof path, "%s/wide.bmp", dir);
+    ck_assert_int_eq(test_write_file(path, bmp, sizeof bmp), 0);
+    Image img = {0};
+    Error err = {0};
+    ck_assert_int_ne(image_load(&img, path, &err), 0);
+    ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+    /* the bound is not too tight: a small valid PGM loads */
+    snprintf(path, sizeof path, "%s/ok.pgm", dir);
+    ck_assert_int_eq(test_write_file(path, "P5\n2 1\n255\n\x10\x20", 13), 0);
+    err = (Error){0};
+    ck_assert_int_eq(image_load(&img, path, &err), 0);
+    ck_assert(img.width == 2 && img.height == 1 && img.rgb[0] == 0x10 && img.rgb[3] == 0x20);
+    image_free(&img);
+    int w = 0, h = 0;
+    ck_assert_int_eq(imghdr_check("image", path, &w, &h, &err), 0);
+    ck_assert(w == 2 && h == 1);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -408,6 +472,7 @@ Suite *image_suite(void)
     TCase *limits = tcase_create("Limits");
     tcase_set_timeout(limits, 60);
     tcase_add_test(limits, bad_files);
+    tcase_add_test(limits, declared_sizes);
     suite_add_tcase(s, limits);
     return s;
 }

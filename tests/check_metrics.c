@@ -13,6 +13,8 @@
 
 #include "util/base.h"
 #include "util/h5.h"
+
+#include <hdf5.h>
 #include "eval/metrics.h"
 #include "check_suites.h"
 #include "test_util.h"
@@ -706,6 +708,7 @@ static void write_cli_file(const char *path, int variant)
         masks64[i] = masks[i];
     }
     if (variant == 3) labels[1] = 2;
+    if (variant == 8) labels[0] = 1, labels[1] = 0; /* image 0: label 1, empty mask; image 1: label 0, defects */
     if (variant == 7) scores[0] = NAN;
     int64_t d1[1] = {3}, d1b[1] = {2}, d3[3] = {3, 4, 5}, d3b[3] = {3, 5, 4};
     ck_assert(h5_write_i64(&f, "/labels", labels, 1, d1, &err) == 0);
@@ -798,6 +801,67 @@ START_TEST(cli_bad_files)
 }
 END_TEST
 
+/* Issue 9 fault 4: a file declaring an unallocated chunked /maps of 6 x 100000 x 100000 is refused
+ * from its dims (nothing allocated); labels that disagree with masks are scored but warned about. */
+static void put_chunked_u8_or_f32(H5File *f, const char *name, hid_t type, const hsize_t *dims)
+{
+    hsize_t chunk[3] = {1, 64, 64};
+    hid_t space = H5Screate_simple(3, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    ck_assert(space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 3, chunk) >= 0);
+    hid_t d = H5Dcreate2((hid_t)f->id, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ck_assert(d >= 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+}
+
+START_TEST(cli_declared_sizes_and_label_masks)
+{
+    char *dir = test_mkdtemp();
+    char path[1024], args[1200];
+    snprintf(path, sizeof path, "%s/huge.h5", dir);
+    H5File f = {0};
+    Error err = {0};
+    ck_assert_msg(h5_create(&f, path, &err) == 0, "%s", err.msg);
+    int64_t labels[6] = {0, 1, 0, 1, 0, 1}, d1[1] = {6};
+    float scores[6] = {0, 1, 0, 1, 0, 1};
+    ck_assert(h5_write_i64(&f, "/labels", labels, 1, d1, &err) == 0);
+    ck_assert(h5_write_f32(&f, "/scores", scores, 1, d1, &err) == 0);
+    const hsize_t big[3] = {6, 100000, 100000};
+    put_chunked_u8_or_f32(&f, "/maps", H5T_NATIVE_FLOAT, big);
+    put_chunked_u8_or_f32(&f, "/masks", H5T_NATIVE_UINT8, big);
+    h5_close(&f);
+    char *out = NULL, *errout = NULL;
+    snprintf(args, sizeof args, "metrics '%s'", path);
+    ck_assert_int_eq(test_run_winclip(args, &out, &errout), 1);
+    ck_assert_msg(errout && strstr(errout, path) && strstr(errout, "(6, 100000, 100000)") &&
+                      strstr(errout, "expected at most 4294967296 elements"),
+                  "%s", errout);
+    free(out);
+    free(errout);
+
+    int64_t n;
+    const int64_t overflow[3] = {INT64_MAX / 2, 4, 3}, fine[3] = {6, 4, 5};
+    ck_assert_int_eq(h5_elements(3, overflow, &n), 1);
+    ck_assert(n == -1);
+    ck_assert_int_eq(h5_elements(3, fine, &n), 0);
+    ck_assert(n == 120);
+
+    snprintf(path, sizeof path, "%s/mislabelled.h5", dir);
+    write_cli_file(path, 8);
+    snprintf(args, sizeof args, "metrics '%s'", path);
+    ck_assert_int_eq(test_run_winclip(args, &out, &errout), 0);
+    ck_assert_msg(errout && strstr(errout, "1 image(s) with label 0 (normal) have defect pixels in /masks (first: index 1)") &&
+                      strstr(errout, "1 image(s) with label 1 (anomalous) have an empty mask in /masks (first: index 0)"),
+                  "%s", errout);
+    ck_assert_msg(strstr(out, "pixel_aupro"), "%s", out);
+    free(out);
+    free(errout);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -817,6 +881,7 @@ Suite *metrics_suite(void)
     tcase_add_test(lim, extreme_values);
     tcase_add_test(lim, error_paths);
     tcase_add_test(lim, cli_bad_files);
+    tcase_add_test(lim, cli_declared_sizes_and_label_masks);
     suite_add_tcase(s, lim);
     return s;
 }

@@ -32,6 +32,15 @@ grep -q "special token" "$TMP/err" || fail "special token message: $(cat "$TMP/e
 [ $rc = 1 ] && grep -q "$TMP/none.gz" "$TMP/err" || fail "missing vocab: rc $rc, $(cat "$TMP/err")"
 printf 'a\n\xff\n' | "$BIN" tokenize --vocab "$VOCAB" - >/dev/null 2>"$TMP/err" && fail "invalid UTF-8 accepted"
 grep -q "stdin line 2" "$TMP/err" || fail "invalid UTF-8 message: $(cat "$TMP/err")"
+# bad lines are skipped and reported, the others still printed (issue 9 fault 9)
+out=$(printf 'a photo of a bottle.\n\xff\na <|endoftext|>\nA PHOTO OF A BOTTLE.\n' | "$BIN" tokenize --vocab "$VOCAB" - 2>"$TMP/err"); rc=$?
+[ $rc = 1 ] || fail "bad lines: exit $rc, want 1"
+[ "$out" = "$BOTTLE"$'\n'"$BOTTLE" ] || fail "bad lines: good lines not all printed: $out"
+grep -q "stdin line 2: .*skipped" "$TMP/err" && grep -q "stdin line 3: .*skipped" "$TMP/err" \
+  && grep -q "2 of 4 texts skipped" "$TMP/err" || fail "bad lines message: $(cat "$TMP/err")"
+out=$(printf 'x\n\0y\nx\n' | "$BIN" tokenize --vocab "$VOCAB" - 2>"$TMP/err"); rc=$?
+[ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 2 ] && grep -q "stdin line 2: contains a NUL byte; skipped" "$TMP/err" \
+  || fail "NUL line: rc $rc, $(cat "$TMP/err")"
 "$BIN" tokenize >/dev/null 2>&1; [ $? = 2 ] || fail "no TEXT should be a usage error (2)"
 "$BIN" tokenize --bogus x >/dev/null 2>&1; [ $? = 2 ] || fail "unknown option should be a usage error (2)"
 "$BIN" tokenize --help | grep -q "usage: winclip tokenize" || fail "--help"

@@ -105,6 +105,11 @@ static int input_read(MetricsInput *in, const char *path, Error *err)
     int64_t *lab = NULL;
     if (h5_open_read(&f, path, err)) return err->code;
     if (check_dataset(&f, "/labels", H5_CLASS_INT, "integer labels (N)", 1, d, &size, err)) goto fail;
+    if (d[0] > H5_MAX_ELEMENTS) {
+        err_setf(err, ERR_SHAPE, "%s: dataset /labels: declared %lld images: expected at most %lld", path,
+                 (long long)d[0], (long long)H5_MAX_ELEMENTS);
+        goto fail;
+    }
     in->n = (size_t)d[0];
     if (in->n == 0) {
         err_setf(err, ERR_SHAPE, "%s: dataset /labels is empty", path);
@@ -156,9 +161,15 @@ static int input_read(MetricsInput *in, const char *path, Error *err)
                      (long long)dm[2]);
             goto fail;
         }
+        int64_t numel;
+        if (h5_elements(3, d, &numel)) {
+            err_setf(err, ERR_SHAPE, "%s: dataset /maps: declared shape (%lld, %lld, %lld): expected at most %lld elements",
+                     path, (long long)d[0], (long long)d[1], (long long)d[2], (long long)H5_MAX_ELEMENTS);
+            goto fail;
+        }
         in->h = (int)d[1];
         in->w = (int)d[2];
-        size_t count = in->n * (size_t)in->h * (size_t)in->w;
+        size_t count = (size_t)numel;
         in->maps = xmalloc(count * sizeof *in->maps);
         in->masks = xmalloc(count);
         if (h5_read_f32(&f, "/maps", in->maps, count, err)) goto fail;
@@ -171,6 +182,29 @@ fail:
     free(lab);
     h5_close(&f);
     return err->code ? err->code : ERR_INTERNAL;
+}
+
+/* Labels that disagree with their masks are scored as given, but said (issue 9 fault 4): a normal
+ * image (label 0) with defect pixels, an anomalous one (label 1) with an empty mask. */
+static void warn_label_mask(const MetricsInput *in, const char *path)
+{
+    size_t hw = (size_t)in->h * (size_t)in->w, bad[2] = {0, 0}, first[2] = {0, 0};
+    for (size_t i = 0; i < in->n; i++) {
+        const uint8_t *m = in->masks + i * hw;
+        size_t j = 0;
+        while (j < hw && !m[j]) j++;
+        int has_defect = j < hw, lab = in->labels[i];
+        if (has_defect != lab) {
+            if (!bad[lab]) first[lab] = i;
+            bad[lab]++;
+        }
+    }
+    if (bad[0])
+        fprintf(stderr, "winclip metrics: warning: %s: %zu image(s) with label 0 (normal) have defect pixels in "
+                        "/masks (first: index %zu)\n", path, bad[0], first[0]);
+    if (bad[1])
+        fprintf(stderr, "winclip metrics: warning: %s: %zu image(s) with label 1 (anomalous) have an empty mask in "
+                        "/masks (first: index %zu)\n", path, bad[1], first[1]);
 }
 
 extern const Command cmd_metrics;
@@ -216,6 +250,7 @@ static int run(int argc, char **argv)
         goto fail;
     }
     if (in.maps) {
+        warn_label_mask(&in, file);
         if (in.maps_converted) fprintf(stderr, "winclip metrics: note: /maps converted to float32\n");
         PixelOptions opt = {limit, connectivity};
         if (metrics_pixel_opts(in.maps, in.masks, in.n, in.h, in.w, &opt, &pm, &err)) {

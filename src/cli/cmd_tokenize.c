@@ -26,7 +26,7 @@ static int tokenize_one(Tokenizer *tok, const char *text, const char *where)
     Error err = {0};
     int32_t ids[TOKENIZER_CONTEXT];
     if (tokenizer_encode(tok, text, ids, &err)) {
-        fprintf(stderr, "winclip tokenize: %s: %s\n", where, err.msg);
+        fprintf(stderr, "winclip tokenize: %s: %s; skipped\n", where, err.msg);
         return 1;
     }
     print_ids(ids);
@@ -68,6 +68,7 @@ static int run(int argc, char **argv)
         return 1;
     }
     int rc = 0;
+    long n_texts = 0, n_bad = 0;
     if (first == argc - 1 && strcmp(argv[first], "-") == 0) {
         char *line = NULL;
         size_t cap = 0;
@@ -76,25 +77,28 @@ static int run(int argc, char **argv)
         while ((n = getline(&line, &cap, stdin)) >= 0) {
             lineno++;
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+            n_texts++;
             if ((size_t)n != strlen(line)) {
-                fprintf(stderr, "winclip tokenize: stdin line %ld: contains a NUL byte\n", lineno);
-                rc = 1;
-                break;
+                fprintf(stderr, "winclip tokenize: stdin line %ld: contains a NUL byte; skipped\n", lineno);
+                n_bad++;
+                continue;
             }
             char where[64];
             snprintf(where, sizeof where, "stdin line %ld", lineno);
-            if (tokenize_one(&tok, line, where)) {
-                rc = 1;
-                break;
-            }
+            n_bad += tokenize_one(&tok, line, where);
         }
         free(line);
     } else {
-        for (int i = first; i < argc && rc == 0; i++) {
+        for (int i = first; i < argc; i++) {
             char where[64];
             snprintf(where, sizeof where, "argument %d", i - first + 1);
-            rc = tokenize_one(&tok, argv[i], where);
+            n_texts++;
+            n_bad += tokenize_one(&tok, argv[i], where);
         }
+    }
+    if (n_bad) {
+        fprintf(stderr, "winclip tokenize: %ld of %ld texts skipped (see above)\n", n_bad, n_texts);
+        rc = 1;
     }
     tokenizer_free(&tok);
     return rc;
@@ -112,8 +116,9 @@ const Command cmd_tokenize = {
     "  --vocab PATH   bpe_simple_vocab_16e6.txt.gz to use. Default: $WINCLIP_VOCAB, then\n"
     "                 datasets/weights/bpe_simple_vocab_16e6.txt.gz, then\n"
     "                 $WINCLIP_SHARED/clip/..., then ../shared/clip/... (`make weights` downloads it)\n\n"
-    "Errors (exit 1, nothing printed for that text): invalid UTF-8, or a special-token string such\n"
-    "as <|endoftext|> inside the text.\n\n"
+    "A bad text (invalid UTF-8, a NUL byte, or a special-token string such as <|endoftext|> inside\n"
+    "it) is skipped: nothing is printed for it, a message naming its line or argument goes to\n"
+    "stderr, the other texts are still printed, and the exit status is 1.\n\n"
     "examples:\n"
     "  winclip tokenize \"a photo of a bottle.\"\n"
     "      49406 320 1125 539 320 5392 269 49407 0 0 ...\n"

@@ -8,6 +8,7 @@
  */
 #include "clip/clip_config.h"
 
+#include "clip/tokenizer.h"
 #include "util/json.h"
 
 #include <stdarg.h>
@@ -60,7 +61,10 @@ int clip_config_validate(const ClipConfig *c, Error *err)
     if ((rc = check_range("vision_cfg.width", c->vision.width, 1, 16384, err))) return rc;
     if ((rc = check_range("vision_cfg.layers", c->vision.layers, 1, 256, err))) return rc;
     if ((rc = check_range("vision_cfg.head_width", c->vision.head_width, 1, 16384, err))) return rc;
-    if ((rc = check_range("text_cfg.context_length", c->text.context_length, 2, 16384, err))) return rc;
+    if (c->text.context_length != TOKENIZER_CONTEXT) /* the tokenizer frames every prompt as 77 ids */
+        return err_setf(err, ERR_UNSUPPORTED,
+                        "model config: text_cfg.context_length: expected %d (the CLIP tokenizer's context), found %d",
+                        TOKENIZER_CONTEXT, c->text.context_length);
     if ((rc = check_range("text_cfg.vocab_size", c->text.vocab_size, 2, 1 << 24, err))) return rc;
     if ((rc = check_range("text_cfg.width", c->text.width, 1, 16384, err))) return rc;
     if ((rc = check_range("text_cfg.heads", c->text.heads, 1, 16384, err))) return rc;

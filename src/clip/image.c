@@ -18,24 +18,17 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include "util/imghdr.h"
+
 const float IMAGE_CLIP_MEAN[3] = {0.48145466f, 0.4578275f, 0.40821073f};
 const float IMAGE_CLIP_STD[3] = {0.26862954f, 0.26130258f, 0.27577711f};
 
 /* ---- decoding ---- */
 
-/* Common checks before stb: the file must exist and be readable; 16-bit handled by caller. */
-static int check_readable(const char *what, const char *path, Error *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return err_setf(err, ERR_IO, "%s: cannot open %s", what, path);
-    fclose(fp);
-    return 0;
-}
-
 int image_load(Image *img, const char *path, Error *err)
 {
     image_free(img);
-    if (check_readable("image", path, err)) return ERR_IO;
+    if (imghdr_check("image", path, NULL, NULL, err)) return err->code;
     if (stbi_is_16_bit(path))
         return err_setf(err, ERR_UNSUPPORTED, "image: %s is a 16-bit image; only 8-bit images are supported "
                                               "(convert it to 8 bits per channel first)", path);
@@ -67,7 +60,7 @@ int image_write_png(const char *path, const uint8_t *rgb, int width, int height,
 int image_mask_load(Mask *m, const char *path, Error *err)
 {
     image_mask_free(m);
-    if (check_readable("mask", path, err)) return ERR_IO;
+    if (imghdr_check("mask", path, NULL, NULL, err)) return err->code;
     int w, h, n;
     int wide = stbi_is_16_bit(path);
     void *px = wide ? (void *)stbi_load_16(path, &w, &h, &n, 0) : (void *)stbi_load(path, &w, &h, &n, 0);

@@ -44,7 +44,8 @@ typedef struct {
  * images become RGB (gray replicated, alpha dropped). Returns 0, ERR_IO (cannot open),
  * ERR_FORMAT (not an image / truncated / corrupt: stb's reason given) or ERR_UNSUPPORTED
  * (16-bit); every message names the file. */
-int image_load(Image *img, const char *path, Error *err);
+int image_load(Image *img, const char *path, Error *err); /* header checked first: util/imghdr.h */
+
 /* Safe on a zeroed struct; leaves it zeroed. */
 void image_free(Image *img);
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <stb_image.h>
 
 #include "util/fsutil.h"
+#include "util/imghdr.h"
 #include "util/rng.h"
 
 static const char *const MVTEC_CATEGORIES[] = {"bottle",   "cable",     "capsule", "carpet", "grid",
@@ -359,16 +359,17 @@ static void add_problem(Problems *p, const char *path, const char *what)
 /* Header-only check of an image; fills w, h. Returns 1 when readable. */
 static int check_image(Problems *p, const char *path, const char *what, int *w, int *h)
 {
-    int c;
     if (!fs_is_file(path)) {
         char *msg = xasprintf("%s not found", what);
         add_problem(p, path, msg);
         free(msg);
         return 0;
     }
-    if (!stbi_info(path, w, h, &c)) {
-        const char *why = stbi_failure_reason();
-        char *msg = xasprintf("%s is not a readable PNG/JPEG/BMP image (%s)", what, why ? why : "unknown");
+    Error e = {0};
+    if (imghdr_check(what, path, w, h, &e)) {
+        /* e.msg is "<what>: <path> <why>"; the problem list already names the path */
+        size_t pre = strlen(what) + 2 + strlen(path) + 1;
+        char *msg = strlen(e.msg) > pre ? xasprintf("%s %s", what, e.msg + pre) : xasprintf("%s", e.msg);
         add_problem(p, path, msg);
         free(msg);
         return 0;

@@ -47,16 +47,82 @@ static int wanted(const char *object, const char *const *objects, size_t n_objec
     return 0;
 }
 
+static const char *split_folder(const VisaRow *r)
+{
+    return r->train ? "train/good" : r->anomaly ? "test/bad" : "test/good";
+}
+
+/* Every wanted row names its object as one plain folder name and its image and mask inside the
+ * VisA root: a CSV must not write outside out_root nor copy files from outside visa_root. */
+static int check_row_paths(const char *csv_path, const VisaRow *r, Error *err)
+{
+    const char *o = r->object;
+    if (!o[0] || strchr(o, '/') || strcmp(o, ".") == 0 || strcmp(o, "..") == 0)
+        return err_setf(err, ERR_FORMAT, "%s:%zu: object: expected a plain folder name, found '%.200s'", csv_path,
+                        r->line, o);
+    if (!fs_path_is_inside(r->image) || !fs_basename(r->image)[0])
+        return err_setf(err, ERR_FORMAT, "%s:%zu: image: expected a file path inside the VisA root, found '%.200s'",
+                        csv_path, r->line, r->image);
+    if (r->mask && (!fs_path_is_inside(r->mask) || !fs_basename(r->mask)[0]))
+        return err_setf(err, ERR_FORMAT, "%s:%zu: mask: expected a file path inside the VisA root, found '%.200s'",
+                        csv_path, r->line, r->mask);
+    return 0;
+}
+
+typedef struct {
+    const VisaRow *row;
+    char *key; /* object/split/file name: where the row is written */
+} RowKey;
+
+static int key_cmp(const void *a, const void *b)
+{
+    const RowKey *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->row->line > y->row->line) - (x->row->line < y->row->line);
+}
+
+/* Two wanted rows that would write the same file in one split: an error naming both lines. */
+static int check_duplicates(const char *csv_path, const VisaCsv *csv, const char *const *objects, size_t n_objects,
+                            Error *err)
+{
+    RowKey *keys = xmalloc((csv->n ? csv->n : 1) * sizeof *keys);
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < csv->n; i++) {
+        const VisaRow *r = &csv->rows[i];
+        if (!wanted(r->object, objects, n_objects)) continue;
+        keys[n].row = r;
+        keys[n++].key = xasprintf("%s/%s/%s", r->object, split_folder(r), fs_basename(r->image));
+    }
+    qsort(keys, n, sizeof *keys, key_cmp);
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (strcmp(keys[i - 1].key, keys[i].key) == 0)
+            rc = err_setf(err, ERR_FORMAT, "%s:%zu and line %zu: both write %s (images %.200s and %.200s); expected "
+                                           "one row per file name in a split",
+                          csv_path, keys[i - 1].row->line, keys[i].row->line, keys[i].key, keys[i - 1].row->image,
+                          keys[i].row->image);
+    for (size_t i = 0; i < n; i++) free(keys[i].key);
+    free(keys);
+    return rc;
+}
+
 int visa_prepare(const char *visa_root, const char *csv_path, const char *out_root, const char *const *objects,
                  size_t n_objects, VisaPrepareStats *stats, Error *err)
 {
     VisaPrepareStats local = {0};
     if (!stats) stats = &local;
     char *default_csv = csv_path ? NULL : xasprintf("%s/split_csv/1cls.csv", visa_root);
+    const char *csv_file = csv_path ? csv_path : default_csv;
     VisaCsv csv = {0};
-    int rc = dataset_visa_csv_read(&csv, csv_path ? csv_path : default_csv, err);
+    int rc = dataset_visa_csv_read(&csv, csv_file, err);
+    for (size_t i = 0; rc == 0 && i < csv.n; i++)
+        if (wanted(csv.rows[i].object, objects, n_objects)) rc = check_row_paths(csv_file, &csv.rows[i], err);
+    if (rc == 0) rc = check_duplicates(csv_file, &csv, objects, n_objects, err);
     free(default_csv);
-    if (rc != 0) return rc;
+    if (rc != 0) {
+        dataset_visa_csv_free(&csv);
+        return rc;
+    }
     for (size_t i = 0; i < n_objects; i++) {
         size_t k = 0;
         while (k < csv.n && strcmp(csv.rows[k].object, objects[i]) != 0) k++;
@@ -68,7 +134,7 @@ int visa_prepare(const char *visa_root, const char *csv_path, const char *out_ro
     for (size_t i = 0; i < csv.n && rc == 0; i++) {
         const VisaRow *r = &csv.rows[i];
         if (!wanted(r->object, objects, n_objects)) continue;
-        const char *sub = r->train ? "train/good" : r->anomaly ? "test/bad" : "test/good";
+        const char *sub = split_folder(r);
         char *dir = xasprintf("%s/%s/%s", out_root, r->object, sub);
         char *src = xasprintf("%s/%s", visa_root, r->image);
         char *dst = xasprintf("%s/%s", dir, fs_basename(r->image));

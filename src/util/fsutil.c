@@ -288,6 +288,18 @@ int fs_write_png(const char *path, int width, int height, int channels, const ui
     return rc;
 }
 
+int fs_path_is_inside(const char *rel)
+{
+    if (!rel || !rel[0] || rel[0] == '/') return 0;
+    for (const char *c = rel; *c;) {
+        size_t len = strcspn(c, "/");
+        if (len == 2 && c[0] == '.' && c[1] == '.') return 0;
+        c += len;
+        while (*c == '/') c++;
+    }
+    return 1;
+}
+
 const char *fs_basename(const char *path)
 {
     const char *s = strrchr(path, '/');

@@ -76,6 +76,10 @@ int fs_copy_atomic(const char *src, const char *dst, Error *err);
  * (stb_image_write) and write it atomically. 0 or ERR_IO. */
 int fs_write_png(const char *path, int width, int height, int channels, const uint8_t *pixels, Error *err);
 
+/* 1 when rel names something inside the folder it is relative to: not empty, not absolute, no ".."
+ * component (so "a/./b" and "a//b" pass, "../x", "a/../../x" and "/etc/x" do not); else 0. */
+int fs_path_is_inside(const char *rel);
+
 /* Pointer to the file name part of path (after the last '/'). */
 const char *fs_basename(const char *path);
 

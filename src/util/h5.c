@@ -129,14 +129,18 @@ int h5_dtype(const H5File *f, const char *path, int *cls, size_t *size, Error *e
     return 0;
 }
 
-int64_t h5_numel(const H5File *f, const char *path, Error *err)
+int h5_elements(int rank, const int64_t *dims, int64_t *n)
 {
-    int rank;
-    int64_t dims[H5_MAX_RANK];
-    if (h5_shape(f, path, &rank, dims, err)) return -1;
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
-    return n;
+    int64_t p = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0 || (dims[i] > 0 && p > H5_MAX_ELEMENTS / dims[i])) {
+            *n = -1;
+            return 1;
+        }
+        p *= dims[i];
+    }
+    *n = p;
+    return 0;
 }
 
 static void shape_str(char *buf, size_t cap, int rank, const int64_t *dims)
@@ -145,6 +149,44 @@ static void shape_str(char *buf, size_t cap, int rank, const int64_t *dims)
     for (int i = 0; i < rank && used < cap; i++)
         used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "", (long long)dims[i]);
     if (used < cap) snprintf(buf + used, cap - used, "%s)", rank == 0 ? "scalar" : "");
+}
+
+static int too_large(const H5File *f, const char *path, int rank, const int64_t *dims, Error *err)
+{
+    char s[128];
+    shape_str(s, sizeof s, rank, dims);
+    return err_setf(err, ERR_SHAPE, "%s: '%s': declared shape %s: expected at most %lld elements", f->path, path, s,
+                    (long long)H5_MAX_ELEMENTS);
+}
+
+int64_t h5_numel(const H5File *f, const char *path, Error *err)
+{
+    int rank;
+    int64_t dims[H5_MAX_RANK], n;
+    if (h5_shape(f, path, &rank, dims, err)) return -1;
+    if (h5_elements(rank, dims, &n)) {
+        too_large(f, path, rank, dims, err);
+        return -1;
+    }
+    return n;
+}
+
+/* HDF5 allocates a whole chunk per read: a tiny file may declare a huge one. */
+#define H5_MAX_CHUNK_BYTES (256 << 20)
+static int chunk_too_large(hid_t d)
+{
+    hid_t dcpl = H5Dget_create_plist(d), t = H5Dget_type(d);
+    int bad = 0;
+    if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        hsize_t cd[H5_MAX_RANK];
+        int cr = H5Pget_chunk(dcpl, H5_MAX_RANK, cd);
+        double bytes = (double)H5Tget_size(t);
+        for (int i = 0; i < cr; i++) bytes *= (double)cd[i];
+        bad = cr < 0 || bytes > H5_MAX_CHUNK_BYTES;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (t >= 0) H5Tclose(t);
+    return bad;
 }
 
 static int read_native(const H5File *f, const char *path, hid_t memtype, int want_class, void *out,
@@ -156,7 +198,13 @@ static int read_native(const H5File *f, const char *path, hid_t memtype, int wan
     int64_t dims[H5_MAX_RANK];
     hid_t t = H5Dget_type(d);
     H5T_class_t c = H5Tget_class(t);
+    size_t elem = H5Tget_size(t);
     H5Tclose(t);
+    if ((c == H5T_FLOAT || c == H5T_INTEGER) && (elem == 0 || elem > 8)) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': expected numbers of 1 to 8 bytes, found %zu-byte elements", f->path,
+                      path, elem);
+        goto done;
+    }
     if (c != H5T_FLOAT && c != H5T_INTEGER) {
         rc = err_setf(err, ERR_FORMAT, "%s: '%s': expected a numeric dataset, found HDF5 type class %d", f->path, path, (int)c);
         goto done;
@@ -169,8 +217,16 @@ static int read_native(const H5File *f, const char *path, hid_t memtype, int wan
         rc = err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataspace", f->path, path);
         goto done;
     }
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
+    int64_t n;
+    if (h5_elements(rank, dims, &n)) {
+        rc = too_large(f, path, rank, dims, err);
+        goto done;
+    }
+    if (chunk_too_large(d)) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': declared chunk over %d MiB: expected a chunk that fits the data",
+                      f->path, path, H5_MAX_CHUNK_BYTES >> 20);
+        goto done;
+    }
     if ((size_t)n != count) {
         char s[128];
         shape_str(s, sizeof s, rank, dims);
@@ -227,11 +283,12 @@ int h5_read_f32_alloc(const H5File *f, const char *path, float **out, int *rank,
     int r;
     int64_t d[H5_MAX_RANK];
     *out = NULL;
+    int64_t numel;
     int rc = h5_shape(f, path, &r, d, err);
     if (rc) return rc;
-    size_t n = 1;
-    for (int i = 0; i < r; i++) n *= (size_t)d[i];
-    float *buf = xmalloc(n * sizeof *buf);
+    if (h5_elements(r, d, &numel)) return too_large(f, path, r, d, err);
+    size_t n = (size_t)numel;
+    float *buf = xmalloc((n ? n : 1) * sizeof *buf);
     rc = h5_read_f32(f, path, buf, n, err);
     if (rc) {
         free(buf);

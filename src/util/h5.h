@@ -52,8 +52,17 @@ int h5_exists(const H5File *f, const char *path);
 int h5_shape(const H5File *f, const char *path, int *rank, int64_t dims[H5_MAX_RANK], Error *err);
 /* Element class (H5_CLASS_*) and element size in bytes of a dataset. */
 int h5_dtype(const H5File *f, const char *path, int *cls, size_t *size, Error *err);
-/* Number of elements of a dataset (product of dims; 1 for scalars); -1 on error. */
+/* Number of elements of a dataset (product of dims; 1 for scalars); -1 on error, including a
+ * product over H5_MAX_ELEMENTS (checked without overflow). */
 int64_t h5_numel(const H5File *f, const char *path, Error *err);
+
+/* Largest dataset read into memory: 2^32 elements (16 GiB of float32). A file may declare any
+ * dims (an unallocated chunked dataset costs nothing on disk), so every size is checked first. */
+#define H5_MAX_ELEMENTS ((int64_t)1 << 32)
+
+/* Product of dims[0..rank) into *n without overflow: 0 when it is at most H5_MAX_ELEMENTS
+ * (and every dim >= 0), else 1 with *n = -1. */
+int h5_elements(int rank, const int64_t *dims, int64_t *n);
 
 /* ---- reads (caller-owned buffers of exactly `count` elements; count must equal numel) ---- */
 
