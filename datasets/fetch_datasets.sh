@@ -2,14 +2,18 @@
 # fetch_datasets.sh - download, verify, extract and check MVTec AD and VisA; prepare VisA's 1cls tree.
 #
 # Called by `make datasets`. Resumable: every finished step leaves a stamp in $DATA/.stamps/ and is
-# skipped next time; downloads resume (curl -C -). Offline it stops at once, naming the URL and
-# where to put the archive by hand.
+# skipped next time. Downloads (datasets/lib_fetch.sh) try a list of mirrors in order, name each
+# failure, resume a truncated transfer (curl -C - into a .part file) and check the sha256 whatever
+# the mirror; when all fail they print the official page and where to put the archive by hand.
 #
 # Environment:
 #   WINCLIP_DATA_DIR  where data goes (default: the folder of this script, i.e. datasets/)
 #   ONLY=mvtec|visa   do one dataset only
 #   WINCLIP_BIN       the winclip binary (for prepare-visa; default build/winclip)
-#   WINCLIP_MVTEC_URL, WINCLIP_VISA_URL   mirrors (the sha256 must still match)
+#   WINCLIP_MVTEC_URL, WINCLIP_VISA_URL   a mirror tried first (the sha256 must still match)
+#   WINCLIP_MVTEC_MIRRORS, WINCLIP_VISA_MIRRORS   space-separated mirror list replacing the default
+#                     (set empty: only the *_URL one); WINCLIP_MVTEC_SHA256, WINCLIP_VISA_SHA256
+#                     override the expected checksum (tests only)
 #
 # Result (see datasets/README.md):
 #   $DATA/mvtec_anomaly_detection/<category>/{train,test,ground_truth}
@@ -23,12 +27,18 @@ ONLY=${ONLY:-}
 BIN=${WINCLIP_BIN:-$HERE/../build/winclip}
 STAMPS=$DATA/.stamps
 
-MVTEC_URL=${WINCLIP_MVTEC_URL:-https://www.mydrive.ch/shares/38536/3830184030e49fe74747669442f0f282/download/420938113-1629952094/mvtec_anomaly_detection.tar.xz}
-MVTEC_SHA=cf4313b13603bec67abb49ca959488f7eedce2a9f7795ec54446c649ac98cd3d
+# Mirrors, tried in order after the user's WINCLIP_*_URL. MVTec's 2021 link (last) returns 404
+# since 2025 (anomalib issues #3441, #3608, fixed in PR #3673); the first two serve the same file.
+MVTEC_MIRRORS=${WINCLIP_MVTEC_MIRRORS-https://www.mydrive.ch/shares/150996/b52ecdcbf521176e9db9c731f2304b27/download/420938113-1629960298/mvtec_anomaly_detection.tar.xz \
+https://www.mydrive.ch/shares/38536/3830184030e49fe74747669442f0f283/download/420938113-1629960298/mvtec_anomaly_detection.tar.xz \
+https://www.mydrive.ch/shares/38536/3830184030e49fe74747669442f0f282/download/420938113-1629952094/mvtec_anomaly_detection.tar.xz}
+MVTEC_SHA=${WINCLIP_MVTEC_SHA256:-cf4313b13603bec67abb49ca959488f7eedce2a9f7795ec54446c649ac98cd3d}
 MVTEC_TAR=mvtec_anomaly_detection.tar.xz
-VISA_URL=${WINCLIP_VISA_URL:-https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA_20220922.tar}
-VISA_SHA=2eb8690c803ab37de0324772964100169ec8ba1fa3f7e94291c9ca673f40f362
+MVTEC_PAGE=https://www.mvtec.com/company/research/datasets/mvtec-ad
+VISA_MIRRORS=${WINCLIP_VISA_MIRRORS-https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA_20220922.tar}
+VISA_SHA=${WINCLIP_VISA_SHA256:-2eb8690c803ab37de0324772964100169ec8ba1fa3f7e94291c9ca673f40f362}
 VISA_TAR=VisA_20220922.tar
+VISA_PAGE=https://github.com/amazon-science/spot-diff
 
 # category train test_good test_defective (datasets.md §1.2)
 MVTEC_COUNTS="bottle 209 20 63
@@ -65,38 +75,24 @@ die() { echo "fetch_datasets: ERROR: $*" >&2; exit 1; }
 stamp() { mkdir -p "$STAMPS"; date -u +%Y-%m-%dT%H:%M:%SZ > "$STAMPS/$1"; }
 done_() { [ -f "$STAMPS/$1" ]; }
 
-# download NAME URL FILE SHA
+FETCH_NAME=fetch_datasets
+. "$HERE/lib_fetch.sh"
+
+# download NAME FILE SHA PAGE URL...: DATA/FILE from the first mirror that works, sha256-checked
+# (also a file placed by hand); a wrong file is refused and never extracted.
 download() {
-  local name=$1 url=$2 file=$3 sha=$4 dest=$DATA/$3
+  local name=$1 file=$2 sha=$3 page=$4 dest=$DATA/$2 got; shift 4
   if done_ "$name.verified"; then return 0; fi
+  local rerun="make datasets"; [ -z "$ONLY" ] || rerun="ONLY=$ONLY make datasets"
   if [ ! -f "$dest" ]; then
-    command -v curl >/dev/null || die "curl not found (apt-get install curl). Or download by hand:
-  $url
-and place it at $dest (sha256 $sha), then rerun make datasets."
-    # one quick probe without retries, so an offline machine fails at once
-    local probe=0
-    curl -s -o /dev/null -r 0-0 --connect-timeout 15 --max-time 60 "$url" || probe=$?
-    case $probe in
-      5|6|7|28|35|60) die "cannot reach $url (curl exit $probe: no network or proxy/DNS/TLS problem).
-Download it by hand and place it at
-  $dest
-(sha256 $sha), then rerun 'make datasets'." ;;
-    esac
-    say "$name: downloading $url -> $dest.part (resumable)"
-    if ! curl -fL --connect-timeout 15 --retry 3 --retry-delay 5 -C - -o "$dest.part" "$url"; then
-      die "cannot download $name from
-  $url
-(no network, or the URL moved). Download it by hand and place it at
-  $dest
-(sha256 $sha), then rerun 'make datasets'. A partial download stays in $dest.part and resumes next time."
-    fi
-    mv "$dest.part" "$dest"
-  fi
-  say "$name: verifying sha256 of $dest"
-  local got
-  got=$(sha256sum "$dest" | cut -d' ' -f1)
-  if [ "$got" != "$sha" ]; then
-    die "$dest: sha256 $got, expected $sha (corrupt or different file: delete it and rerun; URL $url)"
+    command -v curl >/dev/null || die "curl not found (apt-get install curl). Or download $name by hand from
+  $page
+and place it at $dest (sha256 $sha), then rerun '$rerun'."
+    fetch_mirrors "$name" "$dest" "$sha" "$page" "$rerun" "$@"
+  else
+    say "$name: verifying sha256 of $dest"
+    got=$(sha256sum "$dest" | cut -d' ' -f1)
+    [ "$got" = "$sha" ] || die "$dest: sha256 $got, expected $sha: refused (corrupt or different file: delete it and rerun '$rerun'; official page $page)"
   fi
   stamp "$name.verified"
 }
@@ -185,12 +181,14 @@ esac
 mkdir -p "$DATA"
 
 if [ -z "$ONLY" ] || [ "$ONLY" = mvtec ]; then
-  download mvtec "$MVTEC_URL" "$MVTEC_TAR" "$MVTEC_SHA"
+  # shellcheck disable=SC2086 # the mirror lists are space-separated on purpose
+  download mvtec "$MVTEC_TAR" "$MVTEC_SHA" "$MVTEC_PAGE" ${WINCLIP_MVTEC_URL:-} $MVTEC_MIRRORS
   extract mvtec "$MVTEC_TAR" mvtec_anomaly_detection bottle/train
   check_mvtec
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = visa ]; then
-  download visa "$VISA_URL" "$VISA_TAR" "$VISA_SHA"
+  # shellcheck disable=SC2086
+  download visa "$VISA_TAR" "$VISA_SHA" "$VISA_PAGE" ${WINCLIP_VISA_URL:-} $VISA_MIRRORS
   extract visa "$VISA_TAR" visa split_csv/1cls.csv
   check_visa
   prepare_visa

@@ -3,27 +3,34 @@
 #
 # Does: for one model (default: the WinCLIP backbone ViT-B-16-plus-240 laion400m_e31) read
 # configs/model/<model>.conf (source_url, arch, weights, expected_sha256), download the
-# open_clip safetensors file with curl (resumable, retried), check its size and sha256
+# open_clip safetensors file with curl (mirrors, resumable, retried), check its size and sha256
 # (recorded in datasets/weights/SHA256SUMS; checked against expected_sha256 when the conf sets
 # it), convert it with `winclip convert --arch` (which validates every tensor), and download +
 # verify the CLIP BPE vocabulary. Files already present and verified are not fetched again.
 # Does not: need Python or an account; install anything.
-# Offline: stops at the first connection failure, naming the URL and where to put the file by
-# hand (then rerun `make weights`).
+# Offline: once every mirror failed, names each URL, the official page and where to put the file
+# by hand (then rerun `make weights`).
 # Reference: shared/spec/clip.md §6 (formats), §7 (URLs).
 #
 # Usage: datasets/fetch_weights.sh [MODEL ...]     (or MODEL=openai make weights)
 #   MODEL: plus240 (default; = vit_b_16_plus_240_laion400m_e31) | openai (= vit_b_16_openai)
 #          | all | the name or path of any configs/model/*.conf with a source_url
 # Environment: WINCLIP_BIN (winclip binary, default build/winclip), WINCLIP_WEIGHTS_DIR
-#   (download folder, default datasets/weights), WINCLIP_VOCAB_URL (mirror of the vocabulary).
+#   (download folder, default datasets/weights), WINCLIP_WEIGHTS_URL / WINCLIP_VOCAB_URL (a mirror
+#   tried first), WINCLIP_WEIGHTS_MIRRORS / WINCLIP_VOCAB_MIRRORS (space-separated list replacing
+#   the default: source_url then its hf-mirror.com copy / OpenAI's then open_clip's vocabulary),
+#   WINCLIP_WEIGHTS_SHA256 (overrides expected_sha256). Downloads: datasets/lib_fetch.sh (mirrors
+#   in order, each failure named, resumed .part, sha256 checked whatever the mirror).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BIN=${WINCLIP_BIN:-$ROOT/build/winclip}
 DIR=${WINCLIP_WEIGHTS_DIR:-datasets/weights}
-VOCAB_URL=${WINCLIP_VOCAB_URL:-https://github.com/openai/CLIP/raw/main/clip/bpe_simple_vocab_16e6.txt.gz}
+# The vocabulary's mirrors: OpenAI's CLIP repository, then open_clip's copy (the same file).
+VOCAB_MIRRORS=${WINCLIP_VOCAB_MIRRORS-https://github.com/openai/CLIP/raw/main/clip/bpe_simple_vocab_16e6.txt.gz \
+https://github.com/mlfoundations/open_clip/raw/main/src/open_clip/bpe_simple_vocab_16e6.txt.gz}
+VOCAB_PAGE=https://github.com/openai/CLIP/tree/main/clip
 VOCAB_SHA256=924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a
 SUMS=$DIR/SHA256SUMS
 RERUN="make weights" # the command that resumes (set below from MODEL)
@@ -51,51 +58,17 @@ record_sum() {
 }
 recorded_sum() { [ -f "$SUMS" ] && grep "  $1\$" "$SUMS" | tail -n 1 | cut -d' ' -f1 || true; }
 
-# download URL DEST: into DEST.part (resumed with -C - after an interruption), renamed to DEST.
-# A failure to connect at all stops at once with the by-hand instructions; a transfer that
-# breaks is resumed up to 5 times.
-download() {
-  local url=$1 dest=$2 part=$2.part attempt rc before after
-  local show=-sS
-  [ -t 2 ] && show=--progress-bar
-  for attempt in 1 2 3 4 5 6; do
-    before=$([ -f "$part" ] && size_of "$part" || echo 0)
-    say "downloading $url"
-    [ "$before" = 0 ] || say "  resuming at byte $before"
-    rc=0
-    curl -fL --connect-timeout 15 --speed-limit 1024 --speed-time 60 -C - $show -o "$part" "$url" || rc=$?
-    if [ "$rc" = 0 ]; then
-      mv "$part" "$dest"
-      return 0
-    fi
-    after=$([ -f "$part" ] && size_of "$part" || echo 0)
-    case $rc in
-      5|6) offline "$url" "$dest" "curl exit $rc: could not resolve the host name" ;;
-      7) offline "$url" "$dest" "curl exit 7: could not connect" ;;
-      35|60) offline "$url" "$dest" "curl exit $rc: TLS connection failed" ;;
-      22) die "HTTP error for $url (curl exit 22): the file may have moved (shared/spec/clip.md §7); or place it by hand at $dest and rerun \`$RERUN\`" ;;
-      28) if [ "$after" = "$before" ] && [ "$attempt" = 1 ]; then
-            offline "$url" "$dest" "curl exit 28: connection timed out"
-          fi ;;
-    esac
-    [ "$attempt" = 6 ] && break
-    say "transfer interrupted (curl exit $rc) after $after bytes; resuming in 5 s (retry $attempt/5)"
-    sleep 5
-  done
-  die "could not download $url after 6 attempts; the partial file $part is kept: rerun \`$RERUN\` to resume"
-}
+FETCH_NAME=fetch_weights
+. "$ROOT/datasets/lib_fetch.sh"
 
-offline() {
-  local url=$1 dest=$2 why=$3
-  cat >&2 <<EOF
-fetch_weights: ERROR: cannot download (no connection)
-  $url
-  ($why)
-No internet access? Download that URL on a machine that has it, copy the file to
-  $dest
-and rerun \`$RERUN\`: files already in place are verified and converted, not downloaded.
-EOF
-  exit 1
+# mirrors_of URL: URL, then the same path on hf-mirror.com for a huggingface.co URL.
+mirrors_of() {
+  echo "$1"
+  case $1 in https://huggingface.co/*) echo "https://hf-mirror.com/${1#https://huggingface.co/}" ;; esac
+}
+# page_of URL: the official page of a Hugging Face file (its repository), else the URL itself.
+page_of() {
+  case $1 in https://huggingface.co/*/resolve/*) echo "${1%%/resolve/*}" ;; *) echo "$1" ;; esac
 }
 
 # The CLIP BPE merges (sha256 known, checked).
@@ -106,13 +79,10 @@ fetch_vocab() {
     return 0
   fi
   [ -f "$dest" ] && { say "vocabulary $dest has the wrong sha256: fetching it again"; rm -f "$dest"; }
-  download "$VOCAB_URL" "$dest"
+  # shellcheck disable=SC2086 # space-separated list
+  fetch_mirrors vocabulary "$dest" "$VOCAB_SHA256" "$VOCAB_PAGE" "$RERUN" ${WINCLIP_VOCAB_URL:-} $VOCAB_MIRRORS
   local got
   got=$(sha256_of "$dest")
-  if [ "$got" != "$VOCAB_SHA256" ]; then
-    rm -f "$dest"
-    die "$VOCAB_URL: sha256 $got, expected $VOCAB_SHA256 (file removed; rerun \`$RERUN\`)"
-  fi
   record_sum "$got" "$(basename "$dest")"
   say "vocabulary ok: $dest (sha256 $got)"
 }
@@ -126,12 +96,18 @@ fetch_model() {
   arch=$(conf_get arch "$conf")
   weights=$(conf_get weights "$conf")
   expect=$(conf_get expected_sha256 "$conf" | tr 'A-F' 'a-f')
+  expect=${WINCLIP_WEIGHTS_SHA256:-$expect}
   [ -n "$url" ] && [ -n "$arch" ] && [ -n "$weights" ] || die "$conf must set source_url, arch and weights"
   local h5=$DIR/$(basename "$weights")
   local st=${h5%.h5}.safetensors
   say "model $(basename "$conf" .conf): $arch${pretrained:+ ($pretrained)} -> $h5"
 
-  [ -f "$st" ] || download "$url" "$st"
+  if [ ! -f "$st" ]; then
+    local mirrors
+    mirrors=${WINCLIP_WEIGHTS_MIRRORS-$(mirrors_of "$url")}
+    # shellcheck disable=SC2086 # space/newline-separated list
+    fetch_mirrors "$(basename "$st")" "$st" "$expect" "$(page_of "$url")" "$RERUN" ${WINCLIP_WEIGHTS_URL:-} $mirrors
+  fi
   local size sha
   size=$(size_of "$st")
   if [ "$size" -le "$min_bytes" ]; then
