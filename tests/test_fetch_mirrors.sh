@@ -7,7 +7,9 @@
 # 2. a truncated transfer (a .part holding the first half in place): resumed with a Range
 #    request from the half, the result's sha256 is right and the data is extracted;
 # 3. a mirror serving a file with the wrong sha256: refused (exit 1, clear message), nothing kept,
-#    nothing extracted.
+#    nothing extracted;
+# 4. datasets/fetch_weights.sh: the tiny shared model and the vocabulary after a 404 each, converted;
+#    a wrong pinned sha256 refused (needs build/winclip and ../shared, else SKIP after 1-3).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCRIPT=$ROOT/datasets/fetch_datasets.sh
@@ -17,7 +19,7 @@ cleanup() { [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null; rm -rf "$TMP
 trap cleanup EXIT
 fail() { echo "FAIL test_fetch_mirrors: $*"; exit 1; }
 command -v curl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 && command -v xz >/dev/null 2>&1 ||
-  { echo "SKIP test_fetch_mirrors: needs curl, python3 and xz"; exit 77; }
+  { echo "SKIP test_fetch_mirrors: needs curl, python3 and xz"; exit 77; } # 77: skipped (lib_fixtures.sh)
 
 # ---- the archive: MVTec layout, one defect type per category, empty image files ----
 mkdir -p "$TMP/src" "$TMP/www"
@@ -116,6 +118,35 @@ echo "$out" | grep -qF "https://www.mvtec.com/company/research/datasets/mvtec-ad
 [ ! -e "$TMP/d3/mvtec_anomaly_detection.tar.xz" ] && [ ! -e "$TMP/d3/mvtec_anomaly_detection.tar.xz.part" ] ||
   fail "refused file kept: $(ls "$TMP/d3")"
 [ ! -e "$TMP/d3/.stamps/mvtec.verified" ] || fail "refused file stamped verified"
+
+# ---- 4. weights and vocabulary (datasets/fetch_weights.sh) from the same server ----
+SHARED=${WINCLIP_SHARED:-$ROOT/../shared}
+. "$ROOT/tests/lib_fixtures.sh"
+BIN=${WINCLIP_BIN:-$ROOT/build/winclip}
+[ -x "$BIN" ] || { echo "SKIP test_fetch_mirrors part 4 (parts 1-3 passed): $BIN not built"; exit "$WINCLIP_SKIP"; }
+need_fixture "test_fetch_mirrors part 4 (parts 1-3 passed)" "$SHARED/fixtures/tiny_clip/model.safetensors" \
+  "$SHARED/clip/bpe_simple_vocab_16e6.txt.gz"
+ln -s "$(cd "$SHARED" && pwd)/fixtures/tiny_clip/model.safetensors" "$TMP/www/model.safetensors"
+ln -s "$(cd "$SHARED" && pwd)/clip/bpe_simple_vocab_16e6.txt.gz" "$TMP/www/bpe_simple_vocab_16e6.txt.gz"
+printf 'weights = datasets/weights/tiny.h5\narch = tiny\nsource_url = http://127.0.0.1:9/never-used\n' >"$TMP/tiny.conf"
+runw() { # WEIGHTS_DIR env... -> rc, out
+  local dir=$1; shift
+  out=$(env -u http_proxy -u HTTP_PROXY -u https_proxy -u HTTPS_PROXY -u all_proxy -u ALL_PROXY \
+    NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 WINCLIP_BIN="$BIN" WINCLIP_WEIGHTS_DIR="$dir" WINCLIP_VOCAB_URL= \
+    WINCLIP_WEIGHTS_URL= WINCLIP_WEIGHTS_MIRRORS="$BASE/gone.safetensors $BASE/model.safetensors" \
+    WINCLIP_VOCAB_MIRRORS="$BASE/gone.txt.gz $BASE/bpe_simple_vocab_16e6.txt.gz" "$@" \
+    timeout 120 bash "$ROOT/datasets/fetch_weights.sh" "$TMP/tiny.conf" 2>&1); rc=$?
+}
+runw "$TMP/w1"
+[ $rc = 0 ] || fail "weights from the local mirrors: exit $rc: $out"
+echo "$out" | grep -qF "$BASE/gone.safetensors: HTTP 404" || fail "weights: the 404 is not named: $out"
+echo "$out" | grep -qF "$BASE/gone.txt.gz: HTTP 404" || fail "vocabulary: the 404 is not named: $out"
+[ -f "$TMP/w1/tiny.h5" ] && [ -f "$TMP/w1/bpe_simple_vocab_16e6.txt.gz" ] || fail "weights: outputs missing: $(ls "$TMP/w1")"
+runw "$TMP/w2" WINCLIP_WEIGHTS_SHA256=0000000000000000000000000000000000000000000000000000000000000000
+[ $rc != 0 ] || fail "weights: a wrong checksum was accepted: $out"
+echo "$out" | grep -q "model.safetensors: sha256 [0-9a-f]*, expected 0000" || fail "weights: no sha256 message: $out"
+[ ! -e "$TMP/w2/tiny.safetensors" ] && [ ! -e "$TMP/w2/tiny.safetensors.part" ] && [ ! -e "$TMP/w2/tiny.h5" ] ||
+  fail "weights: refused file kept or converted: $(ls "$TMP/w2")"
 
 # every request went to this server (a request elsewhere would have failed the cases above)
 grep -v "^GET /" "$TMP/log" && fail "unexpected server log lines"
