@@ -27,8 +27,8 @@ ONLY=${ONLY:-}
 BIN=${WINCLIP_BIN:-$HERE/../build/winclip}
 STAMPS=$DATA/.stamps
 
-# Mirrors, tried in order after the user's WINCLIP_*_URL. MVTec's 2021 link (last) returns 404
-# since 2025 (anomalib issues #3441, #3608, fixed in PR #3673); the first two serve the same file.
+# Mirrors, tried in order after the user's WINCLIP_*_URL. MVTec's old link (last) returns 404
+# (anomalib issues #3441, #3608, fixed in PR #3673); the first two serve the same file.
 MVTEC_MIRRORS=${WINCLIP_MVTEC_MIRRORS-https://www.mydrive.ch/shares/150996/b52ecdcbf521176e9db9c731f2304b27/download/420938113-1629960298/mvtec_anomaly_detection.tar.xz \
 https://www.mydrive.ch/shares/38536/3830184030e49fe74747669442f0f283/download/420938113-1629960298/mvtec_anomaly_detection.tar.xz \
 https://www.mydrive.ch/shares/38536/3830184030e49fe74747669442f0f282/download/420938113-1629952094/mvtec_anomaly_detection.tar.xz}
@@ -75,7 +75,8 @@ die() { echo "fetch_datasets: ERROR: $*" >&2; exit 1; }
 stamp() { mkdir -p "$STAMPS"; date -u +%Y-%m-%dT%H:%M:%SZ > "$STAMPS/$1"; }
 done_() { [ -f "$STAMPS/$1" ]; }
 
-FETCH_NAME=fetch_datasets
+FETCH_NAME=fetch_datasets # message prefix used by lib_fetch.sh
+# shellcheck source=datasets/lib_fetch.sh disable=SC2034
 . "$HERE/lib_fetch.sh"
 
 # download NAME FILE SHA PAGE URL...: DATA/FILE from the first mirror that works, sha256-checked

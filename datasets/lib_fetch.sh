@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib_fetch.sh - download one file from a list of mirrors, resumable, sha256-checked (sourced by
 # datasets/fetch_datasets.sh and datasets/fetch_weights.sh; needs bash and curl).
 #
