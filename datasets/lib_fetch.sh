@@ -36,6 +36,9 @@ _fetch_mirror() {
     [ "$rc" = 0 ] && return 0
     after=$(_fetch_size "$part")
     case $rc in
+      22) if [ "$FETCH_WHY" = "HTTP 416" ] && [ "$before" -gt 0 ]; then
+            say "  $url: HTTP 416 at byte $before: the .part is already complete"; return 0
+          fi; return "$rc" ;;
       33) say "  $url: $FETCH_WHY (no resume support): restarting from byte 0"; rm -f "$part" ;;
       18|28|52|55|56|92) [ "$after" -gt "$before" ] || return "$rc"
         say "  transfer broke after $after bytes ($FETCH_WHY); resuming (try $attempt/5)"; sleep 2 ;;

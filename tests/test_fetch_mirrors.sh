@@ -6,6 +6,7 @@
 # 1. a first mirror that 404s, then a good one: success, the 404 named with its URL;
 # 2. a truncated transfer (a .part holding the first half in place): resumed with a Range
 #    request from the half, the result's sha256 is right and the data is extracted;
+#    (2b: a complete .part, answered 416, is used; 2c: a stale .part is refused and refetched)
 # 3. a mirror serving a file with the wrong sha256: refused (exit 1, clear message), nothing kept,
 #    nothing extracted;
 # 4. datasets/fetch_weights.sh: the tiny shared model and the vocabulary after a 404 each, converted;
@@ -104,6 +105,25 @@ grep -qx "GET /mvtec.tar.xz range=bytes=$HALF-" "$TMP/log" || fail "no Range req
 echo "$out" | grep -q "resuming at byte $HALF" || fail "resume not reported: $out"
 [ "$(sha256sum "$TMP/d2/mvtec_anomaly_detection.tar.xz" | cut -d' ' -f1)" = "$SHA" ] || fail "resumed file has the wrong sha256"
 [ -d "$TMP/d2/mvtec_anomaly_detection/zipper/ground_truth" ] || fail "case 2: not extracted"
+
+# ---- 2b. a complete .part left by an interrupted run (server answers 416): used as it is ----
+mkdir -p "$TMP/d2b"
+cp "$TMP/www/mvtec.tar.xz" "$TMP/d2b/mvtec_anomaly_detection.tar.xz.part"
+: >"$TMP/log"
+run "$TMP/d2b" WINCLIP_MVTEC_MIRRORS="$BASE/mvtec.tar.xz"
+[ $rc = 0 ] || fail "complete .part: exit $rc: $out"
+grep -qx "GET /mvtec.tar.xz range=bytes=$SIZE-" "$TMP/log" || fail "complete .part: $(cat "$TMP/log")"
+[ -d "$TMP/d2b/mvtec_anomaly_detection/bottle" ] || fail "case 2b: not extracted"
+
+# ---- 2c. a stale .part from another file: the resumed result is refused, refetched from byte 0 ----
+mkdir -p "$TMP/d2c"
+head -c "$HALF" /dev/zero >"$TMP/d2c/mvtec_anomaly_detection.tar.xz.part"
+: >"$TMP/log"
+run "$TMP/d2c" WINCLIP_MVTEC_MIRRORS="$BASE/mvtec.tar.xz"
+[ $rc = 0 ] || fail "stale .part: exit $rc: $out"
+echo "$out" | grep -q "refused" || fail "stale .part: the bad result was not refused: $out"
+[ "$(sed -n 2p "$TMP/log")" = "GET /mvtec.tar.xz range=-" ] || fail "stale .part: no fresh refetch: $(cat "$TMP/log")"
+[ "$(sha256sum "$TMP/d2c/mvtec_anomaly_detection.tar.xz" | cut -d' ' -f1)" = "$SHA" ] || fail "case 2c: wrong sha256"
 
 # ---- 3. a wrong checksum is refused, nothing is kept or extracted ----
 run "$TMP/d3" WINCLIP_MVTEC_MIRRORS="$BASE/other.tar.xz"
