@@ -435,6 +435,21 @@ static int seeds_of(const ReportExperiment *e, const char *dataset, int k, int *
     return n;
 }
 
+/* Mean and population std (ddof = 0, metrics.md §6) of v[0..n), two-pass; NaN for both when n == 0.
+ * The one std every table uses. Returns n. */
+int report_mean_std(const double *v, int n, double *mean, double *std)
+{
+    *mean = *std = NAN;
+    if (n <= 0) return 0;
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += v[i];
+    *mean = sum / n;
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (v[i] - *mean) * (v[i] - *mean);
+    *std = sqrt(ss / n);
+    return n;
+}
+
 int report_seed_stats(const ReportExperiment *e, const char *dataset, int k, const char *metric, double *mean,
                       double *std)
 {
@@ -446,15 +461,7 @@ int report_seed_stats(const ReportExperiment *e, const char *dataset, int k, con
         double v = report_category_mean(e, dataset, k, seeds[s], metric, NULL);
         if (!isnan(v)) vals[n++] = v;
     }
-    *mean = *std = NAN;
-    if (n == 0) return 0;
-    double sum = 0;
-    for (int i = 0; i < n; i++) sum += vals[i];
-    *mean = sum / n;
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (vals[i] - *mean) * (vals[i] - *mean);
-    *std = sqrt(ss / n); /* population std, ddof = 0 (metrics.md §6) */
-    return n;
+    return report_mean_std(vals, n, mean, std);
 }
 
 /* Distinct (dataset, k) pairs in unit order. */
@@ -718,24 +725,20 @@ int report_write_summary(const ReportExperiment *e, const char *root, const Pape
             copy_str(cells[0], sizeof cells[0], u->category);
             for (int m = 0; m < REPORT_N_MAIN; m++) {
                 const char *metric = REPORT_MAIN_METRICS[m];
-                double sum = 0, ss = 0;
+                double vals[256], mean, std;
                 int n = 0;
-                for (int j = 0; j < e->n_units; j++) {
+                for (int j = 0; j < e->n_units && n < 256; j++) {
                     const ReportUnit *v = &e->units[j];
                     if (v->k != k || strcmp(v->dataset, ds) || strcmp(v->category, u->category)) continue;
                     double x = results_metric_get(&v->m, metric);
-                    if (!isnan(x)) {
-                        sum += x;
-                        ss += x * x;
-                        n++;
-                    }
+                    if (!isnan(x)) vals[n++] = x;
                 }
-                double mean = n ? sum / n : NAN;
+                report_mean_std(vals, n, &mean, &std);
                 double pv;
                 int unv = 0;
                 int have = k == 0 && report_paper_category(paper, ds, u->category, metric, &pv, &unv);
                 char sd[32] = "";
-                if (k > 0 && n > 1) snprintf(sd, sizeof sd, "±%.1f", 100.0 * sqrt(fmax(0.0, ss / n - mean * mean)));
+                if (k > 0 && n > 1) snprintf(sd, sizeof sd, "±%.1f", 100.0 * std);
                 compare_cell(cells[1 + m], sizeof cells[1 + m], mean, sd, have, pv, NULL, unv, NULL, NULL);
             }
             tbl_row(&t, ptrs);

@@ -91,6 +91,8 @@ void report_experiment_free(ReportExperiment *e);
 double report_category_mean(const ReportExperiment *e, const char *dataset, int k, int seed, const char *metric,
                             int *n_categories);
 /* Mean and population std (ddof 0) over seeds of the category mean; returns the seed count. */
+/* Mean and population std (ddof = 0) of v[0..n); both NaN when n == 0. Returns n. */
+int report_mean_std(const double *v, int n, double *mean, double *std);
 int report_seed_stats(const ReportExperiment *e, const char *dataset, int k, const char *metric, double *mean,
                       double *std);
 
