@@ -34,12 +34,6 @@ static int category_units(const ReportExperiment *e, const char *ds, int k, cons
     return n;
 }
 
-static char *unit_dir(const char *root, const ReportExperiment *e, const ReportUnit *u)
-{
-    return u->k == 0 ? xasprintf("%s/%s/%s/%s/k0", root, e->name, u->dataset, u->category)
-                     : xasprintf("%s/%s/%s/%s/k%d_s%d", root, e->name, u->dataset, u->category, u->k, u->seed);
-}
-
 static void note_missing(ReportPlotTally *t, const char *path)
 {
     if (t->n_missing++ == 0) snprintf(t->first_missing, sizeof t->first_missing, "%s", path);
@@ -66,7 +60,8 @@ static int curve_panels(const ReportExperiment *e, const char *root, const char 
         PlotDat *dat = xcalloc((size_t)n, sizeof *dat);
         int *have = xcalloc((size_t)n, sizeof *have);
         for (int c = 0; c < n; c++) {
-            char *dir = unit_dir(root, e, cats[c]);
+            const ReportUnit *u = cats[c];
+            char *dir = results_unit_dir(root, e->name, u->dataset, u->category, u->k, u->seed);
             char *path = xasprintf("%s/%s.dat", dir, file);
             Error e2 = {0};
             have[c] = plot_dat_load(&dat[c], path, &e2) == 0 && dat[c].n_series >= 2;
