@@ -17,9 +17,8 @@
 #include "harness/config.h"
 #include "util/fsutil.h"
 #include "util/h5.h"
-#include "clip/image.h"
 #include "winclip/pipeline.h"
-#include "harness/plot.h"
+#include "harness/overlay.h"
 #include "winclip/winclip.h"
 
 extern const Command cmd_score;
@@ -64,32 +63,12 @@ static int apply_config(Config *cfg, WinclipSettings *s, const char *category, i
 
 /* ---- heat-map overlay ---- */
 
-/* The image as the map sees it at (w, h): squash -> resized; shortest-crop -> the model's crop. */
-static int overlay_base(const Pipeline *p, const char *path, int w, int h, uint8_t *out, Error *err)
-{
-    Image img = {0};
-    if (image_load(&img, path, err) != 0) return err->code;
-    int rc = 0;
-    if (p->settings.geometry == GEOMETRY_SQUASH) {
-        image_resize_pil_bicubic(img.rgb, img.width, img.height, 3, out, w, h);
-    } else {
-        int s = p->image_size;
-        uint8_t *crop = xmalloc((size_t)s * s * 3);
-        rc = image_resize_crop_u8(&img, s, (Geometry)p->settings.geometry, crop, err);
-        if (rc == 0) image_resize_pil_bicubic(crop, s, s, 3, out, w, h);
-        free(crop);
-    }
-    image_free(&img);
-    return rc;
-}
-
-/* PNG via plot_overlay (heat map over the image, colour bar with the range): the range is
+/* PNG via overlay_write (heat map over the image, colour bar with the range): the range is
  * min..max of this map. Returns 0 or an error; *lo / *hi get the range. */
 static int write_overlay(const Pipeline *p, const char *image_path, const WinclipMaps *m,
                          const char *png_path, double *lo, double *hi, Error *err)
 {
-    const int w = m->out_w, h = m->out_h;
-    size_t n = (size_t)w * (size_t)h;
+    size_t n = (size_t)m->out_w * (size_t)m->out_h;
     float mn = m->map[0], mx = m->map[0];
     for (size_t i = 0; i < n; i++) {
         mn = fminf(mn, m->map[i]);
@@ -97,11 +76,7 @@ static int write_overlay(const Pipeline *p, const char *image_path, const Wincli
     }
     *lo = mn;
     *hi = mx;
-    uint8_t *base = xmalloc(n * 3);
-    int rc = overlay_base(p, image_path, w, h, base, err);
-    if (rc == 0) rc = plot_overlay(png_path, base, m->map, NULL, w, h, mn, mx, err);
-    free(base);
-    return rc;
+    return overlay_write(p, image_path, m->map, NULL, m->out_w, m->out_h, mn, mx, png_path, err);
 }
 
 /* ---- --maps-out ---- */
