@@ -30,8 +30,8 @@ static int table1_2(const ReportExperiment *exps, int n_exps, const PaperTables 
     for (int m = 0; m < REPORT_N_MAIN; m++) hdr[2 + m] = REPORT_MAIN_LABELS[m];
     ReportTable t;
     report_table_init(&t,
-             few_shot ? "ReportTable 2: WinCLIP+ few-shot, mean ± population std over seeds of the category mean"
-                      : "ReportTable 1: WinCLIP zero-shot, unweighted mean over categories",
+             few_shot ? "Table 2: WinCLIP+ few-shot, mean ± population std over seeds of the category mean"
+                      : "Table 1: WinCLIP zero-shot, unweighted mean over categories",
              2 + REPORT_N_MAIN, hdr);
     char cells[2 + REPORT_N_MAIN][128];
     char *ptrs[2 + REPORT_N_MAIN];
@@ -78,7 +78,7 @@ static int table3(const ReportExperiment *exps, int n_exps, const PaperTables *p
 {
     const char *hdr[6] = {"dataset", "category", CAT_LABELS[0], CAT_LABELS[1], CAT_LABELS[2], CAT_LABELS[3]};
     ReportTable t;
-    report_table_init(&t, "ReportTable 3: WinCLIP zero-shot per category", 6, hdr);
+    report_table_init(&t, "Table 3: WinCLIP zero-shot per category", 6, hdr);
     char cells[6][128];
     char *ptrs[6];
     for (int c = 0; c < 6; c++) ptrs[c] = cells[c];
@@ -123,7 +123,7 @@ static int table3(const ReportExperiment *exps, int n_exps, const PaperTables *p
     return rc;
 }
 
-/* ReportTable 4: one row per ablation experiment: zero-shot (or the first K) i-AUROC and p-AUROC means
+/* Table 4: one row per ablation experiment: zero-shot (or the first K) i-AUROC and p-AUROC means
  * per dataset, and the paper's number for that (ablation, variant) when it has one. Delta-kind
  * paper rows are compared with ours minus the group's `full` variant. */
 static int table4(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
@@ -131,7 +131,7 @@ static int table4(const ReportExperiment *exps, int n_exps, const PaperTables *p
 {
     const char *hdr[8] = {"ablation", "variant", "dataset", "K", "i-AUROC", "p-AUROC", "paper", "ours vs paper"};
     ReportTable t;
-    report_table_init(&t, "ReportTable 4: ablations (paper numbers all UNVERIFIED, S1)", 8, hdr);
+    report_table_init(&t, "Table 4: ablations (paper numbers all UNVERIFIED, S1)", 8, hdr);
     char cells[8][160];
     char *ptrs[8];
     for (int c = 0; c < 8; c++) ptrs[c] = cells[c];
@@ -194,7 +194,7 @@ static int table4(const ReportExperiment *exps, int n_exps, const PaperTables *p
     return rc;
 }
 
-/* ReportTable 5: presets vs the public reproduction each preset mimics (public_reproductions.tsv
+/* Table 5: presets vs the public reproduction each preset mimics (public_reproductions.tsv
  * rows with the same `preset` and K) and vs the paper. */
 static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
                   ReportTally *tally, Error *err)
@@ -202,7 +202,7 @@ static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *p
     const char *hdr[2 + REPORT_N_MAIN] = {"preset", "dataset / K"};
     for (int m = 0; m < REPORT_N_MAIN; m++) hdr[2 + m] = REPORT_MAIN_LABELS[m];
     ReportTable t;
-    report_table_init(&t, "ReportTable 5: variant presets: ours (reproduction or paper value, difference)", 2 + REPORT_N_MAIN, hdr);
+    report_table_init(&t, "Table 5: variant presets: ours (reproduction or paper value, difference)", 2 + REPORT_N_MAIN, hdr);
     char cells[2 + REPORT_N_MAIN][160];
     char *ptrs[2 + REPORT_N_MAIN];
     for (int c = 0; c < 2 + REPORT_N_MAIN; c++) ptrs[c] = cells[c];
