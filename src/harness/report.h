@@ -29,13 +29,9 @@
 #include "harness/report_table.h"
 #include "harness/results.h"
 #include "harness/tsv.h"
+#include "eval/metric_table.h"
 
 #include <stdio.h>
-
-/* The six metrics of the paper's tables (table 1 order) and their short labels. */
-#define REPORT_N_MAIN 6
-extern const char *const REPORT_MAIN_METRICS[REPORT_N_MAIN]; /* image_auroc, image_ap, ... */
-extern const char *const REPORT_MAIN_LABELS[REPORT_N_MAIN];  /* i-AUROC, i-AUPR, ...       */
 
 /* ---- outputs ---- */
 

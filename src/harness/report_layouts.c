@@ -13,29 +13,27 @@
 /* Display strings in fixed buffers: truncation is intended. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-const char *const REPORT_MAIN_METRICS[REPORT_N_MAIN] = {"image_auroc", "image_ap",  "image_f1max",
-                                                        "pixel_auroc", "aupro_0.3", "pixel_f1max"};
-const char *const REPORT_MAIN_LABELS[REPORT_N_MAIN] = {"i-AUROC", "i-AUPR", "i-F1max", "p-AUROC", "PRO", "p-F1max"};
-
-/* Per-category table 3 metrics (the four the paper gives per category). */
-static const char *const CAT_METRICS[4] = {"image_auroc", "pixel_auroc", "image_f1max", "pixel_f1max"};
-static const char *const CAT_LABELS[4] = {"i-AUROC", "p-AUROC", "i-F1max", "p-F1max"};
+/* Column names and labels come from the metric table (eval/metric_table.h). */
+#define MAIN_METRIC(m) metric_name(METRIC_MAIN_COLUMNS[m])
+#define MAIN_LABEL(m) metric_label(METRIC_MAIN_COLUMNS[m])
+#define CAT_METRIC(m) metric_name(METRIC_CATEGORY_COLUMNS[m])
+#define CAT_LABEL(m) metric_label(METRIC_CATEGORY_COLUMNS[m])
 
 static int table1_2(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
                     int few_shot, ReportTally *tally, Error *err)
 {
-    const char *hdr[2 + REPORT_N_MAIN];
+    const char *hdr[2 + METRIC_N_MAIN];
     hdr[0] = "dataset";
     hdr[1] = few_shot ? "K" : "experiment";
-    for (int m = 0; m < REPORT_N_MAIN; m++) hdr[2 + m] = REPORT_MAIN_LABELS[m];
+    for (int m = 0; m < METRIC_N_MAIN; m++) hdr[2 + m] = MAIN_LABEL(m);
     ReportTable t;
     report_table_init(&t,
              few_shot ? "Table 2: WinCLIP+ few-shot, mean ± population std over seeds of the category mean"
                       : "Table 1: WinCLIP zero-shot, unweighted mean over categories",
-             2 + REPORT_N_MAIN, hdr);
-    char cells[2 + REPORT_N_MAIN][128];
-    char *ptrs[2 + REPORT_N_MAIN];
-    for (int c = 0; c < 2 + REPORT_N_MAIN; c++) ptrs[c] = cells[c];
+             2 + METRIC_N_MAIN, hdr);
+    char cells[2 + METRIC_N_MAIN][128];
+    char *ptrs[2 + METRIC_N_MAIN];
+    for (int c = 0; c < 2 + METRIC_N_MAIN; c++) ptrs[c] = cells[c];
     for (int x = 0; x < n_exps; x++) {
         const ReportExperiment *e = &exps[x];
         if (strcmp(e->table, "main") != 0) continue;
@@ -48,20 +46,20 @@ static int table1_2(const ReportExperiment *exps, int n_exps, const PaperTables 
                 snprintf(cells[1], sizeof cells[1], "%d", dk[p].k);
             else
                 report_copy_str(cells[1], sizeof cells[1], e->name);
-            for (int m = 0; m < REPORT_N_MAIN; m++) {
+            for (int m = 0; m < METRIC_N_MAIN; m++) {
                 double mean, sd = NAN, pv = NAN, psd = NAN;
                 int unv = 0;
                 char sds[32] = "", psds[32] = "", what[160];
                 if (few_shot) {
-                    report_seed_stats(e, dk[p].dataset, dk[p].k, REPORT_MAIN_METRICS[m], &mean, &sd);
+                    report_seed_stats(e, dk[p].dataset, dk[p].k, MAIN_METRIC(m), &mean, &sd);
                     if (!isnan(sd)) snprintf(sds, sizeof sds, "±%.1f", 100.0 * sd);
                 } else {
-                    mean = report_category_mean(e, dk[p].dataset, 0, 0, REPORT_MAIN_METRICS[m], NULL);
+                    mean = report_category_mean(e, dk[p].dataset, 0, 0, MAIN_METRIC(m), NULL);
                 }
-                int have = report_paper_mean(paper, dk[p].dataset, dk[p].k, REPORT_MAIN_METRICS[m], &pv, &psd, &unv);
+                int have = report_paper_mean(paper, dk[p].dataset, dk[p].k, MAIN_METRIC(m), &pv, &psd, &unv);
                 if (have && !isnan(psd)) snprintf(psds, sizeof psds, "±%.1f", psd);
                 snprintf(what, sizeof what, "table%d %s K=%d %s", few_shot ? 2 : 1, report_dataset_label(dk[p].dataset),
-                         dk[p].k, REPORT_MAIN_LABELS[m]);
+                         dk[p].k, MAIN_LABEL(m));
                 report_compare_cell(cells[2 + m], sizeof cells[2 + m], mean, sds, have, pv, psds, unv, tally, what);
             }
             report_table_row(&t, ptrs);
@@ -76,7 +74,7 @@ static int table1_2(const ReportExperiment *exps, int n_exps, const PaperTables 
 static int table3(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
                   ReportTally *tally, Error *err)
 {
-    const char *hdr[6] = {"dataset", "category", CAT_LABELS[0], CAT_LABELS[1], CAT_LABELS[2], CAT_LABELS[3]};
+    const char *hdr[6] = {"dataset", "category", CAT_LABEL(0), CAT_LABEL(1), CAT_LABEL(2), CAT_LABEL(3)};
     ReportTable t;
     report_table_init(&t, "Table 3: WinCLIP zero-shot per category", 6, hdr);
     char cells[6][128];
@@ -95,8 +93,8 @@ static int table3(const ReportExperiment *exps, int n_exps, const PaperTables *p
                 for (int m = 0; m < 4; m++) {
                     double pv;
                     int unv = 0;
-                    double mean = report_category_mean(e, last_ds, 0, 0, CAT_METRICS[m], NULL);
-                    int have = report_paper_category(paper, last_ds, "mean", CAT_METRICS[m], &pv, &unv);
+                    double mean = report_category_mean(e, last_ds, 0, 0, CAT_METRIC(m), NULL);
+                    int have = report_paper_category(paper, last_ds, "mean", CAT_METRIC(m), &pv, &unv);
                     report_compare_cell(cells[2 + m], sizeof cells[2 + m], mean, NULL, have, pv, NULL, unv, NULL, NULL);
                 }
                 report_table_row(&t, ptrs);
@@ -109,9 +107,9 @@ static int table3(const ReportExperiment *exps, int n_exps, const PaperTables *p
                 double pv;
                 int unv = 0;
                 char what[200];
-                snprintf(what, sizeof what, "table3 %s %s %s", report_dataset_label(u->dataset), u->category, CAT_LABELS[m]);
-                int have = report_paper_category(paper, u->dataset, u->category, CAT_METRICS[m], &pv, &unv);
-                report_compare_cell(cells[2 + m], sizeof cells[2 + m], results_metric_get(&u->m, CAT_METRICS[m]), NULL, have, pv,
+                snprintf(what, sizeof what, "table3 %s %s %s", report_dataset_label(u->dataset), u->category, CAT_LABEL(m));
+                int have = report_paper_category(paper, u->dataset, u->category, CAT_METRIC(m), &pv, &unv);
+                report_compare_cell(cells[2 + m], sizeof cells[2 + m], results_metric_get(&u->m, CAT_METRIC(m)), NULL, have, pv,
                              NULL, unv, tally, what);
             }
             report_table_row(&t, ptrs);
@@ -147,7 +145,7 @@ static int table4(const ReportExperiment *exps, int n_exps, const PaperTables *p
             report_copy_str(cells[2], sizeof cells[2], report_dataset_label(dk[p].dataset));
             snprintf(cells[3], sizeof cells[3], "%d", dk[p].k);
             double ours[2], sd;
-            const char *mm[2] = {"image_auroc", "pixel_auroc"};
+            const char *mm[2] = {metric_name(METRIC_IMAGE_AUROC), metric_name(METRIC_PIXEL_AUROC)};
             for (int m = 0; m < 2; m++) {
                 report_seed_stats(e, dk[p].dataset, dk[p].k, mm[m], &ours[m], &sd);
                 if (dk[p].k == 0) ours[m] = report_category_mean(e, dk[p].dataset, 0, 0, mm[m], NULL);
@@ -162,7 +160,7 @@ static int table4(const ReportExperiment *exps, int n_exps, const PaperTables *p
                 const char *metric = ab->rows[r][tsv_col(ab, "metric")];
                 int delta = strcmp(ab->rows[r][tsv_col(ab, "kind")], "delta") == 0;
                 double pv = tsv_cell_num(ab, r, "value");
-                int mi = strcmp(metric, "pixel_auroc") == 0;
+                int mi = strcmp(metric, mm[1]) == 0;
                 double mine = ours[mi];
                 if (delta) {
                     /* ours relative to the group's `full` variant, when it was run */
@@ -199,13 +197,13 @@ static int table4(const ReportExperiment *exps, int n_exps, const PaperTables *p
 static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
                   ReportTally *tally, Error *err)
 {
-    const char *hdr[2 + REPORT_N_MAIN] = {"preset", "dataset / K"};
-    for (int m = 0; m < REPORT_N_MAIN; m++) hdr[2 + m] = REPORT_MAIN_LABELS[m];
+    const char *hdr[2 + METRIC_N_MAIN] = {"preset", "dataset / K"};
+    for (int m = 0; m < METRIC_N_MAIN; m++) hdr[2 + m] = MAIN_LABEL(m);
     ReportTable t;
-    report_table_init(&t, "Table 5: variant presets: ours (reproduction or paper value, difference)", 2 + REPORT_N_MAIN, hdr);
-    char cells[2 + REPORT_N_MAIN][160];
-    char *ptrs[2 + REPORT_N_MAIN];
-    for (int c = 0; c < 2 + REPORT_N_MAIN; c++) ptrs[c] = cells[c];
+    report_table_init(&t, "Table 5: variant presets: ours (reproduction or paper value, difference)", 2 + METRIC_N_MAIN, hdr);
+    char cells[2 + METRIC_N_MAIN][160];
+    char *ptrs[2 + METRIC_N_MAIN];
+    for (int c = 0; c < 2 + METRIC_N_MAIN; c++) ptrs[c] = cells[c];
     const Tsv *rp = &paper->reproductions;
     for (int x = 0; x < n_exps; x++) {
         const ReportExperiment *e = &exps[x];
@@ -217,18 +215,18 @@ static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *p
             snprintf(cells[1], sizeof cells[1], "%s / %d", report_dataset_label(dk[p].dataset), dk[p].k);
             char kbuf[16];
             snprintf(kbuf, sizeof kbuf, "%d", dk[p].k);
-            for (int m = 0; m < REPORT_N_MAIN; m++) {
+            for (int m = 0; m < METRIC_N_MAIN; m++) {
                 double mean, sd;
-                report_seed_stats(e, dk[p].dataset, dk[p].k, REPORT_MAIN_METRICS[m], &mean, &sd);
-                if (dk[p].k == 0) mean = report_category_mean(e, dk[p].dataset, 0, 0, REPORT_MAIN_METRICS[m], NULL);
+                report_seed_stats(e, dk[p].dataset, dk[p].k, MAIN_METRIC(m), &mean, &sd);
+                if (dk[p].k == 0) mean = report_category_mean(e, dk[p].dataset, 0, 0, MAIN_METRIC(m), NULL);
                 double pv = NAN;
                 int unv = 0, have = 0;
                 const char *label = "";
                 if (strcmp(e->preset, "paper") == 0) {
-                    have = report_paper_mean(paper, dk[p].dataset, dk[p].k, REPORT_MAIN_METRICS[m], &pv, NULL, &unv);
+                    have = report_paper_mean(paper, dk[p].dataset, dk[p].k, MAIN_METRIC(m), &pv, NULL, &unv);
                 } else {
                     const char *names[] = {"preset", "k", "dataset", "metric"};
-                    const char *values[] = {e->preset, kbuf, dk[p].dataset, REPORT_MAIN_METRICS[m]};
+                    const char *values[] = {e->preset, kbuf, dk[p].dataset, MAIN_METRIC(m)};
                     int r = tsv_find(rp, 4, names, values);
                     if (r >= 0) {
                         pv = tsv_cell_num(rp, r, "value");
@@ -238,7 +236,7 @@ static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *p
                 }
                 char what[160];
                 snprintf(what, sizeof what, "table5 %s %s K=%d %s", e->preset, report_dataset_label(dk[p].dataset), dk[p].k,
-                         REPORT_MAIN_LABELS[m]);
+                         MAIN_LABEL(m));
                 report_compare_cell(cells[2 + m], sizeof cells[2 + m], mean, NULL, have, pv, NULL, unv, tally, what);
                 if (have && label[0]) {
                     size_t len = strlen(cells[2 + m]);

@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The area under each curve, shown in the key: [ROC, PR][image, pixel]. */
+static const MetricId CURVE_METRIC[2][2] = {{METRIC_IMAGE_AUROC, METRIC_PIXEL_AUROC},
+                                            {METRIC_IMAGE_AP, METRIC_PIXEL_AP}};
+
 /* The categories of (dataset, k) in unit order (sorted), each with its first (lowest) seed's unit. */
 static int category_units(const ReportExperiment *e, const char *ds, int k, const ReportUnit **out)
 {
@@ -76,8 +80,7 @@ static int curve_panels(const ReportExperiment *e, const char *root, const char 
             int m = 0;
             for (int c = 0; c < n; c++) {
                 if (!have[c]) continue;
-                double v = results_metric_get(&cats[c]->m, kind == 0 ? (level ? "pixel_auroc" : "image_auroc")
-                                                                 : (level ? "pixel_ap" : "image_ap"));
+                double v = results_metric_get(&cats[c]->m, metric_name(CURVE_METRIC[kind][level]));
                 labels[m] = isnan(v) ? xstrdup(cats[c]->category) : xasprintf("%s (%.1f)", cats[c]->category, 100 * v);
                 s[m] = dat[c].series[level];
                 s[m].label = labels[m];
@@ -115,7 +118,7 @@ static int bar_charts(const ReportExperiment *e, const char *plots, const PaperT
     double *ours = xmalloc((size_t)n * sizeof *ours), *pap = xmalloc((size_t)n * sizeof *pap);
     int rc = 0;
     for (int level = 0; level < 2 && !rc; level++) {
-        const char *metric = level == 0 ? "image_auroc" : "pixel_auroc";
+        const char *metric = metric_name(CURVE_METRIC[0][level]);
         int any_paper = 0, max_seeds = 0;
         for (int c = 0; c < n; c++) {
             labels[c] = cats[c]->category;

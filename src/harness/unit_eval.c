@@ -13,6 +13,7 @@
 
 #include "harness/unit_eval.h"
 #include "clip/image.h"
+#include "eval/metric_table.h"
 #include "eval/metrics.h"
 #include "harness/overlay.h"
 #include "harness/plot.h"
@@ -99,30 +100,20 @@ int unit_eval_metrics(const UnitEval *u, MetricSet *ms, Error *err)
         for (size_t j = 1; j < per; j++) mx = fmaxf(mx, u->maps[per * (size_t)i + j]);
         maxmap[i] = mx;
     }
-    ImageMetrics im, imx;
+    MetricValues v = {0};
     PixelMetrics pm;
-    int rc = metrics_image(u->scores, lab, (size_t)u->n, &im, err);
-    if (!rc) rc = metrics_image(maxmap, lab, (size_t)u->n, &imx, err);
+    int rc = metrics_image(u->scores, lab, (size_t)u->n, &v.image, err);
+    if (!rc) rc = metrics_image(maxmap, lab, (size_t)u->n, &v.image_maxmap, err);
     if (!rc) rc = metrics_pixel(u->maps, u->masks, (size_t)u->n, u->h, u->w, 0.3, &pm, err);
     if (!rc) {
+        metric_values_set_pixel(&v, &pm);
+        v.n_images = u->n;
+        v.n_anomalous = n_anom;
+        v.map_height = u->h;
+        v.map_width = u->w;
         memset(ms, 0, sizeof *ms);
-        results_metric_add(ms, "image_auroc", im.auroc);
-        results_metric_add(ms, "image_ap", im.ap);
-        results_metric_add(ms, "image_f1max", im.f1max);
-        results_metric_add(ms, "pixel_auroc", pm.auroc);
-        results_metric_add(ms, "pixel_ap", pm.ap);
-        results_metric_add(ms, "pixel_f1max", pm.f1max);
-        results_metric_add(ms, "aupro_0.3", pm.aupro);
-        results_metric_add(ms, "image_aupr_trapz", im.aupr_trapz);
-        results_metric_add(ms, "pixel_aupr_trapz", pm.aupr_trapz);
-        results_metric_add(ms, "aupro_cflow200", pm.aupro_cflow200);
-        results_metric_add(ms, "image_auroc_maxmap", imx.auroc);
-        results_metric_add(ms, "image_f1_threshold", im.f1_threshold);
-        results_metric_add(ms, "pixel_f1_threshold", pm.f1_threshold);
-        results_metric_add(ms, "n_images", u->n);
-        results_metric_add(ms, "n_anomalous", n_anom);
-        results_metric_add(ms, "map_height", u->h);
-        results_metric_add(ms, "map_width", u->w);
+        for (int m = 0; m < METRIC_COUNT; m++)
+            if (METRIC_TABLE[m].flags & METRIC_UNIT) results_metric_add(ms, metric_name((MetricId)m), metric_value((MetricId)m, &v));
     }
     free(lab);
     free(maxmap);
@@ -194,6 +185,16 @@ int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const Categor
     return rc;
 }
 
+/* "DIR  i-AUROC 91.8  p-AUROC 85.1  AUPRO 64.6  (N images, S s)" on stdout. */
+static void print_headline(const char *dir, const MetricSet *ms, int n, double seconds)
+{
+    printf("%s", dir);
+    for (int m = 0; m < METRIC_COUNT; m++)
+        if (METRIC_TABLE[m].headline)
+            printf("  %s %.1f", METRIC_TABLE[m].headline, 100 * results_metric_get(ms, metric_name((MetricId)m)));
+    printf("  (%d images, %.1f s)\n", n, seconds);
+}
+
 /* The unit's resolved config: every experiment key plus what the unit fixed. */
 static void unit_config(const UnitJob *job, const char *category, const char *class_word, int k, int seed, Config *out)
 {
@@ -254,9 +255,7 @@ int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const Ca
     }
     if (!rc) rc = results_mark_done(dir, err);
     if (!rc)
-        printf("%s  i-AUROC %.1f  p-AUROC %.1f  AUPRO %.1f  (%d images, %.1f s)\n", dir,
-               100 * results_metric_get(&ms, "image_auroc"), 100 * results_metric_get(&ms, "pixel_auroc"),
-               100 * results_metric_get(&ms, "aupro_0.3"), u.n, time_now() - t0);
+        print_headline(dir, &ms, u.n, time_now() - t0);
     else err_prefixf(err, "%s: ", label);
     fflush(stdout);
     config_free(&ucfg);
