@@ -185,8 +185,8 @@ static int table4(const ReportExperiment *exps, int n_exps, const PaperTables *p
         }
     }
     report_copy_str(t.notes, sizeof t.notes,
-             "`*` = UNVERIFIED paper value (S1). Δ rows compare the change vs the group's `full` variant. "
-             "The paper's ablation table layout is unknown (winclip.md §10.4).");
+                    "`*` = UNVERIFIED paper value (S1). Δ rows compare the change vs the group's `full` variant. "
+                    "The paper's ablation table layout is unknown (winclip.md §10.4).");
     int rc = t.n_rows ? report_table_write(&t, out_dir, "table4_ablations", err) : 0;
     report_table_free(&t);
     return rc;
@@ -247,8 +247,8 @@ static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *p
         }
     }
     report_copy_str(t.notes, sizeof t.notes,
-             "anomalib/mala presets are compared with the public reproduction they mimic (letter after the cell, "
-             "winclip.md §11); the paper preset with the paper (`*` = UNVERIFIED).");
+                    "anomalib/mala presets are compared with the public reproduction they mimic (letter after the cell, "
+                    "winclip.md §11); the paper preset with the paper (`*` = UNVERIFIED).");
     int rc = t.n_rows ? report_table_write(&t, out_dir, "table5_presets", err) : 0;
     report_table_free(&t);
     return rc;
