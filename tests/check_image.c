@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/base.h"
+#include "util/fsutil.h"
 #include "util/h5.h"
 #include "clip/image.h"
 #include <stb_image_write.h>
@@ -298,7 +299,7 @@ START_TEST(png_round_trip)
     uint32_t s = 12345;
     for (size_t i = 0; i < (size_t)W * H * 3; i++) rgb[i] = (uint8_t)((s = s * 1103515245u + 12345u) >> 24);
     Error err = {0};
-    ck_assert_msg(image_write_png(path, rgb, W, H, &err) == 0, "%s", err.msg);
+    ck_assert_msg(fs_write_png(path, W, H, 3, rgb, &err) == 0, "%s", err.msg);
     Image img = {0};
     load_ok(&img, path);
     ck_assert(img.width == W && img.height == H);
@@ -374,7 +375,7 @@ START_TEST(bad_files)
     snprintf(path, sizeof path, "%s/nodir/out.png", dir);
     uint8_t px[3] = {1, 2, 3};
     err = (Error){0};
-    ck_assert_int_eq(image_write_png(path, px, 1, 1, &err), ERR_IO);
+    ck_assert_int_eq(fs_write_png(path, 1, 1, 3, px, &err), ERR_IO);
     ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
 
     ResizeMode mode;

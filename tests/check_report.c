@@ -96,6 +96,7 @@ START_TEST(means_and_seed_std)
     path = xasprintf("%s/table1_zero_shot.md", out);
     text = test_read_file(path, NULL);
     ck_assert_msg(text && strstr(text, "| MVTec AD | E1 | 95.0 (91.8, +3.2) |"), "%s", text ? text : "(none)");
+    ck_assert_msg(strstr(text, "**Table 1: WinCLIP zero-shot, unweighted mean over categories**"), "%s", text);
     free(text);
     free(path);
     path = xasprintf("%s/table2_few_shot.tex", out);
@@ -147,12 +148,27 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(mean_std_population)
+{
+    double mean, sd;
+    const double v[] = {2, 4, 4, 4, 5, 5, 7, 9};
+    ck_assert_int_eq(report_mean_std(v, 8, &mean, &sd), 8);
+    ck_assert_double_eq_tol(mean, 5.0, 1e-12);
+    ck_assert_double_eq_tol(sd, 2.0, 1e-12); /* ddof = 0; ddof = 1 would give 2.138 */
+    ck_assert_int_eq(report_mean_std(v, 1, &mean, &sd), 1);
+    ck_assert(mean == 2.0 && sd == 0.0);
+    ck_assert_int_eq(report_mean_std(v, 0, &mean, &sd), 0);
+    ck_assert(isnan(mean) && isnan(sd));
+}
+END_TEST
+
 Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
     TCase *core = tcase_create("Core");
     tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, means_and_seed_std);
+    tcase_add_test(core, mean_std_population);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);

@@ -79,19 +79,10 @@ static double gemm_rate(const float *a, const float *b, float *c, int M, int N, 
     return 2.0 * M * N * K / best / 1e9;
 }
 
-static int run(int argc, char **argv)
+/* The model at model_path, or (NULL) random ViT-B-16-plus-240 weights written to a temporary
+ * file and removed once loaded. Returns 0, or 1 after printing the error. */
+static int load_model(ClipModel *m, const char *model_path)
 {
-    const char *model_path = NULL;
-    int repeat = 3;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model_path = argv[++i];
-        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
-            char *end;
-            long r = strtol(argv[++i], &end, 10);
-            if (*end || r < 1 || r > 100) return cli_usage_error(&cmd_bench_clip, "--repeat: expected 1..100, found '%s'", argv[i]);
-            repeat = (int)r;
-        } else return cli_usage_error(&cmd_bench_clip, "unknown or incomplete option '%s'", argv[i]);
-    }
     Error err = {0};
     char tmpdir[] = "/tmp/winclip-bench-XXXXXX", tmpfile[64] = "";
     if (!model_path) {
@@ -110,8 +101,7 @@ static int run(int argc, char **argv)
         }
         model_path = tmpfile;
     }
-    ClipModel m = {0};
-    int rc = clip_model_load(&m, model_path, &err);
+    int rc = clip_model_load(m, model_path, &err);
     if (tmpfile[0]) {
         remove(tmpfile);
         rmdir(tmpdir);
@@ -120,6 +110,24 @@ static int run(int argc, char **argv)
         fprintf(stderr, "winclip bench-clip: %s\n", err.msg);
         return 1;
     }
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *model_path = NULL;
+    int repeat = 3;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model_path = argv[++i];
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+            char *end;
+            long r = strtol(argv[++i], &end, 10);
+            if (*end || r < 1 || r > 100) return cli_usage_error(&cmd_bench_clip, "--repeat: expected 1..100, found '%s'", argv[i]);
+            repeat = (int)r;
+        } else return cli_usage_error(&cmd_bench_clip, "unknown or incomplete option '%s'", argv[i]);
+    }
+    ClipModel m = {0};
+    if (load_model(&m, model_path) != 0) return 1;
     const int S = m.cfg.vision.image_size, scales[2] = {2, 3};
     ClipVision vfull = {0}, vwin = {0};
     ClipImageFeatures ffull, fwin;

@@ -9,6 +9,7 @@
  */
 #include "cli/cli.h"
 #include "util/h5.h"
+#include "eval/metric_table.h"
 #include "eval/metrics.h"
 
 #include <stdio.h>
@@ -209,6 +210,18 @@ static void warn_label_mask(const MetricsInput *in, const char *path)
 
 extern const Command cmd_metrics;
 
+/* Every metric of the table that `winclip metrics` prints, in its order: KEY<TAB>value. */
+static void print_metrics(const MetricValues *v, int have_maps, int all)
+{
+    for (int i = 0; i < METRIC_N_CLI; i++) {
+        const MetricInfo *m = &METRIC_TABLE[METRIC_CLI_ORDER[i]];
+        if (((m->flags & METRIC_PIXEL) && !have_maps) || ((m->flags & METRIC_CLI_ALL) && !all)) continue;
+        double x = metric_value(METRIC_CLI_ORDER[i], v);
+        if (m->kind == METRIC_INTEGER) printf("%s\t%lld\n", m->cli_name, (long long)x);
+        else printf("%s\t%.10g\n", m->cli_name, x);
+    }
+}
+
 static int run(int argc, char **argv)
 {
     const char *file = NULL;
@@ -258,21 +271,14 @@ static int run(int argc, char **argv)
             goto fail;
         }
     }
-    printf("image_auroc\t%.10g\nimage_ap\t%.10g\nimage_f1max\t%.10g\n", im.auroc, im.ap, im.f1max);
-    if (in.maps)
-        printf("pixel_auroc\t%.10g\npixel_ap\t%.10g\npixel_f1max\t%.10g\npixel_aupro\t%.10g\n", pm.auroc, pm.ap,
-               pm.f1max, pm.aupro);
-    if (all) {
-        size_t n_anom = 0;
-        for (size_t i = 0; i < in.n; i++) n_anom += in.labels[i];
-        printf("image_aupr_trapz\t%.10g\nimage_f1_threshold\t%.10g\nn_images\t%zu\nn_anomalous\t%zu\n", im.aupr_trapz,
-               im.f1_threshold, in.n, n_anom);
-        if (in.maps)
-            printf("pixel_aupr_trapz\t%.10g\npixel_f1_threshold\t%.10g\npixel_aupro_cflow200\t%.10g\n"
-                   "pro_limit\t%.10g\nconnectivity\t%d\nn_pos_pixels\t%lld\nn_regions\t%lld\n",
-                   pm.aupr_trapz, pm.f1_threshold, pm.aupro_cflow200, limit, connectivity,
-                   (long long)pm.n_pos_pixels, (long long)pm.n_regions);
-    }
+    MetricValues v = {0};
+    v.image = im;
+    if (in.maps) metric_values_set_pixel(&v, &pm);
+    v.n_images = (double)in.n;
+    for (size_t i = 0; i < in.n; i++) v.n_anomalous += in.labels[i];
+    v.pro_limit = limit;
+    v.connectivity = connectivity;
+    print_metrics(&v, in.maps != NULL, all);
     input_free(&in);
     return 0;
 fail:

@@ -17,9 +17,8 @@
 #include "harness/config.h"
 #include "util/fsutil.h"
 #include "util/h5.h"
-#include "clip/image.h"
 #include "winclip/pipeline.h"
-#include "harness/plot.h"
+#include "harness/overlay.h"
 #include "winclip/winclip.h"
 
 extern const Command cmd_score;
@@ -64,32 +63,12 @@ static int apply_config(Config *cfg, WinclipSettings *s, const char *category, i
 
 /* ---- heat-map overlay ---- */
 
-/* The image as the map sees it at (w, h): squash -> resized; shortest-crop -> the model's crop. */
-static int overlay_base(const Pipeline *p, const char *path, int w, int h, uint8_t *out, Error *err)
-{
-    Image img = {0};
-    if (image_load(&img, path, err) != 0) return err->code;
-    int rc = 0;
-    if (p->settings.geometry == GEOMETRY_SQUASH) {
-        image_resize_pil_bicubic(img.rgb, img.width, img.height, 3, out, w, h);
-    } else {
-        int s = p->image_size;
-        uint8_t *crop = xmalloc((size_t)s * s * 3);
-        rc = image_resize_crop_u8(&img, s, (Geometry)p->settings.geometry, crop, err);
-        if (rc == 0) image_resize_pil_bicubic(crop, s, s, 3, out, w, h);
-        free(crop);
-    }
-    image_free(&img);
-    return rc;
-}
-
-/* PNG via plot_overlay (heat map over the image, colour bar with the range): the range is
+/* PNG via overlay_write (heat map over the image, colour bar with the range): the range is
  * min..max of this map. Returns 0 or an error; *lo / *hi get the range. */
 static int write_overlay(const Pipeline *p, const char *image_path, const WinclipMaps *m,
                          const char *png_path, double *lo, double *hi, Error *err)
 {
-    const int w = m->out_w, h = m->out_h;
-    size_t n = (size_t)w * (size_t)h;
+    size_t n = (size_t)m->out_w * (size_t)m->out_h;
     float mn = m->map[0], mx = m->map[0];
     for (size_t i = 0; i < n; i++) {
         mn = fminf(mn, m->map[i]);
@@ -97,11 +76,7 @@ static int write_overlay(const Pipeline *p, const char *image_path, const Wincli
     }
     *lo = mn;
     *hi = mx;
-    uint8_t *base = xmalloc(n * 3);
-    int rc = overlay_base(p, image_path, w, h, base, err);
-    if (rc == 0) rc = plot_overlay(png_path, base, m->map, NULL, w, h, mn, mx, err);
-    free(base);
-    return rc;
+    return overlay_write(p, image_path, m->map, NULL, m->out_w, m->out_h, mn, mx, png_path, err);
 }
 
 /* ---- --maps-out ---- */
@@ -221,115 +196,134 @@ static int parse_args(ScoreArgs *a, int argc, char **argv)
     return 0;
 }
 
+/* Method settings from --config / --set into s. Returns 0, or the exit status after printing
+ * the error (1: the config file cannot be read; 2: usage). */
+static int resolve_settings(const ScoreArgs *a, Config *cfg, WinclipSettings *s)
+{
+    Error err = {0};
+    winclip_settings_default(s);
+    int k_shot_set = 0;
+    if (a->config && config_load(cfg, a->config, &err) != 0) {
+        fprintf(stderr, "winclip score: %s\n", err.msg);
+        return err.code == ERR_IO || err.code == ERR_MISSING ? 1 : 2;
+    }
+    for (int i = 0; i < a->n_sets; i++)
+        if (config_set(cfg, a->sets[i], &err) != 0)
+            return cli_usage_error(&cmd_score, "--set %s: %s", a->sets[i], err.msg);
+    if (apply_config(cfg, s, a->category, &k_shot_set, &err) != 0) return cli_usage_error(&cmd_score, "%s", err.msg);
+    if (k_shot_set && s->k_shot != a->n_refs)
+        return cli_usage_error(&cmd_score, "k_shot = %d but %d --ref images given", s->k_shot, a->n_refs);
+    s->k_shot = a->n_refs;
+    return 0;
+}
+
+/* --png-dir: the folder and its index.tsv (header written). NULL + err on failure. */
+static FILE *open_png_index(const char *png_dir, Error *err)
+{
+    if (fs_mkdirs(png_dir, err) != 0) return NULL;
+    char ipath[1200];
+    snprintf(ipath, sizeof ipath, "%s/index.tsv", png_dir);
+    FILE *index = fopen(ipath, "w");
+    if (!index) {
+        err_setf(err, ERR_IO, "%s: cannot create", ipath);
+        return NULL;
+    }
+    fprintf(index, "png\timage\tmap_min\tmap_max\n");
+    return index;
+}
+
+/* What the per-image loop keeps: scores, and with --maps-out every map and its size. */
+typedef struct {
+    H5File out;
+    FILE *index;
+    double *scores; /* (n_images) */
+    float **maps;   /* (n_images) kept for /maps when --maps-out */
+    int *hw;        /* (n_images, 2) */
+} ScoreOutputs;
+
+/* Score image i: print PATH<TAB>score, write its maps group and overlay PNG. */
+static int score_one(const ScoreArgs *a, Pipeline *p, ScoreOutputs *o, int i, Error *err)
+{
+    WinclipMaps m;
+    if (pipeline_score(p, a->images[i], a->category, &m, err) != 0) return err->code;
+    printf("%s\t%.9g\n", a->images[i], m.image_score);
+    fflush(stdout);
+    o->scores[i] = m.image_score;
+    int rc = 0;
+    if (a->maps_out) {
+        rc = write_image_maps(&o->out, i, &m, err);
+        o->maps[i] = m.map;
+        m.map = NULL; /* kept for /maps */
+        o->hw[2 * i] = m.out_h;
+        o->hw[2 * i + 1] = m.out_w;
+    }
+    if (rc == 0 && a->png_dir) {
+        const char *base = strrchr(a->images[i], '/');
+        base = base ? base + 1 : a->images[i];
+        char png[1400];
+        snprintf(png, sizeof png, "%s/%04d_%.*s.png", a->png_dir, i,
+                 (int)(strrchr(base, '.') ? strrchr(base, '.') - base : (long)strlen(base)), base);
+        double lo, hi;
+        WinclipMaps view = m;
+        view.map = o->maps[i] ? o->maps[i] : m.map;
+        rc = write_overlay(p, a->images[i], &view, png, &lo, &hi, err);
+        if (rc == 0) fprintf(o->index, "%s\t%s\t%.9g\t%.9g\n", png, a->images[i], lo, hi);
+    }
+    winclip_maps_free(&m);
+    return rc;
+}
+
+static void print_timings(const Pipeline *p)
+{
+    fprintf(stderr, "timings: images %ld cache_hits %ld cache_misses %ld init %.3f load %.3f "
+            "backbone %.3f text %.3f memory %.3f scoring %.3f cache %.3f seconds\n",
+            p->images_scored, p->cache_hits, p->cache_misses, p->seconds_init, p->seconds_load, p->seconds_backbone,
+            p->seconds_text, p->seconds_memory, p->seconds_scoring, p->seconds_cache);
+}
+
 static int run(int argc, char **argv)
 {
     ScoreArgs a = {0};
     a.refs = xcalloc((size_t)argc, sizeof *a.refs);
     a.sets = xcalloc((size_t)argc, sizeof *a.sets);
     a.images = xcalloc((size_t)argc, sizeof *a.images);
-    int status = parse_args(&a, argc, argv);
     Error err = {0};
     Config cfg;
     config_init(&cfg);
     Pipeline p = {0};
-    H5File out = {0};
-    double *scores = NULL;
-    float **maps = NULL;
-    int *hw = NULL;
-    FILE *index = NULL;
-    if (status != 0) goto done;
-
+    ScoreOutputs o = {0};
     WinclipSettings s;
-    winclip_settings_default(&s);
-    int k_shot_set = 0;
-    if ((a.config && config_load(&cfg, a.config, &err) != 0)) {
-        fprintf(stderr, "winclip score: %s\n", err.msg);
-        status = err.code == ERR_IO || err.code == ERR_MISSING ? 1 : 2;
-        goto done;
-    }
-    for (int i = 0; i < a.n_sets; i++)
-        if (config_set(&cfg, a.sets[i], &err) != 0) {
-            status = cli_usage_error(&cmd_score, "--set %s: %s", a.sets[i], err.msg);
-            goto done;
-        }
-    if (apply_config(&cfg, &s, a.category, &k_shot_set, &err) != 0) {
-        status = cli_usage_error(&cmd_score, "%s", err.msg);
-        goto done;
-    }
-    if (k_shot_set && s.k_shot != a.n_refs) {
-        status = cli_usage_error(&cmd_score, "k_shot = %d but %d --ref images given", s.k_shot, a.n_refs);
-        goto done;
-    }
-    s.k_shot = a.n_refs;
+    int status = parse_args(&a, argc, argv);
+    if (status == 0) status = resolve_settings(&a, &cfg, &s);
+    if (status != 0) goto done;
 
     status = 1;
     /* outputs first: a bad output path fails before any compute */
-    if (a.maps_out && (fs_mkdirs_parent(a.maps_out, &err) != 0 || h5_create(&out, a.maps_out, &err) != 0)) goto fail;
+    if (a.maps_out && (fs_mkdirs_parent(a.maps_out, &err) != 0 || h5_create(&o.out, a.maps_out, &err) != 0)) goto fail;
     if (pipeline_init(&p, a.model, &s, &err) != 0 || (a.cache && pipeline_open_cache(&p, a.cache, &err) != 0) ||
         pipeline_set_references(&p, a.refs, a.n_refs, &err) != 0)
         goto fail;
-    if (a.png_dir) {
-        if (fs_mkdirs(a.png_dir, &err) != 0) goto fail;
-        char ipath[1200];
-        snprintf(ipath, sizeof ipath, "%s/index.tsv", a.png_dir);
-        index = fopen(ipath, "w");
-        if (!index) {
-            err_setf(&err, ERR_IO, "%s: cannot create", ipath);
-            goto fail;
-        }
-        fprintf(index, "png\timage\tmap_min\tmap_max\n");
-    }
-    scores = xcalloc((size_t)a.n_images, sizeof *scores);
-    maps = xcalloc((size_t)a.n_images, sizeof *maps);
-    hw = xcalloc((size_t)a.n_images * 2, sizeof *hw);
-    for (int i = 0; i < a.n_images; i++) {
-        WinclipMaps m;
-        if (pipeline_score(&p, a.images[i], a.category, &m, &err) != 0) goto fail;
-        printf("%s\t%.9g\n", a.images[i], m.image_score);
-        fflush(stdout);
-        scores[i] = m.image_score;
-        int rc = 0;
-        if (a.maps_out) {
-            rc = write_image_maps(&out, i, &m, &err);
-            maps[i] = m.map;
-            m.map = NULL; /* kept for /maps */
-            hw[2 * i] = m.out_h;
-            hw[2 * i + 1] = m.out_w;
-        }
-        if (rc == 0 && a.png_dir) {
-            const char *base = strrchr(a.images[i], '/');
-            base = base ? base + 1 : a.images[i];
-            char png[1400];
-            snprintf(png, sizeof png, "%s/%04d_%.*s.png", a.png_dir, i,
-                     (int)(strrchr(base, '.') ? strrchr(base, '.') - base : (long)strlen(base)), base);
-            double lo, hi;
-            WinclipMaps view = m;
-            view.map = maps[i] ? maps[i] : m.map;
-            rc = write_overlay(&p, a.images[i], &view, png, &lo, &hi, &err);
-            if (rc == 0) fprintf(index, "%s\t%s\t%.9g\t%.9g\n", png, a.images[i], lo, hi);
-        }
-        winclip_maps_free(&m);
-        if (rc != 0) goto fail;
-    }
-    if (a.maps_out && write_summary(&out, &a, &p, scores, (const float *const *)maps, hw, &err) != 0)
+    if (a.png_dir && !(o.index = open_png_index(a.png_dir, &err))) goto fail;
+    o.scores = xcalloc((size_t)a.n_images, sizeof *o.scores);
+    o.maps = xcalloc((size_t)a.n_images, sizeof *o.maps);
+    o.hw = xcalloc((size_t)a.n_images * 2, sizeof *o.hw);
+    for (int i = 0; i < a.n_images; i++)
+        if (score_one(&a, &p, &o, i, &err) != 0) goto fail;
+    if (a.maps_out && write_summary(&o.out, &a, &p, o.scores, (const float *const *)o.maps, o.hw, &err) != 0)
         goto fail;
-    if (a.timings)
-        fprintf(stderr, "timings: images %ld cache_hits %ld cache_misses %ld init %.3f load %.3f "
-                "backbone %.3f text %.3f memory %.3f scoring %.3f cache %.3f seconds\n",
-                p.images_scored, p.cache_hits, p.cache_misses, p.seconds_init, p.seconds_load, p.seconds_backbone, p.seconds_text,
-                p.seconds_memory, p.seconds_scoring, p.seconds_cache);
+    if (a.timings) print_timings(&p);
     status = 0;
     goto done;
 fail:
     fprintf(stderr, "winclip score: %s\n", err.msg);
 done:
-    if (index) fclose(index);
-    h5_close(&out);
-    if (status != 0 && a.maps_out && out.path[0]) remove(a.maps_out);
-    for (int i = 0; maps && i < a.n_images; i++) free(maps[i]);
-    free(maps);
-    free(scores);
-    free(hw);
+    if (o.index) fclose(o.index);
+    h5_close(&o.out);
+    if (status != 0 && a.maps_out && o.out.path[0]) remove(a.maps_out);
+    for (int i = 0; o.maps && i < a.n_images; i++) free(o.maps[i]);
+    free(o.maps);
+    free(o.scores);
+    free(o.hw);
     pipeline_free(&p);
     config_free(&cfg);
     free(a.refs);
@@ -338,8 +332,6 @@ done:
     return status;
 }
 
-/* The help documents every method key; C99's 4095-character literal limit is a portability
- * note, not a bug, for GCC/Clang. */
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 const Command cmd_score = {
     "score", "WinCLIP / WinCLIP+ anomaly scores and maps for images",

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include <stb_image.h>
-#include <stb_image_write.h>
 
 #include "util/imghdr.h"
 
@@ -48,13 +47,6 @@ void image_free(Image *img)
 {
     free(img->rgb);
     memset(img, 0, sizeof *img);
-}
-
-int image_write_png(const char *path, const uint8_t *rgb, int width, int height, Error *err)
-{
-    if (!stbi_write_png(path, width, height, 3, rgb, width * 3))
-        return err_setf(err, ERR_IO, "image: cannot write PNG %s (%dx%d)", path, width, height);
-    return 0;
 }
 
 int image_mask_load(Mask *m, const char *path, Error *err)

@@ -4,7 +4,7 @@
  * Does: decode PNG/JPEG/... to 8-bit RGB (stb_image, as PIL convert("RGB")), Pillow's 8-bit
  * BICUBIC resize bit-exactly, torch's antialiased float bicubic, squash or shortest-side + centre
  * crop geometry, CLIP mean/std normalisation to (3, S, S) float32; masks: load, binarise,
- * Pillow NEAREST resize; PNG output.
+ * Pillow NEAREST resize. PNG output is util/fsutil.h fs_write_png (one writer, atomic).
  * Does not: batch images, cache features (features.c), or know about datasets (dataset.c).
  * Reference: shared/spec/clip.md §4; Pillow src/libImaging/Resample.c (precompute_coeffs,
  * normalize_coeffs_8bpc, ResampleHorizontal/Vertical_8bpc) and Geometry.c (affine NEAREST);
@@ -48,9 +48,6 @@ int image_load(Image *img, const char *path, Error *err); /* header checked firs
 
 /* Safe on a zeroed struct; leaves it zeroed. */
 void image_free(Image *img);
-
-/* Write rgb (height, width, 3) as an 8-bit RGB PNG. Returns 0 or ERR_IO naming the file. */
-int image_write_png(const char *path, const uint8_t *rgb, int width, int height, Error *err);
 
 /* ---- preprocessing ---- */
 

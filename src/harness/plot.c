@@ -7,7 +7,7 @@
 #define _XOPEN_SOURCE 700
 #include "harness/plot.h"
 
-#include "clip/image.h"
+#include "util/fsutil.h"
 #include "harness/results.h"
 
 #include <math.h>
@@ -322,7 +322,7 @@ int plot_overlay(const char *png_path, const uint8_t *rgb, const float *map, con
         draw_text(out, W, height, tx, 0, s, hi);
         draw_text(out, W, height, tx, height - GLYPH_H * s, s, lo);
     }
-    int rc = image_write_png(png_path, out, W, height, err);
+    int rc = fs_write_png(png_path, W, height, 3, out, err);
     free(out);
     return rc;
 }

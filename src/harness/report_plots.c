@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The area under each curve, shown in the key: [ROC, PR][image, pixel]. */
+static const MetricId CURVE_METRIC[2][2] = {{METRIC_IMAGE_AUROC, METRIC_PIXEL_AUROC},
+                                            {METRIC_IMAGE_AP, METRIC_PIXEL_AP}};
+
 /* The categories of (dataset, k) in unit order (sorted), each with its first (lowest) seed's unit. */
 static int category_units(const ReportExperiment *e, const char *ds, int k, const ReportUnit **out)
 {
@@ -32,12 +36,6 @@ static int category_units(const ReportExperiment *e, const char *ds, int k, cons
         if (!seen) out[n++] = u;
     }
     return n;
-}
-
-static char *unit_dir(const char *root, const ReportExperiment *e, const ReportUnit *u)
-{
-    return u->k == 0 ? xasprintf("%s/%s/%s/%s/k0", root, e->name, u->dataset, u->category)
-                     : xasprintf("%s/%s/%s/%s/k%d_s%d", root, e->name, u->dataset, u->category, u->k, u->seed);
 }
 
 static void note_missing(ReportPlotTally *t, const char *path)
@@ -66,7 +64,8 @@ static int curve_panels(const ReportExperiment *e, const char *root, const char 
         PlotDat *dat = xcalloc((size_t)n, sizeof *dat);
         int *have = xcalloc((size_t)n, sizeof *have);
         for (int c = 0; c < n; c++) {
-            char *dir = unit_dir(root, e, cats[c]);
+            const ReportUnit *u = cats[c];
+            char *dir = results_unit_dir(root, e->name, u->dataset, u->category, u->k, u->seed);
             char *path = xasprintf("%s/%s.dat", dir, file);
             Error e2 = {0};
             have[c] = plot_dat_load(&dat[c], path, &e2) == 0 && dat[c].n_series >= 2;
@@ -81,8 +80,7 @@ static int curve_panels(const ReportExperiment *e, const char *root, const char 
             int m = 0;
             for (int c = 0; c < n; c++) {
                 if (!have[c]) continue;
-                double v = results_metric_get(&cats[c]->m, kind == 0 ? (level ? "pixel_auroc" : "image_auroc")
-                                                                 : (level ? "pixel_ap" : "image_ap"));
+                double v = results_metric_get(&cats[c]->m, metric_name(CURVE_METRIC[kind][level]));
                 labels[m] = isnan(v) ? xstrdup(cats[c]->category) : xasprintf("%s (%.1f)", cats[c]->category, 100 * v);
                 s[m] = dat[c].series[level];
                 s[m].label = labels[m];
@@ -120,7 +118,7 @@ static int bar_charts(const ReportExperiment *e, const char *plots, const PaperT
     double *ours = xmalloc((size_t)n * sizeof *ours), *pap = xmalloc((size_t)n * sizeof *pap);
     int rc = 0;
     for (int level = 0; level < 2 && !rc; level++) {
-        const char *metric = level == 0 ? "image_auroc" : "pixel_auroc";
+        const char *metric = metric_name(CURVE_METRIC[0][level]);
         int any_paper = 0, max_seeds = 0;
         for (int c = 0; c < n; c++) {
             labels[c] = cats[c]->category;

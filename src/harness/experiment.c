@@ -1,0 +1,366 @@
+/*
+ * experiment.c - one experiment of `winclip run` (see experiment.h): the .conf resolved and read
+ * (method keys to winclip_settings_set, run / dataset / model keys here, unknown keys are
+ * errors), every problem found before any compute, experiment.conf written, then per category
+ * every unit (unit_eval.c) with the shared feature cache, optionally in forked processes.
+ *
+ * Reference: shared/spec/winclip.md §7, §9; conventions.md §2.13-§2.14.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "harness/experiment.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/results.h"
+#include "harness/unit_eval.h"
+#include "util/fsutil.h"
+#include "util/h5.h"
+#include "util/json.h"
+
+/* Keys read by `winclip run` itself (the rest go to winclip_settings_set). */
+static const char *const RUN_KEYS[] = {"k_shots",  "seeds",     "save_maps", "title",      "table",
+                                       "ablation", "variant",   "preset",    "dataset",    "layout",
+                                       "root",     "split_csv", "categories", "eval_size", "mask_resize",
+                                       "weights",  "arch",      "source_url", "expected_sha256"};
+
+/* ---- growing message buffer (validation collects every problem) ---- */
+
+typedef struct {
+    char *text;
+    size_t len;
+    int count;
+} Problems;
+
+static void problems_add(Problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problems_add(Problems *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(line);
+    p->text = xrealloc(p->text, p->len + n + 4);
+    memcpy(p->text + p->len, "  ", 2);
+    memcpy(p->text + p->len + 2, line, n);
+    p->len += n + 2;
+    p->text[p->len++] = '\n';
+    p->text[p->len] = '\0';
+    p->count++;
+}
+
+/* ---- the experiment ---- */
+
+void experiment_free(ExperimentPlan *pl)
+{
+    free(pl->conf_path);
+    free(pl->name);
+    free(pl->k_shots);
+    free(pl->seeds);
+    config_list_free(pl->categories, pl->n_categories);
+    config_free(&pl->cfg);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* EXPERIMENT: a path to a .conf file, or a name looked up as experiments/NAME.conf. */
+int experiment_resolve(ExperimentPlan *pl, const char *spec, Error *err)
+{
+    size_t n = strlen(spec);
+    if (fs_is_file(spec)) pl->conf_path = xstrdup(spec);
+    else {
+        char *cand = n > 5 && strcmp(spec + n - 5, ".conf") == 0 ? xasprintf("experiments/%s", spec)
+                                                                  : xasprintf("experiments/%s.conf", spec);
+        if (!fs_is_file(cand)) {
+            err_setf(err, ERR_MISSING, "experiment '%s' not found: neither a file nor %s (see experiments/README.md)",
+                     spec, cand);
+            free(cand);
+            return err->code;
+        }
+        pl->conf_path = cand;
+    }
+    const char *base = strrchr(pl->conf_path, '/');
+    base = base ? base + 1 : pl->conf_path;
+    size_t bl = strlen(base);
+    if (bl > 5 && strcmp(base + bl - 5, ".conf") == 0) bl -= 5;
+    pl->name = xasprintf("%.*s", (int)bl, base);
+    return 0;
+}
+
+static int is_run_key(const char *key)
+{
+    for (size_t i = 0; i < ARRAY_LEN(RUN_KEYS); i++)
+        if (strcmp(key, RUN_KEYS[i]) == 0) return 1;
+    return 0;
+}
+
+/* Every key: method keys to the settings, run keys into pl, then the unknown-key check. */
+int experiment_read(ExperimentPlan *pl, Error *err)
+{
+    Config *c = &pl->cfg;
+    winclip_settings_default(&pl->settings);
+    int n_keys = 0;
+    const char *const *keys = winclip_settings_keys(&n_keys);
+    for (int i = 0; i < n_keys; i++) config_declare(c, keys[i]);
+    for (size_t i = 0; i < ARRAY_LEN(RUN_KEYS); i++) config_declare(c, RUN_KEYS[i]);
+    for (size_t i = 0; i < c->count; i++) {
+        const ConfigEntry *e = &c->entries[i];
+        if (strncmp(e->key, "class_name.", 11) == 0) {
+            Error tmp = {0};
+            WinclipSettings probe = pl->settings;
+            if (winclip_settings_set(&probe, "class_name", e->value, &tmp) != 0)
+                return err_setf(err, ERR_VALUE, "%s: %s: %s", e->origin, e->key, tmp.msg);
+            config_mark_used(c, e->key);
+            continue;
+        }
+        if (is_run_key(e->key) || strcmp(e->key, "output_size") == 0 || strcmp(e->key, "k_shot") == 0) continue;
+        int rc = winclip_settings_set(&pl->settings, e->key, e->value, err);
+        if (rc == ERR_MISSING) continue; /* reported by config_check_unused with the known keys */
+        if (rc != 0) return err_prefixf(err, "%s: ", e->origin), err->code;
+        config_mark_used(c, e->key);
+    }
+    int rc = 0;
+    const char *eval = NULL, *mask_resize = NULL, *layout = NULL;
+    if (!rc) rc = config_get_int_list(c, "k_shots", &pl->k_shots, &pl->n_k, err);
+    if (!rc && config_find(c, "seeds")) rc = config_get_int_list(c, "seeds", &pl->seeds, &pl->n_seeds, err);
+    if (!rc && !pl->seeds) {
+        pl->seeds = xcalloc(1, sizeof *pl->seeds);
+        pl->n_seeds = 1;
+    }
+    if (!rc) rc = config_opt_bool(c, "save_maps", 0, &pl->save_maps, err);
+    if (!rc) rc = config_opt_str(c, "title", pl->name, &pl->title, err);
+    if (!rc) rc = config_opt_str(c, "table", "main", &pl->table, err);
+    if (!rc) rc = config_opt_str(c, "ablation", "", &pl->ablation, err);
+    if (!rc) rc = config_opt_str(c, "variant", "", &pl->variant, err);
+    if (!rc) rc = config_opt_str(c, "preset", "", &pl->preset, err);
+    if (!rc) rc = config_get_str(c, "dataset", &pl->dataset, err);
+    if (!rc) rc = config_opt_str(c, "layout", "mvtec", &layout, err);
+    if (!rc) rc = config_get_str(c, "root", &pl->root, err);
+    if (!rc) rc = config_opt_str(c, "split_csv", "", &pl->split_csv, err);
+    if (!rc) rc = config_get_list(c, "categories", &pl->categories, &pl->n_categories, err);
+    if (!rc) rc = config_opt_str(c, "eval_size", "240", &eval, err);
+    if (!rc) rc = config_opt_str(c, "mask_resize", "nearest", &mask_resize, err);
+    if (!rc) rc = config_get_str(c, "weights", &pl->weights, err);
+    if (!rc) rc = config_opt_str(c, "arch", "", &pl->arch, err);
+    if (!rc) rc = config_opt_str(c, "expected_sha256", "", &pl->expected_sha256, err);
+    if (!rc) (void)config_get(c, "source_url"); /* documentation for `make weights` */
+    if (rc) return rc;
+    if (config_find(c, "output_size"))
+        return err_setf(err, ERR_USAGE, "%s: output_size is set by the dataset key eval_size in `winclip run`",
+                        config_origin(c, "output_size"));
+    if (config_find(c, "k_shot"))
+        return err_setf(err, ERR_USAGE, "%s: k_shot is set per unit from k_shots in `winclip run`",
+                        config_origin(c, "k_shot"));
+    if (winclip_settings_set(&pl->settings, "output_size", eval, err) != 0)
+        return err_prefixf(err, "%s: eval_size: ", config_origin(c, "eval_size")), err->code;
+    if (strcmp(mask_resize, "nearest") != 0)
+        return err_setf(err, ERR_VALUE, "%s: mask_resize = '%s': only 'nearest' is implemented",
+                        config_origin(c, "mask_resize"), mask_resize);
+    if (dataset_parse_layout(layout, &pl->layout, err) != 0)
+        return err_prefixf(err, "%s: layout: ", config_origin(c, "layout")), err->code;
+    if (pl->n_k == 0) return err_setf(err, ERR_VALUE, "%s: k_shots is empty", config_origin(c, "k_shots"));
+    for (int i = 0; i < pl->n_k; i++)
+        if (pl->k_shots[i] < 0 || pl->k_shots[i] > 64)
+            return err_setf(err, ERR_VALUE, "%s: k_shots: %d is not in 0..64", config_origin(c, "k_shots"), pl->k_shots[i]);
+    for (int i = 0; i < pl->n_seeds; i++)
+        if (pl->seeds[i] < 0) return err_setf(err, ERR_VALUE, "%s: seeds: %d < 0", config_origin(c, "seeds"), pl->seeds[i]);
+    if (pl->n_categories == 0) return err_setf(err, ERR_VALUE, "%s: categories is empty", config_origin(c, "categories"));
+    if (config_check_unused(c, err) != 0) return err->code;
+    return 0;
+}
+
+/* The model file's recorded safetensors hash (root attribute config -> source_sha256). */
+static int model_source_sha256(const char *path, char out[65], Error *err)
+{
+    H5File f = {0};
+    char *json = NULL;
+    JsonValue root = {0};
+    int rc = h5_open_read(&f, path, err);
+    if (!rc) rc = h5_read_attr_string(&f, "/", "config", &json, err);
+    if (!rc) rc = json_parse(&root, json, strlen(json), err);
+    if (!rc) {
+        const JsonValue *v = json_get(&root, "source_sha256");
+        if (!v || v->type != JSON_STRING || v->length != 64)
+            rc = err_setf(err, ERR_MISSING, "%s: the config attribute has no source_sha256 (not written by "
+                                            "`winclip convert`?)", path);
+        else memcpy(out, v->string, 65);
+    }
+    json_free(&root);
+    free(json);
+    h5_close(&f);
+    return rc;
+}
+
+/* Only the --only categories, in the experiment's order; an --only name not in the list is an error. */
+int experiment_restrict(ExperimentPlan *pl, const char *const *only, int n_only, Error *err)
+{
+    if (n_only == 0) return 0;
+    for (int j = 0; j < n_only; j++) {
+        int found = 0;
+        for (int i = 0; i < pl->n_categories; i++) found |= strcmp(pl->categories[i], only[j]) == 0;
+        if (!found)
+            return err_setf(err, ERR_USAGE, "--only %s: not a category of %s (categories = %s)", only[j],
+                            pl->name, config_find(&pl->cfg, "categories")->value);
+    }
+    int kept = 0;
+    for (int i = 0; i < pl->n_categories; i++) {
+        int keep = 0;
+        for (int j = 0; j < n_only; j++) keep |= strcmp(pl->categories[i], only[j]) == 0;
+        if (keep) pl->categories[kept++] = pl->categories[i];
+        else free(pl->categories[i]);
+    }
+    pl->n_categories = kept;
+    return 0;
+}
+
+static int load_category(const ExperimentPlan *pl, const char *category, CategoryData *cd, Error *err)
+{
+    int rc = dataset_load(cd, pl->layout, pl->root, category, pl->split_csv[0] ? pl->split_csv : NULL, err);
+    if (rc == 0) dataset_set_name(cd, pl->dataset);
+    return rc;
+}
+
+/* Every problem before any compute: datasets, weights, vocabulary, sha256. On success p holds
+ * the loaded pipeline. Returns 0, or 1 after printing every problem. */
+int experiment_validate(const ExperimentPlan *pl, Pipeline *p)
+{
+    Problems pr = {0};
+    int max_k = 0;
+    for (int i = 0; i < pl->n_k; i++) max_k = pl->k_shots[i] > max_k ? pl->k_shots[i] : max_k;
+    if (!fs_is_dir(pl->root))
+        problems_add(&pr, "dataset %s: root folder %s (%s) not found: run `make datasets` (datasets/README.md) "
+                          "or set root = PATH", pl->dataset, pl->root, config_origin(&pl->cfg, "root"));
+    for (int i = 0; i < pl->n_categories && fs_is_dir(pl->root); i++) {
+        CategoryData cd = {0};
+        Error e = {0};
+        if (load_category(pl, pl->categories[i], &cd, &e) != 0 || dataset_validate(&cd, &e) != 0)
+            problems_add(&pr, "dataset %s, category %s: %s", pl->dataset, pl->categories[i], e.msg);
+        else if ((size_t)max_k > cd.n_train)
+            problems_add(&pr, "dataset %s, category %s: k_shots asks for %d references but train/good has %zu images",
+                         pl->dataset, pl->categories[i], max_k, cd.n_train);
+        dataset_free(&cd);
+    }
+    Error e = {0};
+    if (!fs_is_file(pl->weights)) {
+        problems_add(&pr, "weights file %s (%s) not found: run `make weights`, or set weights = PATH", pl->weights,
+                     config_origin(&pl->cfg, "weights"));
+    } else if (pipeline_init(p, pl->weights, &pl->settings, &e) != 0) {
+        problems_add(&pr, "model %s: %s", pl->weights, e.msg);
+    } else if (pl->expected_sha256[0]) {
+        char have[65];
+        if (model_source_sha256(pl->weights, have, &e) != 0)
+            problems_add(&pr, "expected_sha256 (%s) cannot be checked: %s", config_origin(&pl->cfg, "expected_sha256"),
+                         e.msg);
+        else if (strcasecmp(have, pl->expected_sha256) != 0)
+            problems_add(&pr, "weights %s were converted from a file with sha256 %s, but expected_sha256 = %s (%s): "
+                              "wrong download or stale conversion (make weights)",
+                         pl->weights, have, pl->expected_sha256, config_origin(&pl->cfg, "expected_sha256"));
+    }
+    if (pr.count == 0) return 0;
+    fprintf(stderr, "winclip run: %s: %d problem%s found before any compute (nothing was run):\n%s", pl->name, pr.count,
+            pr.count == 1 ? "" : "s", pr.text);
+    free(pr.text);
+    return 1;
+}
+
+int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipeline *p, const char *category,
+                            int *plots_skipped, Error *err)
+{
+    CategoryData cd = {0};
+    int rc = load_category(pl, category, &cd, err);
+    /* per-category prompt word (class_name.<category>), else the experiment's class_name */
+    const ConfigEntry *cn = NULL;
+    char key[128];
+    snprintf(key, sizeof key, "class_name.%s", category);
+    cn = config_find(&pl->cfg, key);
+    p->settings = pl->settings;
+    if (!rc && cn) rc = winclip_settings_set(&p->settings, "class_name", cn->value, err);
+    char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
+    if (!rc) rc = pipeline_open_cache(p, cache, err);
+    free(cache);
+    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps};
+    int has_zero = 0;
+    for (int i = 0; i < pl->n_k; i++) has_zero |= pl->k_shots[i] == 0;
+    if (!rc && has_zero) rc = unit_eval_run(&job, results, p, &cd, 0, 0, plots_skipped, err);
+    for (int i = 0; i < pl->n_k && !rc; i++) {
+        if (pl->k_shots[i] == 0) continue;
+        for (int j = 0; j < pl->n_seeds && !rc; j++)
+            rc = unit_eval_run(&job, results, p, &cd, pl->k_shots[i], pl->seeds[j], plots_skipped, err);
+    }
+    Error ignore = {0};
+    pipeline_open_cache(p, NULL, &ignore);
+    dataset_free(&cd);
+    return rc;
+}
+
+/* experiment.conf: what `winclip report` files the experiment under. */
+int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *err)
+{
+    char *dir = xasprintf("%s/%s", results, pl->name);
+    int rc = fs_mkdirs(dir, err);
+    if (!rc) {
+        char *path = xasprintf("%s/experiment.conf", dir);
+        char *text = xasprintf("# written by winclip run from %s\ntitle = \"%s\"\ntable = %s\n%s%s%s%s%s%s%s%s%s",
+                               pl->conf_path, pl->title, pl->table, pl->ablation[0] ? "ablation = " : "", pl->ablation,
+                               pl->ablation[0] ? "\n" : "", pl->variant[0] ? "variant = " : "", pl->variant,
+                               pl->variant[0] ? "\n" : "", pl->preset[0] ? "preset = " : "", pl->preset,
+                               pl->preset[0] ? "\n" : "");
+        rc = fs_write_atomic(path, text, strlen(text), err);
+        free(text);
+        free(path);
+    }
+    free(dir);
+    return rc;
+}
+
+/* --jobs N: one child process per category, at most N at once. Returns 0 when all succeed. */
+int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipeline *p, int jobs)
+{
+    pid_t *pids = xcalloc((size_t)pl->n_categories, sizeof *pids);
+    int running = 0, failed = 0, next = 0;
+    fflush(stdout);
+    fflush(stderr);
+    while (next < pl->n_categories || running > 0) {
+        if (next < pl->n_categories && running < jobs && !failed) {
+            pid_t pid = fork();
+            if (pid < 0) {
+                fprintf(stderr, "winclip run: fork: %s\n", strerror(errno));
+                failed = 1;
+                next = pl->n_categories;
+                continue;
+            }
+            if (pid == 0) {
+                Error err = {0};
+                int skipped = 0;
+                int rc = experiment_run_category(pl, results, p, pl->categories[next], &skipped, &err);
+                if (rc) fprintf(stderr, "winclip run: %s\n", err.msg);
+                if (!rc && skipped) fprintf(stderr, "winclip run: gnuplot not found: curve plots skipped (.dat/.gp kept)\n");
+                fflush(stdout);
+                fflush(stderr);
+                _exit(rc ? 1 : 0);
+            }
+            pids[next++] = pid;
+            running++;
+            continue;
+        }
+        int status = 0;
+        pid_t done = wait(&status);
+        if (done < 0) break;
+        running--;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            for (int i = 0; i < pl->n_categories; i++)
+                if (pids[i] == done) fprintf(stderr, "winclip run: category %s failed\n", pl->categories[i]);
+            failed = 1;
+        }
+    }
+    free(pids);
+    return failed;
+}
+

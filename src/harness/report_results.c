@@ -1,0 +1,170 @@
+/*
+ * report_results.c - find an experiment's finished units under the results root and read their
+ * metrics (see report_results.h).
+ *
+ * Reference: harness/results.h (the unit folder layout: <exp>/<dataset>/<category>/<unit>/).
+ */
+#include "harness/report_results.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/config.h"
+#include "util/fsutil.h"
+
+/* Names and labels are copied into fixed buffers: truncation is intended. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static int parse_unit_name(const char *s, int *k, int *seed)
+{
+    char extra;
+    if (strcmp(s, "k0") == 0) {
+        *k = 0;
+        *seed = 0;
+        return 1;
+    }
+    return sscanf(s, "k%d_s%d%c", k, seed, &extra) == 2 && *k > 0 && *seed >= 0;
+}
+
+static int cmp_unit(const void *a, const void *b)
+{
+    const ReportUnit *x = a, *y = b;
+    int c = strcmp(x->dataset, y->dataset);
+    if (c) return c;
+    if (x->k != y->k) return x->k < y->k ? -1 : 1;
+    if (x->seed != y->seed) return x->seed < y->seed ? -1 : 1;
+    return strcmp(x->category, y->category);
+}
+
+static int load_meta(ReportExperiment *e, const char *dir, Error *err)
+{
+    char *path = xasprintf("%s/experiment.conf", dir);
+    Config cfg;
+    config_init(&cfg);
+    int rc = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        rc = config_load(&cfg, path, err);
+        const char *v;
+        if (!rc && (v = config_get(&cfg, "title"))) copy_str(e->title, sizeof e->title, v);
+        if (!rc && (v = config_get(&cfg, "table"))) copy_str(e->table, sizeof e->table, v);
+        if (!rc && (v = config_get(&cfg, "ablation"))) copy_str(e->ablation, sizeof e->ablation, v);
+        if (!rc && (v = config_get(&cfg, "variant"))) copy_str(e->variant, sizeof e->variant, v);
+        if (!rc && (v = config_get(&cfg, "preset"))) copy_str(e->preset, sizeof e->preset, v);
+    }
+    config_free(&cfg);
+    free(path);
+    return rc;
+}
+
+/* Append the finished unit unit_dir (dataset, category, k, seed) with its metrics.tsv. */
+static int add_unit(ReportExperiment *e, const char *unit_dir, const char *dataset, const char *category, int k,
+                    int seed, Error *err)
+{
+    if (e->n_units == e->cap) {
+        e->cap = e->cap ? 2 * e->cap : 64;
+        e->units = xrealloc(e->units, (size_t)e->cap * sizeof *e->units);
+    }
+    ReportUnit *ru = &e->units[e->n_units];
+    memset(ru, 0, sizeof *ru);
+    copy_str(ru->dataset, sizeof ru->dataset, dataset);
+    copy_str(ru->category, sizeof ru->category, category);
+    ru->k = k;
+    ru->seed = seed;
+    char *mpath = xasprintf("%s/metrics.tsv", unit_dir);
+    int rc = results_read_metrics(mpath, &ru->m, err);
+    free(mpath);
+    if (!rc) e->n_units++;
+    return rc;
+}
+
+/* Every finished unit folder (k0, k<K>_s<seed> with `done`) of cat_dir. */
+static int scan_category(ReportExperiment *e, const char *cat_dir, const char *dataset, const char *category,
+                         Error *err)
+{
+    char **units = NULL;
+    size_t n_units = 0;
+    int rc = fs_list(cat_dir, FS_LIST_DIRS, &units, &n_units, err);
+    for (size_t u = 0; u < n_units && !rc; u++) {
+        int k, seed;
+        if (!parse_unit_name(units[u], &k, &seed)) continue;
+        char *unit_dir = xasprintf("%s/%s", cat_dir, units[u]);
+        if (results_is_done(unit_dir)) rc = add_unit(e, unit_dir, dataset, category, k, seed, err);
+        free(unit_dir);
+    }
+    fs_list_free(units, n_units);
+    return rc;
+}
+
+/* <exp_dir>/<dataset>/<category>/ for every dataset and category folder. */
+static int scan_experiment(ReportExperiment *e, const char *exp_dir, Error *err)
+{
+    char **datasets = NULL;
+    size_t n_ds = 0;
+    int rc = fs_list(exp_dir, FS_LIST_DIRS, &datasets, &n_ds, err);
+    for (size_t d = 0; d < n_ds && !rc; d++) {
+        char *ds_dir = xasprintf("%s/%s", exp_dir, datasets[d]);
+        char **cats = NULL;
+        size_t n_cat = 0;
+        rc = fs_list(ds_dir, FS_LIST_DIRS, &cats, &n_cat, err);
+        for (size_t c = 0; c < n_cat && !rc; c++) {
+            char *cat_dir = xasprintf("%s/%s", ds_dir, cats[c]);
+            rc = scan_category(e, cat_dir, datasets[d], cats[c], err);
+            free(cat_dir);
+        }
+        fs_list_free(cats, n_cat);
+        free(ds_dir);
+    }
+    fs_list_free(datasets, n_ds);
+    return rc;
+}
+
+int report_load_experiment(ReportExperiment *e, const char *root, const char *name, Error *err)
+{
+    memset(e, 0, sizeof *e);
+    const char *slash = strrchr(name, '/');
+    const char *base = slash ? slash + 1 : name;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".conf") == 0) len -= 5;
+    if (len == 0 || len >= sizeof e->name) return err_setf(err, ERR_USAGE, "bad experiment name '%s'", name);
+    memcpy(e->name, base, len);
+    e->name[len] = 0;
+    copy_str(e->title, sizeof e->title, e->name);
+    copy_str(e->table, sizeof e->table, "main");
+    copy_str(e->variant, sizeof e->variant, e->name);
+
+    char *exp_dir = xasprintf("%s/%s", root, e->name);
+    if (!fs_is_dir(exp_dir)) {
+        err_setf(err, ERR_MISSING, "no results for experiment '%s': folder %s does not exist (run `winclip run %s` first)",
+                 e->name, exp_dir, e->name);
+        free(exp_dir);
+        return ERR_MISSING;
+    }
+    int rc = load_meta(e, exp_dir, err);
+    if (!rc) rc = scan_experiment(e, exp_dir, err);
+    if (!rc && e->n_units == 0)
+        rc = err_setf(err, ERR_MISSING, "experiment '%s': no finished unit (no <dataset>/<category>/k*/done) under %s",
+                      e->name, exp_dir);
+    free(exp_dir);
+    if (rc) {
+        report_experiment_free(e);
+        return rc;
+    }
+    qsort(e->units, (size_t)e->n_units, sizeof *e->units, cmp_unit);
+    return 0;
+}
+
+void report_experiment_free(ReportExperiment *e)
+{
+    if (!e) return;
+    free(e->units);
+    e->units = NULL;
+    e->n_units = e->cap = 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * report_stats.h - aggregation over an experiment's units: category means, mean ± population
+ * std over seeds, the (dataset, K) pairs present.
+ *
+ * Reference: shared/spec/metrics.md §6.
+ */
+#ifndef WINCLIP_HARNESS_REPORT_STATS_H
+#define WINCLIP_HARNESS_REPORT_STATS_H
+
+#include "harness/report_results.h"
+
+/* Unweighted mean over categories of metric for (dataset, k, seed); *n_categories filled;
+ * NaN when no category has the metric (NaN categories are skipped and not counted). */
+double report_category_mean(const ReportExperiment *e, const char *dataset, int k, int seed, const char *metric,
+                            int *n_categories);
+
+/* Distinct seeds present for (dataset, k), ascending; returns the count (<= cap). */
+int report_seeds_of(const ReportExperiment *e, const char *dataset, int k, int *seeds, int cap);
+
+/* Mean and population std (ddof = 0) of v[0..n), two-pass; both NaN when n == 0. Returns n.
+ * The one std every table uses. */
+int report_mean_std(const double *v, int n, double *mean, double *std);
+
+/* Mean and population std over seeds of the category mean; returns the seed count. */
+int report_seed_stats(const ReportExperiment *e, const char *dataset, int k, const char *metric, double *mean,
+                      double *std);
+
+/* Distinct (dataset, k) pairs in unit order. */
+typedef struct {
+    char dataset[32];
+    int k;
+} ReportDsK;
+int report_dataset_ks(const ReportExperiment *e, ReportDsK *out, int cap);
+
+#endif

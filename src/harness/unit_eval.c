@@ -1,0 +1,268 @@
+/*
+ * unit_eval.c - one evaluation unit of `winclip run`: score every test image of a category,
+ * compute the image + pixel metrics, write the unit folder (results.h), curves (plot.h) and
+ * overlays (overlay.h), then the `done` marker.
+ *
+ * Reference: shared/spec/winclip.md §7, §9; metrics.md §2 (masks resized nearest-neighbour);
+ * conventions.md §2.14 (atomic, resumable result folders).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/unit_eval.h"
+#include "clip/image.h"
+#include "eval/metric_table.h"
+#include "eval/metrics.h"
+#include "harness/overlay.h"
+#include "harness/plot.h"
+#include "util/fsutil.h"
+#include "util/progress.h"
+
+enum { OVERLAYS_PER_UNIT = 3, CURVE_POINTS = 200 };
+
+void unit_eval_free(UnitEval *u)
+{
+    free(u->paths);
+    free(u->labels);
+    free(u->scores);
+    free(u->maps);
+    free(u->masks);
+    memset(u, 0, sizeof *u);
+}
+
+/* Ground truth at the map size: nearest-neighbour resize of the mask (metrics.md §2). */
+static int load_mask(const Sample *s, int h, int w, uint8_t *out, Error *err)
+{
+    if (!s->mask_path) {
+        memset(out, 0, (size_t)h * (size_t)w);
+        return 0;
+    }
+    Mask m = {0};
+    if (image_mask_load(&m, s->mask_path, err) != 0) return err->code;
+    if (m.width == w && m.height == h) memcpy(out, m.data, (size_t)h * (size_t)w);
+    else image_mask_resize_nearest(m.data, m.width, m.height, out, w, h);
+    image_mask_free(&m);
+    return 0;
+}
+
+int unit_eval_score(UnitEval *u, Pipeline *p, const CategoryData *cd, const char *label, Error *err)
+{
+    u->n = (int)cd->n_test;
+    u->paths = xcalloc((size_t)u->n, sizeof *u->paths);
+    u->labels = xcalloc((size_t)u->n, sizeof *u->labels);
+    u->scores = xcalloc((size_t)u->n, sizeof *u->scores);
+    Progress prog;
+    progress_start(&prog, stderr, label, u->n, PROGRESS_AUTO);
+    int rc = 0;
+    for (int i = 0; i < u->n && rc == 0; i++) {
+        const Sample *s = &cd->test[i];
+        WinclipMaps m;
+        memset(&m, 0, sizeof m);
+        rc = pipeline_score(p, s->image_path, cd->category, &m, err);
+        if (rc == 0 && i == 0) {
+            u->h = m.out_h;
+            u->w = m.out_w;
+            size_t per = (size_t)u->h * (size_t)u->w;
+            u->maps = xmalloc(per * (size_t)u->n * sizeof *u->maps);
+            u->masks = xmalloc(per * (size_t)u->n);
+        }
+        if (rc == 0 && (m.out_h != u->h || m.out_w != u->w))
+            rc = err_setf(err, ERR_SHAPE, "%s: map %dx%d differs from the first image's %dx%d: pixel metrics need one "
+                                          "size per category (eval_size = original with mixed image sizes)",
+                          s->image_path, m.out_w, m.out_h, u->w, u->h);
+        if (rc == 0) {
+            size_t per = (size_t)u->h * (size_t)u->w;
+            memcpy(u->maps + per * (size_t)i, m.map, per * sizeof *u->maps);
+            rc = load_mask(s, u->h, u->w, u->masks + per * (size_t)i, err);
+            u->paths[i] = s->image_path;
+            u->labels[i] = s->label;
+            u->scores[i] = (float)m.image_score;
+        }
+        winclip_maps_free(&m);
+        progress_update(&prog, i + 1);
+    }
+    progress_finish(&prog);
+    return rc;
+}
+
+int unit_eval_metrics(const UnitEval *u, MetricSet *ms, Error *err)
+{
+    uint8_t *lab = xmalloc((size_t)u->n);
+    float *maxmap = xmalloc((size_t)u->n * sizeof *maxmap);
+    size_t per = (size_t)u->h * (size_t)u->w;
+    int n_anom = 0;
+    for (int i = 0; i < u->n; i++) {
+        lab[i] = (uint8_t)u->labels[i];
+        n_anom += u->labels[i];
+        float mx = u->maps[per * (size_t)i];
+        for (size_t j = 1; j < per; j++) mx = fmaxf(mx, u->maps[per * (size_t)i + j]);
+        maxmap[i] = mx;
+    }
+    MetricValues v = {0};
+    PixelMetrics pm;
+    int rc = metrics_image(u->scores, lab, (size_t)u->n, &v.image, err);
+    if (!rc) rc = metrics_image(maxmap, lab, (size_t)u->n, &v.image_maxmap, err);
+    if (!rc) rc = metrics_pixel(u->maps, u->masks, (size_t)u->n, u->h, u->w, 0.3, &pm, err);
+    if (!rc) {
+        metric_values_set_pixel(&v, &pm);
+        v.n_images = u->n;
+        v.n_anomalous = n_anom;
+        v.map_height = u->h;
+        v.map_width = u->w;
+        memset(ms, 0, sizeof *ms);
+        for (int m = 0; m < METRIC_COUNT; m++)
+            if (METRIC_TABLE[m].flags & METRIC_UNIT) results_metric_add(ms, metric_name((MetricId)m), metric_value((MetricId)m, &v));
+    }
+    free(lab);
+    free(maxmap);
+    return rc;
+}
+
+/* roc.png (image + pixel ROC) and pr.png in the unit folder. */
+int unit_eval_write_curves(const UnitEval *u, const char *dir, const char *title, int *skipped, Error *err)
+{
+    double *sc = xmalloc((size_t)u->n * sizeof *sc);
+    uint8_t *lab = xmalloc((size_t)u->n);
+    for (int i = 0; i < u->n; i++) {
+        sc[i] = u->scores[i];
+        lab[i] = (uint8_t)u->labels[i];
+    }
+    int rc = 0;
+    for (int kind = 0; kind < 2 && rc == 0; kind++) {
+        Curve ci = {0}, cp = {0};
+        rc = metrics_image_curve(sc, lab, (size_t)u->n, (CurveKind)kind, CURVE_POINTS, &ci, err);
+        if (!rc) rc = metrics_pixel_curve(u->maps, u->masks, (size_t)u->n, u->h, u->w, (CurveKind)kind, CURVE_POINTS,
+                                          &cp, err);
+        if (!rc) {
+            PlotSeries s[2] = {{"image", (int)ci.n, ci.x, ci.y}, {"pixel", (int)cp.n, cp.x, cp.y}};
+            char *stem = xasprintf("%s/%s", dir, kind == CURVE_ROC ? "roc" : "pr");
+            char *t = xasprintf("%s: %s", title, kind == CURVE_ROC ? "ROC" : "precision-recall");
+            rc = kind == CURVE_ROC ? plot_curves(stem, t, "false positive rate", "true positive rate", s, 2, 1, skipped, err)
+                                   : plot_curves(stem, t, "recall", "precision", s, 2, 0, skipped, err);
+            free(stem);
+            free(t);
+        }
+        metrics_curve_free(&ci);
+        metrics_curve_free(&cp);
+    }
+    free(sc);
+    free(lab);
+    return rc;
+}
+
+int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const CategoryData *cd, const char *dir,
+                             Error *err)
+{
+    size_t per = (size_t)u->h * (size_t)u->w;
+    float lo = u->maps[0], hi = u->maps[0];
+    for (size_t j = 0; j < per * (size_t)u->n; j++) {
+        lo = fminf(lo, u->maps[j]);
+        hi = fmaxf(hi, u->maps[j]);
+    }
+    int picked[OVERLAYS_PER_UNIT], n_picked = 0;
+    for (int want = 1; want >= 0; want--)
+        for (int i = 0; i < u->n && n_picked < (want ? OVERLAYS_PER_UNIT - 1 : OVERLAYS_PER_UNIT); i++)
+            if (u->labels[i] == want) {
+                picked[n_picked++] = i;
+                if (!want) break;
+            }
+    char *odir = xasprintf("%s/overlays", dir);
+    int rc = fs_mkdirs(odir, err);
+    for (int k = 0; k < n_picked && rc == 0; k++) {
+        const Sample *s = &cd->test[picked[k]];
+        char *name = xstrdup(s->name);
+        for (char *c = name; *c; c++)
+            if (*c == '/') *c = '_';
+        char *png = xasprintf("%s/%s.png", odir, name);
+        rc = overlay_write(p, s->image_path, u->maps + per * (size_t)picked[k], u->masks + per * (size_t)picked[k],
+                           u->w, u->h, lo, hi, png, err);
+        free(png);
+        free(name);
+    }
+    free(odir);
+    return rc;
+}
+
+/* "DIR  i-AUROC 91.8  p-AUROC 85.1  AUPRO 64.6  (N images, S s)" on stdout. */
+static void print_headline(const char *dir, const MetricSet *ms, int n, double seconds)
+{
+    printf("%s", dir);
+    for (int m = 0; m < METRIC_COUNT; m++)
+        if (METRIC_TABLE[m].headline)
+            printf("  %s %.1f", METRIC_TABLE[m].headline, 100 * results_metric_get(ms, metric_name((MetricId)m)));
+    printf("  (%d images, %.1f s)\n", n, seconds);
+}
+
+/* The unit's resolved config: every experiment key plus what the unit fixed. */
+static void unit_config(const UnitJob *job, const char *category, const char *class_word, int k, int seed, Config *out)
+{
+    config_init(out);
+    for (size_t i = 0; i < job->cfg->count; i++)
+        config_put(out, job->cfg->entries[i].key, job->cfg->entries[i].value, job->cfg->entries[i].origin);
+    char buf[32];
+    config_put(out, "unit.category", category, "(winclip run)");
+    config_put(out, "unit.class_word", class_word, "(winclip run)");
+    snprintf(buf, sizeof buf, "%d", k);
+    config_put(out, "unit.k_shot", buf, "(winclip run)");
+    snprintf(buf, sizeof buf, "%d", k > 0 ? seed : 0);
+    config_put(out, "unit.seed", buf, "(winclip run)");
+}
+
+int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
+                  int *plots_skipped, Error *err)
+{
+    char *dir = results_unit_dir(results, job->experiment, job->dataset, cd->category, k, seed);
+    if (results_is_done(dir)) {
+        fprintf(stderr, "winclip run: %s: done, skipped\n", dir);
+        free(dir);
+        return 0;
+    }
+    double t0 = time_now();
+    size_t *idx = xcalloc((size_t)(k > 0 ? k : 1), sizeof *idx);
+    const char **refs = xcalloc((size_t)(k > 0 ? k : 1), sizeof *refs);
+    UnitEval u = {0};
+    Config ucfg;
+    char class_word[256];
+    winclip_class_name(&p->settings, cd->category, class_word, sizeof class_word);
+    unit_config(job, cd->category, class_word, k, seed, &ucfg);
+    int rc = k > 0 ? dataset_sample_shots(cd, seed, k, idx, err) : 0;
+    for (int i = 0; i < k && rc == 0; i++) refs[i] = cd->train_good[idx[i]];
+    if (!rc) rc = pipeline_set_references(p, refs, k, err);
+    char label[160];
+    if (k > 0) snprintf(label, sizeof label, "%s %s k%d s%d", job->experiment, cd->category, k, seed);
+    else snprintf(label, sizeof label, "%s %s k0", job->experiment, cd->category);
+    if (!rc) rc = unit_eval_score(&u, p, cd, label, err);
+    MetricSet ms;
+    if (!rc) rc = unit_eval_metrics(&u, &ms, err);
+    if (!rc) rc = fs_mkdirs(dir, err);
+    if (!rc) rc = results_write_scores(dir, u.n, (const char *const *)u.paths, u.labels, u.scores, err);
+    if (!rc) rc = results_write_metrics(dir, &ms, err);
+    if (!rc) rc = results_write_config(dir, &ucfg, err);
+    if (!rc) rc = results_write_references(dir, k, refs, err);
+    if (!rc && job->save_maps)
+        rc = results_write_maps(dir, u.n, u.h, u.w, u.scores, u.maps, u.masks, u.labels,
+                                (const char *const *)u.paths, err);
+    if (!rc) rc = unit_eval_write_curves(&u, dir, label, plots_skipped, err);
+    if (!rc) rc = unit_eval_write_overlays(&u, p, cd, dir, err);
+    if (!rc) {
+        char hash[65];
+        config_hash(&ucfg, hash);
+        Provenance pv = {job->experiment, job->dataset, cd->category, k, k > 0 ? seed : 0, job->weights, p->weights_sha256,
+                         hash, time_now() - t0};
+        rc = results_write_provenance(dir, &pv, err);
+    }
+    if (!rc) rc = results_mark_done(dir, err);
+    if (!rc)
+        print_headline(dir, &ms, u.n, time_now() - t0);
+    else err_prefixf(err, "%s: ", label);
+    fflush(stdout);
+    config_free(&ucfg);
+    unit_eval_free(&u);
+    free(idx);
+    free(refs);
+    free(dir);
+    return rc;
+}
+

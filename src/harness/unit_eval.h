@@ -1,0 +1,62 @@
+/*
+ * unit_eval.h - one evaluation unit (a category at one K and seed): score every test image,
+ * image + pixel metrics, curves, overlays and the unit's result folder.
+ *
+ *     UnitJob job = {"E01", "mvtec", "weights.h5", &cfg, 0};
+ *     if (unit_eval_run(&job, "results", &pipeline, &category, k, seed, &skipped, &err)) goto fail;
+ *
+ * The pieces are public so a command or a test can score and measure without the folder.
+ * Reference: shared/spec/winclip.md §7, §9; metrics.md §2.
+ */
+#ifndef WINCLIP_HARNESS_UNIT_EVAL_H
+#define WINCLIP_HARNESS_UNIT_EVAL_H
+
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "harness/config.h"
+#include "harness/results.h"
+#include "util/base.h"
+#include "winclip/pipeline.h"
+
+/* Every test image of a unit, scored. Caller-owned; unit_eval_free is safe on a zeroed value. */
+typedef struct {
+    int n, h, w;
+    char **paths;     /* (n) borrowed from CategoryData */
+    int *labels;      /* (n) */
+    float *scores;    /* (n) */
+    float *maps;      /* (n, h, w) */
+    uint8_t *masks;   /* (n, h, w) ground truth at the map size */
+} UnitEval;
+
+/* What a unit folder records about its experiment; all borrowed. */
+typedef struct {
+    const char *experiment, *dataset, *weights;
+    const Config *cfg;   /* the experiment's resolved keys (config.resolved) */
+    int save_maps;       /* write maps.h5 */
+} UnitJob;
+
+void unit_eval_free(UnitEval *u);
+
+/* Score every test image of cd through p (references already set); progress to stderr under
+ * label. Every map must have the first map's size. */
+int unit_eval_score(UnitEval *u, Pipeline *p, const CategoryData *cd, const char *label, Error *err);
+
+/* Image + pixel metrics of u (results.tsv names). */
+int unit_eval_metrics(const UnitEval *u, MetricSet *ms, Error *err);
+
+/* dir/roc.png and dir/pr.png (image + pixel curves, with .dat / .gp); *skipped set when gnuplot
+ * is missing. */
+int unit_eval_write_curves(const UnitEval *u, const char *dir, const char *title, int *skipped, Error *err);
+
+/* dir/overlays/<defect>_<stem>.png for the first anomalous images and the first normal one;
+ * colour range = min..max over every map of the unit so the overlays compare. */
+int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const CategoryData *cd, const char *dir,
+                             Error *err);
+
+/* The whole unit: results_unit_dir(results, ...) is skipped when done; else references drawn
+ * (dataset_sample_shots(seed, k)), scored, measured and written, `done` last. Prints one line. */
+int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
+                  int *plots_skipped, Error *err);
+
+#endif
