@@ -409,7 +409,7 @@ START_TEST(settings_roundtrip)
     int n_keys = 0;
     winclip_settings_keys(&n_keys);
     ck_assert_int_eq(lines, n_keys);
-    ck_assert(memcmp(&s, &t, sizeof s) == 0);
+    ck_assert(winclip_settings_equal(&s, &t));
     test_rmtree(dir);
     free(dir);
     char key[128];
@@ -459,7 +459,7 @@ START_TEST(settings_errors)
         ck_assert_msg(rc == ERR_VALUE, "%s = %s accepted (rc %d)", bad[i].key, bad[i].value, rc);
         ck_assert_msg(strstr(err.msg, bad[i].key) != NULL, "message lacks key: %s", err.msg);
         ck_assert_msg(strstr(err.msg, bad[i].allowed) != NULL, "message lacks allowed: %s", err.msg);
-        ck_assert_msg(memcmp(&before, &s, sizeof s) == 0, "%s changed on error", bad[i].key);
+        ck_assert_msg(winclip_settings_equal(&before, &s), "%s changed on error", bad[i].key);
     }
     PromptList p = {0};
     ck_assert_int_eq(prompts_build(&p, PROMPTS_PAPER22, "", NULL, 0, NULL, 0, &err), ERR_VALUE);
@@ -749,6 +749,70 @@ START_TEST(score_errors)
 }
 END_TEST
 
+/* winclip_settings_equal sees every field, and ignores scale slots past n_scales. */
+START_TEST(settings_equal_fields)
+{
+    WinclipSettings a, b;
+    winclip_settings_default(&a);
+    Error err = {0};
+    const struct { const char *key, *value; } change[] = {
+        {"prompts", "single"}, {"extra_normal_states", "shiny"}, {"extra_anomalous_states", "dented"},
+        {"class_name", "bolt"}, {"prototypes", "mean"}, {"temperature", "0.5"}, {"scales", "2"},
+        {"scales", "2,4"}, {"stride", "2"}, {"image_scale", "false"}, {"aggregation", "mean"},
+        {"fusion", "mean"}, {"patch_tokens", "pre_ln_post"}, {"resize", "torch-bicubic-aa"},
+        {"geometry", "shortest-crop"}, {"image_size", "224"}, {"output_size", "64"},
+        {"smoothing_sigma", "2"}, {"k_shot", "4"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(change); i++) {
+        b = a;
+        ck_assert(winclip_settings_equal(&a, &b));
+        ck_assert_msg(winclip_settings_set(&b, change[i].key, change[i].value, &err) == 0, "%s", err.msg);
+        ck_assert_msg(!winclip_settings_equal(&a, &b) && !winclip_settings_equal(&b, &a),
+                      "%s = %s not seen", change[i].key, change[i].value);
+    }
+    b = a;
+    b.scales[WINCLIP_MAX_SCALES - 1] = 77; /* a slot past n_scales is not part of the value */
+    ck_assert(winclip_settings_equal(&a, &b));
+}
+END_TEST
+
+/* A memory built from one parse of the settings is accepted by scoring under another parse,
+ * even when the scale slots past n_scales differ (the old memcmp refused it). */
+START_TEST(memory_reparsed_settings)
+{
+    Error err = {0};
+    float emb[4] = {1, 0, 0, 0}, win[196 * 4] = {0}, tok[225 * 8] = {0};
+    for (int i = 0; i < 196; i++) win[i * 4 + (i % 4)] = 1;
+    for (int i = 0; i < 225; i++) tok[i * 8 + (i % 8)] = 1;
+    ClipImageFeatures feat = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1, .scales = {2},
+                              .stride = 1, .n_windows = {196}, .image_embedding = emb,
+                              .tokens_ln_post = tok, .windows = {win}};
+    WinclipSettings s, t;
+    winclip_settings_default(&s);
+    winclip_settings_default(&t);
+    for (int i = 0; i < WINCLIP_MAX_SCALES; i++) s.scales[i] = 1000 + i, t.scales[i] = -1 - i;
+    ck_assert_int_eq(winclip_settings_set(&s, "scales", "2", &err), 0);
+    ck_assert_int_eq(winclip_settings_set(&t, "scales", " 2 ", &err), 0);
+    for (int i = 1; i < WINCLIP_MAX_SCALES; i++) ck_assert_int_eq(s.scales[i], 0);
+    s.scales[2] = 99, t.scales[2] = -99; /* even garbage past n_scales must not matter */
+    ck_assert(winclip_settings_equal(&s, &t));
+    WinclipText text = {0};
+    ck_assert_int_eq(winclip_text_init(&text, emb, 1, emb, 1, 4, 0, &err), 0);
+    WinclipMemory mem = {0};
+    ck_assert_msg(winclip_memory_init(&mem, &s, &feat, 1, &err) == 0, "%s", err.msg);
+    WinclipMaps maps = {0};
+    ck_assert_msg(winclip_score(&maps, &t, &text, 0.07, &feat, &mem, 15, 15, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(maps.map);
+    winclip_maps_free(&maps);
+    /* a real difference in the scales is still refused */
+    ck_assert_int_eq(winclip_settings_set(&t, "stride", "2", &err), 0);
+    ck_assert_int_ne(winclip_score(&maps, &t, &text, 0.07, &feat, &mem, 15, 15, &err), 0);
+    winclip_maps_free(&maps);
+    winclip_memory_free(&mem);
+    winclip_text_free(&text);
+}
+END_TEST
+
 Suite *winclip_suite(void)
 {
     Suite *s = suite_create("winclip");
@@ -761,6 +825,8 @@ Suite *winclip_suite(void)
     tcase_add_test(core, prompts_paper_strings);
     tcase_add_test(core, prompts_other_sets);
     tcase_add_test(core, settings_roundtrip);
+    tcase_add_test(core, settings_equal_fields);
+    tcase_add_test(core, memory_reparsed_settings);
     tcase_add_test(core, paper_prototypes);
     tcase_add_test(core, paper_zero_shot);
     tcase_add_loop_test(core, paper_few_shot, 0, 3);

@@ -27,6 +27,29 @@ static const char *const GEOMETRY_NAMES[] = {"squash", "shortest-crop"};
 static const char *const BOOL_NAMES[] = {"false", "true"};
 static const char *const PROMPT_NAMES[] = {"paper22", "anomalib21", "single", "states", "templates"};
 
+/* 1 when the first n entries of a and b agree (slots past n_scales are not part of the value). */
+static int scales_equal(const int *a, const int *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+int winclip_settings_equal(const WinclipSettings *a, const WinclipSettings *b)
+{
+    return a->prompts == b->prompts &&
+           strcmp(a->extra_normal_states, b->extra_normal_states) == 0 &&
+           strcmp(a->extra_anomalous_states, b->extra_anomalous_states) == 0 &&
+           strcmp(a->class_name, b->class_name) == 0 && a->prototypes == b->prototypes &&
+           a->temperature == b->temperature && a->n_scales == b->n_scales &&
+           scales_equal(a->scales, b->scales, a->n_scales) && a->stride == b->stride &&
+           a->image_scale == b->image_scale && a->aggregation == b->aggregation &&
+           a->fusion == b->fusion && a->patch_tokens == b->patch_tokens &&
+           a->resize == b->resize && a->geometry == b->geometry &&
+           a->image_size == b->image_size && a->output_size == b->output_size &&
+           a->smoothing_sigma == b->smoothing_sigma && a->k_shot == b->k_shot;
+}
+
 void winclip_settings_default(WinclipSettings *s)
 {
     memset(s, 0, sizeof *s);
@@ -690,7 +713,7 @@ static int check_inputs(const WinclipSettings *s, const WinclipText *text,
                             "the image's %d/%d/%d", mem->grid, mem->width, mem->embed_dim, f->grid,
                             f->width, f->embed_dim);
         if (mem->n_scales != s->n_scales || mem->stride != s->stride ||
-            memcmp(mem->scales, s->scales, sizeof mem->scales) != 0 ||
+            !scales_equal(mem->scales, s->scales, s->n_scales) ||
             mem->patch_tokens != s->patch_tokens)
             return err_setf(err, ERR_VALUE, "winclip: memory built with other scales / stride / "
                             "patch_tokens than these settings");

@@ -59,6 +59,11 @@ typedef struct {
 /* Paper-mode defaults (fixtures/winclip_paper settings). */
 void winclip_settings_default(WinclipSettings *s);
 
+/* 1 when a and b hold the same settings, compared field by field (strings up to their NUL,
+ * scales only the first n_scales entries), else 0. Never memcmp a struct: padding and unused
+ * slots are not part of its value. */
+int winclip_settings_equal(const WinclipSettings *a, const WinclipSettings *b);
+
 /* Set one key from its text value (numbers parsed strictly, surrounding blanks ignored).
  * Keys and values (default first):
  *   prompts = paper22 | anomalib21 | single | states | templates
