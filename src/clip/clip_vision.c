@@ -142,7 +142,9 @@ static ClipBlockScratch scratch(const ClipVision *v)
 static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int qkv_ready)
 {
     const ClipBlockScratch s = scratch(v);
-    clip_block_forward(b, x, g, ng, v->width, v->heads, v->model->cfg.quick_gelu, 0, qkv_ready, &s);
+    clip_block_forward(b, x, g, ng, v->width, v->heads,
+                       (v->model->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : 0u) |
+                           (qkv_ready ? CLIP_BLOCK_QKV_READY : 0u), &s);
 }
 
 /* The last block when only token 0 of each sequence is needed: keys and values for all rows,
