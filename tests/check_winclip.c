@@ -124,7 +124,7 @@ static double tau_from(const H5File *f)
     ck_assert_msg(h5_read_attr_f64(f, "/", "logit_scale", &logit_scale, &err) == 0, "%s", err.msg);
     WinclipSettings s;
     winclip_settings_default(&s);
-    return winclip_temperature(&s, logit_scale);
+    return winclip_settings_temperature(&s, logit_scale);
 }
 
 static double max_abs_diff(const float *a, const float *b, size_t n)
@@ -352,9 +352,9 @@ START_TEST(prompts_other_sets)
     ck_assert_int_eq(winclip_settings_set(&s, "extra_anomalous_states", "bent, {} with bad soldering", &err), 0);
     ck_assert_int_eq(winclip_settings_set(&s, "extra_normal_states", "clean", &err), 0);
     char cls[64];
-    winclip_class_name(&s, "metal_nut", cls, sizeof cls);
+    winclip_settings_class_name(&s, "metal_nut", cls, sizeof cls);
     ck_assert_str_eq(cls, "metal nut");
-    ck_assert_int_eq(winclip_prompts_build(&p, &s, cls, &err), 0);
+    ck_assert_int_eq(winclip_settings_prompts(&p, &s, cls, &err), 0);
     ck_assert_int_eq(p.n_normal, 8 * 22);
     ck_assert_int_eq(p.n_anomalous, 6 * 22);
     ck_assert_str_eq(p.normal[7 * 22 + 12], "a photo of the clean metal nut.");
@@ -362,7 +362,7 @@ START_TEST(prompts_other_sets)
     ck_assert_str_eq(p.anomalous[5 * 22 + 1], "a cropped photo of a metal nut with bad soldering.");
     prompts_free(&p);
     ck_assert_int_eq(winclip_settings_set(&s, "class_name", "chain-link fence", &err), 0);
-    winclip_class_name(&s, "grid", cls, sizeof cls);
+    winclip_settings_class_name(&s, "grid", cls, sizeof cls);
     ck_assert_str_eq(cls, "chain-link fence");
 }
 END_TEST
@@ -416,7 +416,7 @@ START_TEST(settings_roundtrip)
     winclip_settings_preprocess_key(&s, 240, key, sizeof key);
     ck_assert_str_eq(key, "resize=torch-bicubic-aa;geometry=shortest-crop;image_size=224");
     winclip_settings_default(&s);
-    ck_assert(fabs(winclip_temperature(&s, log(100.0)) - 0.01) < 1e-15);
+    ck_assert(fabs(winclip_settings_temperature(&s, log(100.0)) - 0.01) < 1e-15);
 }
 END_TEST
 
@@ -679,7 +679,7 @@ START_TEST(anomalib_tiny_zero_shot)
     float *scores = read_f32(&f, "/gelu/winclip_image_scores_bottle", 3);
     float *scale_maps = read_f32(&f, "/gelu/winclip_zero_shot_scale_maps_bottle", 3 * 3 * 225);
     float *m0 = read_f32(&f, "/gelu/winclip_zero_shot_map_bottle", 3 * 225);
-    double tau = winclip_temperature(&s, 0.0);
+    double tau = winclip_settings_temperature(&s, 0.0);
     ck_assert(tau == 0.07);
     for (int i = 0; i < 3; i++) {
         ClipImageFeatures feat = {.grid = 15, .width = 64, .embed_dim = 32, .n_scales = 2,

@@ -57,7 +57,7 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
         goto fail;
     }
     p->logit_scale = (double)*v->model.logit_scale;
-    p->tau = winclip_temperature(settings, p->logit_scale);
+    p->tau = winclip_settings_temperature(settings, p->logit_scale);
     if (clip_vision_init(&v->vision, &v->model, settings->scales, settings->n_scales,
                          settings->stride, err) != 0)
         goto fail;
@@ -115,7 +115,7 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
 {
     PipelinePriv *v = p->priv;
     char word[256];
-    winclip_class_name(&p->settings, category, word, sizeof word);
+    winclip_settings_class_name(&p->settings, category, word, sizeof word);
     for (int i = 0; i < v->n_classes; i++)
         if (strcmp(v->classes[i].class_word, word) == 0) {
             *out = &v->classes[i].text;
@@ -123,7 +123,7 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
         }
     double t0 = time_now();
     PromptList prompts = {0};
-    int rc = winclip_prompts_build(&prompts, &p->settings, word, err);
+    int rc = winclip_settings_prompts(&prompts, &p->settings, word, err);
     if (rc != 0) return rc;
     const int E = v->model.cfg.embed_dim;
     int n_all = prompts.n_normal + prompts.n_anomalous;
@@ -242,7 +242,7 @@ int pipeline_score(Pipeline *p, const char *image_path, const char *category, Wi
     rc = pipeline_features(p, image_path, &f, &w, &h, err);
     if (rc != 0) return rc;
     int out_h, out_w;
-    winclip_output_dims(&p->settings, w, h, &out_h, &out_w);
+    winclip_settings_output_dims(&p->settings, w, h, &out_h, &out_w);
     double t0 = time_now();
     rc = winclip_score(maps, &p->settings, text, p->tau, &f, p->k_shot > 0 ? &v->memory : NULL,
                        out_h, out_w, err);
