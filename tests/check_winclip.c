@@ -55,13 +55,8 @@ static void load_features(ClipImageFeatures *feat, const H5File *f, const char *
 {
     char path[256];
     memset(feat, 0, sizeof *feat);
-    feat->grid = 15;
-    feat->width = 64;
-    feat->embed_dim = 32;
-    feat->n_scales = 2;
-    feat->scales[0] = 2;
-    feat->scales[1] = 3;
-    feat->stride = 1;
+    feat->geom = (WindowGeometry){.grid = 15, .width = 64, .embed_dim = 32, .n_scales = 2,
+                                  .scales = {2, 3}, .stride = 1};
     feat->n_windows[0] = 196;
     feat->n_windows[1] = 169;
     snprintf(path, sizeof path, "/inputs/%s/image_embedding", name);
@@ -682,8 +677,9 @@ START_TEST(anomalib_tiny_zero_shot)
     double tau = winclip_settings_temperature(&s, 0.0);
     ck_assert(tau == 0.07);
     for (int i = 0; i < 3; i++) {
-        ClipImageFeatures feat = {.grid = 15, .width = 64, .embed_dim = 32, .n_scales = 2,
-                                  .scales = {2, 3}, .stride = 1, .n_windows = {196, 169},
+        ClipImageFeatures feat = {.geom = {.grid = 15, .width = 64, .embed_dim = 32, .n_scales = 2,
+                                           .scales = {2, 3}, .stride = 1},
+                                  .n_windows = {196, 169},
                                   .image_embedding = img + i * 32,
                                   .tokens_ln_post = tok + (size_t)i * 226 * 64 + 64,
                                   .windows = {w2 + (size_t)i * 196 * 32, w3 + (size_t)i * 169 * 32}};
@@ -720,8 +716,9 @@ START_TEST(score_errors)
     ck_assert_int_eq(winclip_text_init(&text, emb, 1, emb, 0, 4, 0, &err), ERR_VALUE);
     ck_assert_int_eq(winclip_text_init(&text, emb, 1, emb, 1, 4, 0, &err), 0);
     /* features without the k = 3 scale */
-    ClipImageFeatures feat = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1, .scales = {2},
-                              .stride = 1, .n_windows = {196}, .image_embedding = emb,
+    ClipImageFeatures feat = {.geom = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1,
+                                       .scales = {2}, .stride = 1},
+                              .n_windows = {196}, .image_embedding = emb,
                               .tokens_ln_post = tok, .windows = {win}};
     WinclipMaps maps = {0};
     ck_assert_int_eq(winclip_score(&maps, &s, &text, 0.07, &feat, NULL, 240, 240, &err), ERR_SHAPE);
@@ -784,8 +781,9 @@ START_TEST(memory_reparsed_settings)
     float emb[4] = {1, 0, 0, 0}, win[196 * 4] = {0}, tok[225 * 8] = {0};
     for (int i = 0; i < 196; i++) win[i * 4 + (i % 4)] = 1;
     for (int i = 0; i < 225; i++) tok[i * 8 + (i % 8)] = 1;
-    ClipImageFeatures feat = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1, .scales = {2},
-                              .stride = 1, .n_windows = {196}, .image_embedding = emb,
+    ClipImageFeatures feat = {.geom = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1,
+                                       .scales = {2}, .stride = 1},
+                              .n_windows = {196}, .image_embedding = emb,
                               .tokens_ln_post = tok, .windows = {win}};
     WinclipSettings s, t;
     winclip_settings_default(&s);

@@ -102,10 +102,7 @@ int pipeline_open_cache(Pipeline *p, const char *path, Error *err)
     if (path == NULL) return 0;
     char pre[256];
     winclip_settings_preprocess_key(&p->settings, v->model.cfg.vision.image_size, pre, sizeof pre);
-    FeatureCacheKey key = {p->weights_sha256, pre, clip_config_grid(&v->model.cfg),
-                           v->model.cfg.vision.width, v->model.cfg.embed_dim,
-                           p->settings.n_scales, {0}, p->settings.stride};
-    memcpy(key.scales, p->settings.scales, sizeof key.scales);
+    FeatureCacheKey key = {p->weights_sha256, pre, v->vision.geom};
     if (feature_cache_open(&v->cache, path, &key, err) != 0) return err->code;
     v->cache_open = 1;
     return 0;
@@ -185,7 +182,7 @@ int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
     if (rc != 0) return err_prefixf(err, "%s: ", image_path);
     double t1 = time_now();
     p->seconds_load += t1 - t0;
-    clip_features_init(f, &v->model.cfg, p->settings.scales, p->settings.n_scales, p->settings.stride);
+    clip_features_init(f, &v->vision.geom);
     rc = clip_vision_features(&v->vision, v->pixels, f, err);
     p->seconds_backbone += time_now() - t1;
     if (rc != 0) {

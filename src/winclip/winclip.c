@@ -14,14 +14,6 @@
 #include "clip/gemm.h"
 #include "clip/windows.h"
 
-/* 1 when the first n entries of a and b agree (slots past n_scales are not part of the value). */
-static int scales_equal(const int *a, const int *b, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (a[i] != b[i]) return 0;
-    return 1;
-}
-
 /* ---- text prototypes ---- */
 
 static double dot_f64(const float *a, const float *b, int n)
@@ -264,10 +256,20 @@ void winclip_gaussian_smooth(float *map, int h, int w, double sigma, float *scra
 /* Index of scale k in the features, or -1. */
 static int feature_scale(const ClipImageFeatures *f, int k, int stride)
 {
-    if (f->stride != stride) return -1;
-    for (int i = 0; i < f->n_scales && i < WINCLIP_MAX_SCALES; i++)
-        if (f->scales[i] == k && f->windows[i] != NULL) return i;
-    return -1;
+    if (f->geom.stride != stride) return -1;
+    int i = window_geometry_scale(&f->geom, k);
+    return i >= 0 && f->windows[i] != NULL ? i : -1;
+}
+
+/* The geometry scoring works in: the features' G, W, E with the settings' scales and stride. */
+static void scoring_geometry(WindowGeometry *g, const ClipImageFeatures *f,
+                             const WinclipSettings *s)
+{
+    *g = f->geom;
+    memset(g->scales, 0, sizeof g->scales);
+    g->n_scales = s->n_scales;
+    for (int i = 0; i < s->n_scales; i++) g->scales[i] = s->scales[i];
+    g->stride = s->stride;
 }
 
 static const float *feature_patches(const ClipImageFeatures *f, int variant)
@@ -281,13 +283,15 @@ int winclip_memory_init(WinclipMemory *m, const WinclipSettings *s, const ClipIm
     memset(m, 0, sizeof *m);
     if (k_shot <= 0) return 0;
     const ClipImageFeatures *f0 = &refs[0];
-    int cells = f0->grid * f0->grid;
+    const WindowGeometry *g0 = &f0->geom;
+    int cells = g0->grid * g0->grid;
     for (int r = 0; r < k_shot; r++) {
         const ClipImageFeatures *f = &refs[r];
-        if (f->grid != f0->grid || f->width != f0->width || f->embed_dim != f0->embed_dim)
+        const WindowGeometry *g = &f->geom;
+        if (g->grid != g0->grid || g->width != g0->width || g->embed_dim != g0->embed_dim)
             return err_setf(err, ERR_SHAPE, "few-shot reference %d: grid/width/embed_dim %d/%d/%d "
-                            "differ from reference 0 (%d/%d/%d)", r, f->grid, f->width, f->embed_dim,
-                            f0->grid, f0->width, f0->embed_dim);
+                            "differ from reference 0 (%d/%d/%d)", r, g->grid, g->width, g->embed_dim,
+                            g0->grid, g0->width, g0->embed_dim);
         if (feature_patches(f, s->patch_tokens) == NULL)
             return err_setf(err, ERR_SHAPE, "few-shot reference %d: no %s patch tokens in its "
                             "features", r, winclip_settings_patch_name(s->patch_tokens));
@@ -297,26 +301,21 @@ int winclip_memory_init(WinclipMemory *m, const WinclipSettings *s, const ClipIm
                                 "scale %d stride %d", r, s->scales[i], s->stride);
     }
     m->k_shot = k_shot;
-    m->grid = f0->grid;
-    m->width = f0->width;
-    m->embed_dim = f0->embed_dim;
-    m->n_scales = s->n_scales;
-    memcpy(m->scales, s->scales, sizeof m->scales);
-    m->stride = s->stride;
+    scoring_geometry(&m->geom, f0, s);
     m->patch_tokens = s->patch_tokens;
     m->n_patch = k_shot * cells;
-    m->patch = xmalloc((size_t)m->n_patch * (size_t)m->width * sizeof *m->patch);
+    m->patch = xmalloc((size_t)m->n_patch * (size_t)m->geom.width * sizeof *m->patch);
     for (int r = 0; r < k_shot; r++)
-        winclip_l2_normalize_rows(m->patch + (size_t)r * cells * m->width,
-                                  feature_patches(&refs[r], s->patch_tokens), cells, m->width);
+        winclip_l2_normalize_rows(m->patch + (size_t)r * cells * m->geom.width,
+                                  feature_patches(&refs[r], s->patch_tokens), cells, m->geom.width);
     for (int i = 0; i < s->n_scales; i++) {
-        int per = windows_count(m->grid, s->scales[i], s->stride);
+        int per = windows_count(m->geom.grid, s->scales[i], s->stride);
         m->n_windows[i] = k_shot * per;
-        m->windows[i] = xmalloc((size_t)m->n_windows[i] * (size_t)m->embed_dim * sizeof(float));
+        m->windows[i] = xmalloc((size_t)m->n_windows[i] * (size_t)m->geom.embed_dim * sizeof(float));
         for (int r = 0; r < k_shot; r++) {
             int fi = feature_scale(&refs[r], s->scales[i], s->stride);
-            winclip_l2_normalize_rows(m->windows[i] + (size_t)r * per * m->embed_dim,
-                                      refs[r].windows[fi], per, m->embed_dim);
+            winclip_l2_normalize_rows(m->windows[i] + (size_t)r * per * m->geom.embed_dim,
+                                      refs[r].windows[fi], per, m->geom.embed_dim);
         }
     }
     return 0;
@@ -365,24 +364,26 @@ static void memory_distance(float *out, const float *rows, int n, const float *m
 static int check_inputs(const WinclipSettings *s, const WinclipText *text,
                         const ClipImageFeatures *f, const WinclipMemory *mem, Error *err)
 {
-    if (text->embed_dim != f->embed_dim)
+    const WindowGeometry *fg = &f->geom;
+    if (text->embed_dim != fg->embed_dim)
         return err_setf(err, ERR_SHAPE, "winclip: text prototypes have dim %d, image features %d",
-                        text->embed_dim, f->embed_dim);
+                        text->embed_dim, fg->embed_dim);
     if (s->n_scales == 0 && !s->image_scale)
         return err_setf(err, ERR_VALUE, "winclip: scales = none with image_scale = false leaves "
                         "no zero-shot scale");
     for (int i = 0; i < s->n_scales; i++)
         if (feature_scale(f, s->scales[i], s->stride) < 0)
             return err_setf(err, ERR_SHAPE, "winclip: image features lack windows of scale %d "
-                            "stride %d (have %d scales)", s->scales[i], s->stride, f->n_scales);
+                            "stride %d (have %d scales)", s->scales[i], s->stride, fg->n_scales);
     if (mem && mem->k_shot > 0) {
-        if (mem->grid != f->grid || mem->width != f->width || mem->embed_dim != f->embed_dim)
+        const WindowGeometry *mg = &mem->geom;
+        WindowGeometry want;
+        scoring_geometry(&want, f, s);
+        if (mg->grid != fg->grid || mg->width != fg->width || mg->embed_dim != fg->embed_dim)
             return err_setf(err, ERR_SHAPE, "winclip: memory grid/width/dim %d/%d/%d differ from "
-                            "the image's %d/%d/%d", mem->grid, mem->width, mem->embed_dim, f->grid,
-                            f->width, f->embed_dim);
-        if (mem->n_scales != s->n_scales || mem->stride != s->stride ||
-            !scales_equal(mem->scales, s->scales, s->n_scales) ||
-            mem->patch_tokens != s->patch_tokens)
+                            "the image's %d/%d/%d", mg->grid, mg->width, mg->embed_dim, fg->grid,
+                            fg->width, fg->embed_dim);
+        if (!window_geometry_equal(mg, &want) || mem->patch_tokens != s->patch_tokens)
             return err_setf(err, ERR_VALUE, "winclip: memory built with other scales / stride / "
                             "patch_tokens than these settings");
         if (feature_patches(f, s->patch_tokens) == NULL)
@@ -399,11 +400,9 @@ int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText
     memset(maps, 0, sizeof *maps);
     int rc = check_inputs(s, text, f, mem, err);
     if (rc != 0) return rc;
-    const int G = f->grid, cells = G * G, E = f->embed_dim;
+    const int G = f->geom.grid, cells = G * G, E = f->geom.embed_dim;
     const int fewshot = mem && mem->k_shot > 0;
-    maps->grid = G;
-    maps->n_scales = s->n_scales;
-    memcpy(maps->scales, s->scales, sizeof maps->scales);
+    scoring_geometry(&maps->geom, f, s);
     maps->k_shot = fewshot ? mem->k_shot : 0;
     maps->out_h = out_h;
     maps->out_w = out_w;
@@ -411,7 +410,7 @@ int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText
 
     /* zero-shot: a0, window scores, per-scale maps, fused M0 */
     maps->a0 = winclip_ascore(f->image_embedding, text, tau, maps->image_cos);
-    const float *scale_maps[WINCLIP_MAX_SCALES];
+    const float *scale_maps[WINCLIP_MAX_SCALES] = {0};
     for (int i = 0; i < s->n_scales; i++) {
         int fi = feature_scale(f, s->scales[i], s->stride);
         int nw = windows_count(G, s->scales[i], s->stride);
@@ -438,7 +437,7 @@ int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText
         const float *fs_maps[WINCLIP_MAX_SCALES + 1];
         maps->mp = xmalloc((size_t)cells * sizeof(float));
         memory_distance(maps->mp, feature_patches(f, s->patch_tokens), cells, mem->patch,
-                        mem->n_patch, f->width);
+                        mem->n_patch, f->geom.width);
         fs_maps[0] = maps->mp;
         for (int i = 0; i < s->n_scales; i++) {
             int fi = feature_scale(f, s->scales[i], s->stride);

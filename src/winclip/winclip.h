@@ -88,8 +88,7 @@ void winclip_gaussian_smooth(float *map, int h, int w, double sigma, float *scra
 
 typedef struct {
     int k_shot;                          /* K reference images                        */
-    int grid, width, embed_dim;          /* G, W (patch tokens), E (windows)          */
-    int n_scales, scales[WINCLIP_MAX_SCALES], stride;
+    WindowGeometry geom;                 /* G, W (patch tokens), E (windows), scales  */
     int patch_tokens;                    /* WINCLIP_PATCH_* used                      */
     int n_patch;                         /* K*G*G                                     */
     float *patch;                        /* (n_patch, W) unit rows, reference order   */
@@ -107,8 +106,7 @@ void winclip_memory_free(WinclipMemory *m); /* safe on a zeroed struct */
 /* ---- per-image maps ---- */
 
 typedef struct {
-    int grid;                                   /* G (15)                                   */
-    int n_scales, scales[WINCLIP_MAX_SCALES];   /* window scales used                       */
+    WindowGeometry geom;                        /* of the features (G 15), the settings' scales */
     int n_windows[WINCLIP_MAX_SCALES];          /* windows per scale (196, 169)             */
     int k_shot;                                 /* 0: the few-shot fields are NULL          */
     int out_h, out_w;                           /* size of `map`                            */
