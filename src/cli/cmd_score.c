@@ -291,8 +291,9 @@ static int run(int argc, char **argv)
         int rc = 0;
         if (a.maps_out) {
             rc = write_image_maps(&out, i, &m, &err);
-            maps[i] = m.map;
-            m.map = NULL; /* kept for /maps */
+            size_t per = (size_t)m.out_h * (size_t)m.out_w; /* m.map belongs to the pipeline */
+            maps[i] = xmalloc(per * sizeof *maps[i]);
+            memcpy(maps[i], m.map, per * sizeof *maps[i]); /* kept for /maps */
             hw[2 * i] = m.out_h;
             hw[2 * i + 1] = m.out_w;
         }

@@ -36,6 +36,7 @@ struct PipelinePriv {
     ClassText *classes; /* (n_classes) */
     int n_classes;
     WinclipMemory memory;
+    WinclipScratch scratch; /* winclip_score's per-image buffers, reused image after image */
     float *pixels;      /* (3, S, S) */
 };
 
@@ -66,6 +67,8 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
     if (tokenizer_find_vocab(vocab, sizeof vocab, err) != 0 || tokenizer_load(&v->tok, vocab, err) != 0)
         goto fail;
     v->pixels = xmalloc((size_t)3 * (size_t)p->image_size * (size_t)p->image_size * sizeof(float));
+    int side = settings->output_size > 0 ? settings->output_size : p->image_size; /* grows if needed */
+    winclip_scratch_init(&v->scratch, &v->vision.geom, settings, settings->k_shot, side, side);
     p->seconds_init = time_now() - t0;
     return 0;
 fail:
@@ -88,6 +91,7 @@ void pipeline_free(Pipeline *p)
         }
         free(v->classes);
         winclip_memory_free(&v->memory);
+        winclip_scratch_free(&v->scratch);
         free(v->pixels);
         free(v);
     }
@@ -241,8 +245,8 @@ int pipeline_score(Pipeline *p, const char *image_path, const char *category, Wi
     int out_h, out_w;
     winclip_settings_output_dims(&p->settings, w, h, &out_h, &out_w);
     double t0 = time_now();
-    rc = winclip_score(maps, &p->settings, text, p->tau, &f, p->k_shot > 0 ? &v->memory : NULL,
-                       out_h, out_w, err);
+    rc = winclip_score(maps, &v->scratch, &p->settings, text, p->tau, &f,
+                       p->k_shot > 0 ? &v->memory : NULL, out_h, out_w, err);
     p->seconds_scoring += time_now() - t0;
     clip_features_free(&f);
     if (rc != 0) return err_prefixf(err, "%s: ", image_path);

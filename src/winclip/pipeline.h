@@ -73,9 +73,10 @@ int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
  * zero-shot). Returns 0 or the first image's error. */
 int pipeline_set_references(Pipeline *p, const char *const *paths, int k_shot, Error *err);
 
-/* Score one image of category: WinCLIP with K = 0, WinCLIP+ otherwise. maps is overwritten
- * (free it with winclip_maps_free); maps->map has the settings' output size
- * (winclip_settings_output_dims of the original image size). */
+/* Score one image of category: WinCLIP with K = 0, WinCLIP+ otherwise. maps is overwritten;
+ * its arrays belong to p (one WinclipScratch reused image after image) and stay valid until
+ * the next pipeline_score or pipeline_free (winclip_maps_free just forgets them); maps->map
+ * has the settings' output size (winclip_settings_output_dims of the original image size). */
 int pipeline_score(Pipeline *p, const char *image_path, const char *category, WinclipMaps *maps,
                    Error *err);
 

@@ -253,23 +253,24 @@ void winclip_gaussian_smooth(float *map, int h, int w, double sigma, float *scra
 
 /* ---- memories ---- */
 
+/* The geometry scoring works in: G, W, E of fg with the settings' scales and stride. */
+static void geometry_for(WindowGeometry *g, const WindowGeometry *fg, const WinclipSettings *s)
+{
+    memset(g, 0, sizeof *g);
+    g->grid = fg->grid;
+    g->width = fg->width;
+    g->embed_dim = fg->embed_dim;
+    g->n_scales = s->n_scales;
+    for (int i = 0; i < s->n_scales; i++) g->scales[i] = s->scales[i];
+    g->stride = s->stride;
+}
+
 /* Index of scale k in the features, or -1. */
 static int feature_scale(const ClipImageFeatures *f, int k, int stride)
 {
     if (f->geom.stride != stride) return -1;
     int i = window_geometry_scale(&f->geom, k);
     return i >= 0 && f->windows[i] != NULL ? i : -1;
-}
-
-/* The geometry scoring works in: the features' G, W, E with the settings' scales and stride. */
-static void scoring_geometry(WindowGeometry *g, const ClipImageFeatures *f,
-                             const WinclipSettings *s)
-{
-    *g = f->geom;
-    memset(g->scales, 0, sizeof g->scales);
-    g->n_scales = s->n_scales;
-    for (int i = 0; i < s->n_scales; i++) g->scales[i] = s->scales[i];
-    g->stride = s->stride;
 }
 
 static const float *feature_patches(const ClipImageFeatures *f, int variant)
@@ -301,7 +302,7 @@ int winclip_memory_init(WinclipMemory *m, const WinclipSettings *s, const ClipIm
                                 "scale %d stride %d", r, s->scales[i], s->stride);
     }
     m->k_shot = k_shot;
-    scoring_geometry(&m->geom, f0, s);
+    geometry_for(&m->geom, &f0->geom, s);
     m->patch_tokens = s->patch_tokens;
     m->n_patch = k_shot * cells;
     m->patch = xmalloc((size_t)m->n_patch * (size_t)m->geom.width * sizeof *m->patch);
@@ -328,37 +329,101 @@ void winclip_memory_free(WinclipMemory *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- per-image scoring ---- */
-
-void winclip_maps_free(WinclipMaps *maps)
-{
-    for (int i = 0; i < WINCLIP_MAX_SCALES; i++) {
-        free(maps->window_scores[i]);
-        free(maps->zs_scale_maps[i]);
-        free(maps->window_dist[i]);
-        free(maps->fs_scale_maps[i]);
-    }
-    free(maps->m0);
-    free(maps->mp);
-    free(maps->mfs);
-    free(maps->map15);
-    free(maps->map);
-    memset(maps, 0, sizeof *maps);
-}
+/* ---- per-image scratch ---- */
 
 enum { DIST_CHUNK = 2048 };
 
-/* Distances of rows (n, dim) to a unit-row memory (n_mem, dim): normalise, GEMM, min. */
-static void memory_distance(float *out, const float *rows, int n, const float *mem, int n_mem,
-                            int dim)
+static float *floats(size_t n)
 {
-    float *unit = xmalloc((size_t)n * (size_t)dim * sizeof *unit);
-    int chunk = n_mem < DIST_CHUNK ? n_mem : DIST_CHUNK;
-    float *scratch = xmalloc((size_t)n * (size_t)chunk * sizeof *scratch);
-    winclip_l2_normalize_rows(unit, rows, n, dim);
-    winclip_min_distance(out, unit, n, mem, n_mem, dim, scratch, chunk);
-    free(scratch);
-    free(unit);
+    return xmalloc((n > 0 ? n : 1) * sizeof(float));
+}
+
+void winclip_scratch_init(WinclipScratch *sc, const WindowGeometry *features,
+                          const WinclipSettings *s, int k_shot, int out_h, int out_w)
+{
+    memset(sc, 0, sizeof *sc);
+    geometry_for(&sc->geom, features, s);
+    const WindowGeometry *g = &sc->geom;
+    const size_t cells = (size_t)g->grid * (size_t)g->grid;
+    sc->k_shot = k_shot > 0 ? k_shot : 0;
+    size_t rows = cells, unit = cells * (size_t)g->width, mem_rows = (size_t)sc->k_shot * cells;
+    for (int i = 0; i < g->n_scales; i++) {
+        size_t nw = (size_t)window_geometry_count(g, i);
+        sc->window_scores[i] = floats(nw);
+        sc->zs_scale_maps[i] = floats(cells);
+        if (sc->k_shot > 0) {
+            sc->window_dist[i] = floats(nw);
+            sc->fs_scale_maps[i] = floats(cells);
+        }
+        if (nw > rows) rows = nw;
+        if (nw * (size_t)g->embed_dim > unit) unit = nw * (size_t)g->embed_dim;
+        if ((size_t)sc->k_shot * nw > mem_rows) mem_rows = (size_t)sc->k_shot * nw;
+    }
+    sc->m0 = floats(cells);
+    sc->map15 = floats(cells);
+    if (sc->k_shot > 0) {
+        sc->mp = floats(cells);
+        sc->mfs = floats(cells);
+        sc->unit = floats(unit);
+        sc->chunk = mem_rows < DIST_CHUNK ? (int)mem_rows : DIST_CHUNK;
+        sc->block = floats(rows * (size_t)sc->chunk);
+    }
+    sc->map_cap = (size_t)out_h * (size_t)out_w;
+    sc->map = floats(sc->map_cap);
+    sc->smooth_cap = winclip_smooth_scratch_len(out_h, out_w, s->smoothing_sigma);
+    sc->smooth = sc->smooth_cap ? floats(sc->smooth_cap) : NULL;
+}
+
+void winclip_scratch_free(WinclipScratch *sc)
+{
+    for (int i = 0; i < WINCLIP_MAX_SCALES; i++) {
+        free(sc->window_scores[i]);
+        free(sc->zs_scale_maps[i]);
+        free(sc->window_dist[i]);
+        free(sc->fs_scale_maps[i]);
+    }
+    free(sc->m0);
+    free(sc->map15);
+    free(sc->mp);
+    free(sc->mfs);
+    free(sc->unit);
+    free(sc->block);
+    free(sc->map);
+    free(sc->smooth);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Resize sc when it was sized for another geometry, fewer references or a smaller map: after
+ * the first image of a run this allocates nothing. */
+static void scratch_fit(WinclipScratch *sc, const ClipImageFeatures *f, const WinclipSettings *s,
+                        int k_shot, int out_h, int out_w)
+{
+    WindowGeometry g;
+    geometry_for(&g, &f->geom, s);
+    size_t need_map = (size_t)out_h * (size_t)out_w;
+    size_t need_smooth = winclip_smooth_scratch_len(out_h, out_w, s->smoothing_sigma);
+    if (sc->map != NULL && window_geometry_equal(&g, &sc->geom) && k_shot <= sc->k_shot &&
+        need_map <= sc->map_cap && need_smooth <= sc->smooth_cap)
+        return;
+    int k = k_shot > sc->k_shot ? k_shot : sc->k_shot;
+    winclip_scratch_free(sc);
+    winclip_scratch_init(sc, &f->geom, s, k, out_h, out_w);
+}
+
+void winclip_maps_free(WinclipMaps *maps)
+{
+    memset(maps, 0, sizeof *maps); /* the arrays belong to the scratch */
+}
+
+/* ---- per-image scoring ---- */
+
+/* Distances (§6.2) of rows (n, dim) to a unit-row memory (n_mem, dim): normalise, GEMM, min. */
+static void memory_distance(float *out, const float *rows, int n, const float *mem, int n_mem,
+                            int dim, WinclipScratch *sc)
+{
+    int chunk = n_mem < sc->chunk ? n_mem : sc->chunk;
+    winclip_l2_normalize_rows(sc->unit, rows, n, dim);
+    winclip_min_distance(out, sc->unit, n, mem, n_mem, dim, sc->block, chunk);
 }
 
 static int check_inputs(const WinclipSettings *s, const WinclipText *text,
@@ -378,7 +443,7 @@ static int check_inputs(const WinclipSettings *s, const WinclipText *text,
     if (mem && mem->k_shot > 0) {
         const WindowGeometry *mg = &mem->geom;
         WindowGeometry want;
-        scoring_geometry(&want, f, s);
+        geometry_for(&want, &f->geom, s);
         if (mg->grid != fg->grid || mg->width != fg->width || mg->embed_dim != fg->embed_dim)
             return err_setf(err, ERR_SHAPE, "winclip: memory grid/width/dim %d/%d/%d differ from "
                             "the image's %d/%d/%d", mg->grid, mg->width, mg->embed_dim, fg->grid,
@@ -393,81 +458,98 @@ static int check_inputs(const WinclipSettings *s, const WinclipText *text,
     return 0;
 }
 
-int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text, double tau,
-                  const ClipImageFeatures *f, const WinclipMemory *mem, int out_h, int out_w,
-                  Error *err)
+/* §3, §5: a0 = ascore_0(f); A_k[w] = ascore_0(F_k[w]); M_k = aggregate(A_k) (§5.1);
+ * M_0 = fuse(M_k..., a0) (§5.2). */
+static void score_zero_shot(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text,
+                            double tau, const ClipImageFeatures *f)
 {
-    memset(maps, 0, sizeof *maps);
-    int rc = check_inputs(s, text, f, mem, err);
-    if (rc != 0) return rc;
-    const int G = f->geom.grid, cells = G * G, E = f->geom.embed_dim;
-    const int fewshot = mem && mem->k_shot > 0;
-    scoring_geometry(&maps->geom, f, s);
-    maps->k_shot = fewshot ? mem->k_shot : 0;
-    maps->out_h = out_h;
-    maps->out_w = out_w;
-    maps->tau = tau;
-
-    /* zero-shot: a0, window scores, per-scale maps, fused M0 */
+    const int G = f->geom.grid, E = f->geom.embed_dim;
     maps->a0 = winclip_ascore(f->image_embedding, text, tau, maps->image_cos);
     const float *scale_maps[WINCLIP_MAX_SCALES] = {0};
     for (int i = 0; i < s->n_scales; i++) {
         int fi = feature_scale(f, s->scales[i], s->stride);
         int nw = windows_count(G, s->scales[i], s->stride);
         maps->n_windows[i] = nw;
-        maps->window_scores[i] = xmalloc((size_t)nw * sizeof(float));
         for (int w = 0; w < nw; w++)
             maps->window_scores[i][w] =
                 (float)winclip_ascore(f->windows[fi] + (size_t)w * (size_t)E, text, tau, NULL);
-        maps->zs_scale_maps[i] = xmalloc((size_t)cells * sizeof(float));
         winclip_aggregate(maps->zs_scale_maps[i], maps->window_scores[i], G, s->scales[i], s->stride,
                           s->aggregation);
         scale_maps[i] = maps->zs_scale_maps[i];
     }
-    maps->m0 = xmalloc((size_t)cells * sizeof(float));
-    winclip_fuse(maps->m0, scale_maps, s->n_scales, s->image_scale ? &maps->a0 : NULL, cells,
+    winclip_fuse(maps->m0, scale_maps, s->n_scales, s->image_scale ? &maps->a0 : NULL, G * G,
                  s->fusion);
-    maps->map15 = xmalloc((size_t)cells * sizeof(float));
+}
+
+/* §6: M_p[p] = d(F_p, R_p); d(F_k[w], R_k) aggregated into M'_k; M_fs = mean(M_p, M'_k...)
+ * (§6.3); map = (M_0 + M_fs) / 2 and score = (a0 + max M_fs) / 2 (§6.4). */
+static void score_few_shot(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *s,
+                           const ClipImageFeatures *f, const WinclipMemory *mem)
+{
+    const int G = f->geom.grid, cells = G * G, E = f->geom.embed_dim;
+    const float *fs_maps[WINCLIP_MAX_SCALES + 1];
+    memory_distance(maps->mp, feature_patches(f, s->patch_tokens), cells, mem->patch,
+                    mem->n_patch, f->geom.width, sc);
+    fs_maps[0] = maps->mp;
+    for (int i = 0; i < s->n_scales; i++) {
+        int fi = feature_scale(f, s->scales[i], s->stride);
+        int nw = maps->n_windows[i];
+        memory_distance(maps->window_dist[i], f->windows[fi], nw, mem->windows[i],
+                        mem->n_windows[i], E, sc);
+        winclip_aggregate(maps->fs_scale_maps[i], maps->window_dist[i], G, s->scales[i],
+                          s->stride, s->aggregation);
+        fs_maps[i + 1] = maps->fs_scale_maps[i];
+    }
+    winclip_fuse(maps->mfs, fs_maps, s->n_scales + 1, NULL, cells, WINCLIP_AGG_MEAN);
+    double max_fs = maps->mfs[0];
+    for (int c = 0; c < cells; c++) {
+        maps->map15[c] = (float)(((double)maps->m0[c] + (double)maps->mfs[c]) / 2.0);
+        if (maps->mfs[c] > max_fs) max_fs = maps->mfs[c];
+    }
+    maps->image_score = (maps->a0 + max_fs) / 2.0;
+}
+
+/* Point maps at the scratch's arrays (few-shot ones only when K > 0). */
+static void maps_attach(WinclipMaps *maps, WinclipScratch *sc, int fewshot)
+{
+    for (int i = 0; i < sc->geom.n_scales; i++) {
+        maps->window_scores[i] = sc->window_scores[i];
+        maps->zs_scale_maps[i] = sc->zs_scale_maps[i];
+        maps->window_dist[i] = fewshot ? sc->window_dist[i] : NULL;
+        maps->fs_scale_maps[i] = fewshot ? sc->fs_scale_maps[i] : NULL;
+    }
+    maps->m0 = sc->m0;
+    maps->map15 = sc->map15;
+    maps->mp = fewshot ? sc->mp : NULL;
+    maps->mfs = fewshot ? sc->mfs : NULL;
+    maps->map = sc->map;
+}
+
+int winclip_score(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *s,
+                  const WinclipText *text, double tau, const ClipImageFeatures *f,
+                  const WinclipMemory *mem, int out_h, int out_w, Error *err)
+{
+    memset(maps, 0, sizeof *maps);
+    int rc = check_inputs(s, text, f, mem, err);
+    if (rc != 0) return rc;
+    const int G = f->geom.grid, cells = G * G;
+    const int fewshot = mem && mem->k_shot > 0;
+    scratch_fit(sc, f, s, fewshot ? mem->k_shot : 0, out_h, out_w);
+    maps_attach(maps, sc, fewshot);
+    geometry_for(&maps->geom, &f->geom, s);
+    maps->k_shot = fewshot ? mem->k_shot : 0;
+    maps->out_h = out_h;
+    maps->out_w = out_w;
+    maps->tau = tau;
+
+    score_zero_shot(maps, s, text, tau, f);
     maps->image_score = maps->a0;
+    if (fewshot) score_few_shot(maps, sc, s, f, mem);
+    else memcpy(maps->map15, maps->m0, (size_t)cells * sizeof(float));
 
-    if (!fewshot) {
-        memcpy(maps->map15, maps->m0, (size_t)cells * sizeof(float));
-    } else {
-        /* few-shot: patch distances, window distances, per-scale maps, Mfs = their mean */
-        const float *fs_maps[WINCLIP_MAX_SCALES + 1];
-        maps->mp = xmalloc((size_t)cells * sizeof(float));
-        memory_distance(maps->mp, feature_patches(f, s->patch_tokens), cells, mem->patch,
-                        mem->n_patch, f->geom.width);
-        fs_maps[0] = maps->mp;
-        for (int i = 0; i < s->n_scales; i++) {
-            int fi = feature_scale(f, s->scales[i], s->stride);
-            int nw = maps->n_windows[i];
-            maps->window_dist[i] = xmalloc((size_t)nw * sizeof(float));
-            memory_distance(maps->window_dist[i], f->windows[fi], nw, mem->windows[i],
-                            mem->n_windows[i], E);
-            maps->fs_scale_maps[i] = xmalloc((size_t)cells * sizeof(float));
-            winclip_aggregate(maps->fs_scale_maps[i], maps->window_dist[i], G, s->scales[i],
-                              s->stride, s->aggregation);
-            fs_maps[i + 1] = maps->fs_scale_maps[i];
-        }
-        maps->mfs = xmalloc((size_t)cells * sizeof(float));
-        winclip_fuse(maps->mfs, fs_maps, s->n_scales + 1, NULL, cells, WINCLIP_AGG_MEAN);
-        double max_fs = maps->mfs[0];
-        for (int c = 0; c < cells; c++) {
-            maps->map15[c] = (float)(((double)maps->m0[c] + (double)maps->mfs[c]) / 2.0);
-            if (maps->mfs[c] > max_fs) max_fs = maps->mfs[c];
-        }
-        maps->image_score = (maps->a0 + max_fs) / 2.0;
-    }
-
-    /* upsample (+ optional smoothing) */
-    maps->map = xmalloc((size_t)out_h * (size_t)out_w * sizeof(float));
+    /* §5.3: bilinear upsampling to the output size, then the optional Gaussian smoothing */
     winclip_upsample_bilinear(maps->map, out_h, out_w, maps->map15, G, G);
-    if (s->smoothing_sigma > 0) {
-        float *scratch = xmalloc(winclip_smooth_scratch_len(out_h, out_w, s->smoothing_sigma) *
-                                 sizeof(float));
-        winclip_gaussian_smooth(maps->map, out_h, out_w, s->smoothing_sigma, scratch);
-        free(scratch);
-    }
+    if (s->smoothing_sigma > 0)
+        winclip_gaussian_smooth(maps->map, out_h, out_w, s->smoothing_sigma, sc->smooth);
     return 0;
 }

@@ -13,8 +13,9 @@
  *     WinclipSettings s;  winclip_settings_default(&s);
  *     WinclipText text = {0};  winclip_text_init(&text, normal_emb, 154, anom_emb, 88, 640, s.prototypes);
  *     WinclipMemory mem = {0}; winclip_memory_init(&mem, &s, refs, 4, &err);       // K = 4 (K = 0: skip)
- *     WinclipMaps maps = {0};  winclip_score(&maps, &s, &text, tau, &feat, &mem, 240, 240, &err);
- *     printf("%f\n", maps.image_score);  winclip_maps_free(&maps);
+ *     WinclipScratch sc = {0}; winclip_scratch_init(&sc, &feat.geom, &s, 4, 240, 240); // once
+ *     WinclipMaps maps;        winclip_score(&maps, &sc, &s, &text, tau, &feat, &mem, 240, 240, &err);
+ *     printf("%f\n", maps.image_score);  winclip_scratch_free(&sc);       // maps.* point into sc
  */
 #ifndef WINCLIP_WINCLIP_H
 #define WINCLIP_WINCLIP_H
@@ -128,13 +129,46 @@ typedef struct {
     float *map;                                 /* (out_h, out_w) upsampled (+ smoothed)    */
 } WinclipMaps;
 
+/* Per-image buffers of winclip_score, owned by the caller and reused image after image:
+ * every map of WinclipMaps, the normalised query rows and the GEMM block of the memory search,
+ * the smoothing buffer. Sized by winclip_scratch_init for a geometry, K and output size; a
+ * scratch too small for a call (other geometry, more references, a larger output map) is
+ * resized by that call, so after the first image the per-image path never allocates. */
+typedef struct {
+    WindowGeometry geom;                        /* scoring geometry it is sized for          */
+    int k_shot;                                 /* references it is sized for (0: zero-shot) */
+    float *window_scores[WINCLIP_MAX_SCALES];   /* (n_windows[s])                            */
+    float *zs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G)                                     */
+    float *window_dist[WINCLIP_MAX_SCALES];     /* (n_windows[s]), K > 0                     */
+    float *fs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G), K > 0                              */
+    float *m0, *map15, *mp, *mfs;               /* (G*G) each; mp, mfs when K > 0            */
+    float *unit;                                /* (max rows, dim) unit query rows, K > 0    */
+    float *block;                               /* (max rows, chunk) query @ memory^T, K > 0 */
+    int chunk;                                  /* memory rows per GEMM block                */
+    float *map;                                 /* (map_cap) upsampled map                   */
+    size_t map_cap;
+    float *smooth;                              /* (smooth_cap) winclip_gaussian_smooth      */
+    size_t smooth_cap;
+} WinclipScratch;
+
+/* Size sc for images of features geometry (G, W, E; the scales and stride are taken from s),
+ * K = k_shot references (0: zero-shot) and out_h x out_w maps. Free with winclip_scratch_free
+ * (safe on a zeroed struct). A zeroed scratch is also valid: the first winclip_score sizes it. */
+void winclip_scratch_init(WinclipScratch *sc, const WindowGeometry *features,
+                          const WinclipSettings *s, int k_shot, int out_h, int out_w);
+void winclip_scratch_free(WinclipScratch *sc);
+
 /* Score one image. f: its features (the settings' scales must be present; the patch variant
  * too when mem has K > 0). mem: NULL or K = 0 for zero-shot. tau: winclip_settings_temperature().
- * out_h, out_w: size of maps->map (winclip_settings_output_dims). maps is overwritten (free first when
- * reusing). Returns 0 or ERR_SHAPE (missing scale, dims of text / memory / features differ). */
-int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text, double tau,
-                  const ClipImageFeatures *f, const WinclipMemory *mem, int out_h, int out_w,
-                  Error *err);
-void winclip_maps_free(WinclipMaps *maps); /* safe on a zeroed struct */
+ * out_h, out_w: size of maps->map (winclip_settings_output_dims). sc: the caller's scratch
+ * (zeroed or winclip_scratch_init'ed). maps is overwritten; its arrays point into sc and stay
+ * valid until the next winclip_score with sc or winclip_scratch_free (two maps alive at once
+ * need two scratches). Returns 0 or ERR_SHAPE (missing scale, dims of text / memory / features
+ * differ). */
+int winclip_score(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *s,
+                  const WinclipText *text, double tau, const ClipImageFeatures *f,
+                  const WinclipMemory *mem, int out_h, int out_w, Error *err);
+/* Forget the views (the arrays belong to the scratch); safe on a zeroed struct. */
+void winclip_maps_free(WinclipMaps *maps);
 
 #endif
