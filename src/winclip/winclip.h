@@ -106,6 +106,7 @@ void winclip_memory_free(WinclipMemory *m); /* safe on a zeroed struct */
 
 /* ---- per-image maps ---- */
 
+/* One image's results. The arrays are views into the WinclipScratch given to winclip_score. */
 typedef struct {
     WindowGeometry geom;                        /* of the features (G 15), the settings' scales */
     int n_windows[WINCLIP_MAX_SCALES];          /* windows per scale (196, 169)             */
