@@ -3,7 +3,8 @@
  *
  * Does: prototypes, ascore_0, aggregation, fusion, memories, distances, upsampling,
  * smoothing. Does not: settings (settings.c), I/O, pre-processing, CLIP forward passes.
- * Reference: shared/spec/winclip.md §2-§7; fixtures/winclip_paper/README.md.
+ * Reference: ../shared/spec/winclip.md §2-§7 (sections cited at each step);
+ * fixtures/winclip_paper/README.md.
  */
 #include "winclip/winclip.h"
 
@@ -14,7 +15,7 @@
 #include "clip/gemm.h"
 #include "clip/windows.h"
 
-/* ---- text prototypes ---- */
+/* ---- text prototypes (spec §2.4) and the zero-shot score (§3) ---- */
 
 static double dot_f64(const float *a, const float *b, int n)
 {
@@ -85,7 +86,7 @@ double winclip_ascore(const float *f, const WinclipText *t, double tau, double c
     return 1.0 / (1.0 + exp(-(ca - cn) / tau));
 }
 
-/* ---- kernels ---- */
+/* ---- kernels: aggregation (§5.1), fusion (§5.2), distance (§6.2), upsampling (§5.3) ---- */
 
 void winclip_l2_normalize_rows(float *out, const float *in, int n, int dim)
 {
@@ -251,7 +252,7 @@ void winclip_gaussian_smooth(float *map, int h, int w, double sigma, float *scra
         }
 }
 
-/* ---- memories ---- */
+/* ---- few-shot memories (§6.1): R_p and R_k, unit rows of the K references ---- */
 
 /* The geometry scoring works in: G, W, E of fg with the settings' scales and stride. */
 static void geometry_for(WindowGeometry *g, const WindowGeometry *fg, const WinclipSettings *s)
@@ -415,7 +416,7 @@ void winclip_maps_free(WinclipMaps *maps)
     memset(maps, 0, sizeof *maps); /* the arrays belong to the scratch */
 }
 
-/* ---- per-image scoring ---- */
+/* ---- per-image scoring (§7: the per-image pseudocode) ---- */
 
 /* Distances (§6.2) of rows (n, dim) to a unit-row memory (n_mem, dim): normalise, GEMM, min. */
 static void memory_distance(float *out, const float *rows, int n, const float *mem, int n_mem,
