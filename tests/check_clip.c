@@ -373,7 +373,7 @@ START_TEST(tiny_vision_features_and_windows)
     Error err = {0};
     ck_assert_int_eq(clip_vision_init(&v, &t.model, scales, 2, 1, &err), 0);
     ClipImageFeatures f;
-    clip_features_init(&f, &t.model.cfg, scales, 2, 1);
+    clip_features_init(&f, &v.geom);
     ck_assert_int_eq(f.n_windows[0], 196);
     ck_assert_int_eq(f.n_windows[1], 169);
     float *seq = malloc((size_t)169 * 10 * W * sizeof *seq), *emb = malloc((size_t)196 * E * sizeof *emb);
@@ -426,7 +426,7 @@ START_TEST(tiny_windows_stride_consistency)
     Error err = {0};
     ck_assert_int_eq(clip_vision_init(&v, &t.model, scales, 3, stride, &err), 0);
     ClipImageFeatures f;
-    clip_features_init(&f, &t.model.cfg, scales, 3, stride);
+    clip_features_init(&f, &v.geom);
     ck_assert_int_eq(f.n_windows[0], 64); /* (15 - 1) / 2 + 1 = 8 per side */
     ck_assert_int_eq(f.n_windows[1], 36);
     ck_assert_int_eq(f.n_windows[2], 1);
@@ -452,7 +452,10 @@ START_TEST(tiny_windows_stride_consistency)
     ck_assert(close_to(f.windows[2], f.image_embedding, (size_t)E, 1e-5, "k=15 window = image embedding"));
     /* features initialised for other scales are refused */
     ClipImageFeatures other;
-    clip_features_init(&other, &t.model.cfg, scales, 2, stride);
+    WindowGeometry g2;
+    ck_assert_int_eq(window_geometry_init(&g2, v.geom.grid, v.geom.width, v.geom.embed_dim, scales, 2,
+                                          stride, &err), 0);
+    clip_features_init(&other, &g2);
     ck_assert_int_eq(clip_vision_features(&v, pix, &other, &err), ERR_USAGE);
     clip_features_free(&other);
     /* bad scales */
@@ -504,7 +507,7 @@ START_TEST(tiny_text_and_logits)
     ClipVision v;
     ck_assert_int_eq(clip_vision_init(&v, &t.model, NULL, 0, 1, &err), 0);
     ClipImageFeatures f;
-    clip_features_init(&f, &t.model.cfg, NULL, 0, 1);
+    clip_features_init(&f, &v.geom);
     float logits[3 * 5];
     for (int i = 0; i < N; i++) {
         ck_assert_int_eq(clip_vision_features(&v, pix + (size_t)i * 3 * S * S, &f, &err), 0);
@@ -732,8 +735,8 @@ START_TEST(full_size_smoke)
     ClipVision v;
     ck_assert_int_eq(clip_vision_init(&v, &m, scales, 2, 1, &err), 0);
     ClipImageFeatures f;
-    clip_features_init(&f, &m.cfg, scales, 2, 1);
-    ck_assert(f.grid == 15 && f.width == W && f.embed_dim == E && f.n_windows[0] == 196 && f.n_windows[1] == 169);
+    clip_features_init(&f, &v.geom);
+    ck_assert(f.geom.grid == 15 && f.geom.width == W && f.geom.embed_dim == E && f.n_windows[0] == 196 && f.n_windows[1] == 169);
     float *pix = malloc((size_t)3 * S * S * sizeof *pix);
     for (int i = 0; i < 3 * S * S; i++) pix[i] = (float)((i * 7919) % 4001) / 1000.0f - 2.0f;
     ck_assert_int_eq(clip_vision_features(&v, pix, &f, &err), 0);

@@ -21,15 +21,23 @@ static const int SCALES[2] = {2, 3};
 
 static FeatureCacheKey test_key(const char *sha)
 {
-    FeatureCacheKey k = {sha, "resize=pil-bicubic;geometry=squash;image_size=240", 15, 8, 4, 2,
-                         {2, 3}, 1};
+    FeatureCacheKey k = {sha, "resize=pil-bicubic;geometry=squash;image_size=240", {0}};
+    ck_assert_int_eq(window_geometry_init(&k.geom, 15, 8, 4, SCALES, 2, 1, NULL), 0);
     return k;
+}
+
+/* Zeroed features of grid 15, embed dim 4, stride 1 and the given width and scales. */
+static void alloc_features(ClipImageFeatures *f, int width, const int *scales, int n_scales)
+{
+    WindowGeometry g;
+    ck_assert_int_eq(window_geometry_init(&g, 15, width, 4, scales, n_scales, 1, NULL), 0);
+    clip_features_init(f, &g);
 }
 
 /* Features with distinct deterministic values (seed shifts them). */
 static void fake_features(ClipImageFeatures *f, float seed)
 {
-    features_alloc(f, 15, 8, 4, 2, SCALES, 1);
+    alloc_features(f, 8, SCALES, 2);
     for (int i = 0; i < 4; i++) f->image_embedding[i] = seed + (float)i;
     for (int i = 0; i < 225 * 8; i++) {
         f->tokens_ln_post[i] = seed * 0.5f + (float)i;
@@ -41,8 +49,7 @@ static void fake_features(ClipImageFeatures *f, float seed)
 
 static void assert_same(const ClipImageFeatures *a, const ClipImageFeatures *b)
 {
-    ck_assert_int_eq(a->grid, b->grid);
-    ck_assert_int_eq(a->n_scales, b->n_scales);
+    ck_assert(window_geometry_equal(&a->geom, &b->geom));
     ck_assert(memcmp(a->image_embedding, b->image_embedding, 4 * sizeof(float)) == 0);
     ck_assert(memcmp(a->tokens_ln_post, b->tokens_ln_post, 225 * 8 * sizeof(float)) == 0);
     ck_assert(memcmp(a->tokens_pre_ln_post, b->tokens_pre_ln_post, 225 * 8 * sizeof(float)) == 0);
@@ -244,12 +251,12 @@ START_TEST(cache_corrupt_and_errors)
     ck_assert(strstr(err.msg, "a.png") != NULL);
     /* features of another geometry */
     ck_assert_int_eq(test_write_file(img, "x", 1), 0);
-    features_alloc(&f, 15, 16, 4, 2, SCALES, 1);
+    alloc_features(&f, 16, SCALES, 2);
     ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), ERR_SHAPE);
     ck_assert(strstr(err.msg, "geometry") != NULL);
     clip_features_free(&f);
     const int only2[1] = {2};
-    features_alloc(&f, 15, 8, 4, 1, only2, 1);
+    alloc_features(&f, 8, only2, 1);
     ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), ERR_SHAPE);
     ck_assert(strstr(err.msg, "scale 3") != NULL);
     clip_features_free(&f);

@@ -302,8 +302,8 @@ START_TEST(pipeline_full_size_random)
     ck_assert_msg(pipeline_open_cache(&p, cache, &err) == 0, "%s", err.msg);
     ClipImageFeatures f;
     ck_assert_int_eq(pipeline_features(&p, img, &f, NULL, NULL, &err), 0);
-    ck_assert_int_eq(f.width, 896);
-    ck_assert_int_eq(f.embed_dim, 640);
+    ck_assert_int_eq(f.geom.width, 896);
+    ck_assert_int_eq(f.geom.embed_dim, 640);
     ck_assert_int_eq(f.n_windows[0], 196);
     ck_assert_int_eq(f.n_windows[1], 169);
     clip_features_free(&f);
@@ -311,7 +311,7 @@ START_TEST(pipeline_full_size_random)
     ck_assert_msg(pipeline_set_references(&p, refs, 1, &err) == 0, "%s", err.msg);
     WinclipMaps m;
     ck_assert_msg(pipeline_score(&p, img, "grid", &m, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(m.grid, 15);
+    ck_assert_int_eq(m.geom.grid, 15);
     ck_assert_int_eq(m.k_shot, 1);
     ck_assert(m.out_h == 240 && m.out_w == 240);
     ck_assert(isfinite(m.image_score) && m.image_score >= 0 && m.image_score <= 1);

@@ -89,9 +89,9 @@ START_TEST(prompts_other_sets)
     ck_assert_int_eq(winclip_settings_set(&s, "extra_anomalous_states", "bent, {} with bad soldering", &err), 0);
     ck_assert_int_eq(winclip_settings_set(&s, "extra_normal_states", "clean", &err), 0);
     char cls[64];
-    winclip_class_name(&s, "metal_nut", cls, sizeof cls);
+    winclip_settings_class_name(&s, "metal_nut", cls, sizeof cls);
     ck_assert_str_eq(cls, "metal nut");
-    ck_assert_int_eq(winclip_prompts_build(&p, &s, cls, &err), 0);
+    ck_assert_int_eq(winclip_settings_prompts(&p, &s, cls, &err), 0);
     ck_assert_int_eq(p.n_normal, 8 * 22);
     ck_assert_int_eq(p.n_anomalous, 6 * 22);
     ck_assert_str_eq(p.normal[7 * 22 + 12], "a photo of the clean metal nut.");
@@ -99,7 +99,7 @@ START_TEST(prompts_other_sets)
     ck_assert_str_eq(p.anomalous[5 * 22 + 1], "a cropped photo of a metal nut with bad soldering.");
     prompts_free(&p);
     ck_assert_int_eq(winclip_settings_set(&s, "class_name", "chain-link fence", &err), 0);
-    winclip_class_name(&s, "grid", cls, sizeof cls);
+    winclip_settings_class_name(&s, "grid", cls, sizeof cls);
     ck_assert_str_eq(cls, "chain-link fence");
 }
 END_TEST

@@ -55,13 +55,8 @@ static void load_features(ClipImageFeatures *feat, const H5File *f, const char *
 {
     char path[256];
     memset(feat, 0, sizeof *feat);
-    feat->grid = 15;
-    feat->width = 64;
-    feat->embed_dim = 32;
-    feat->n_scales = 2;
-    feat->scales[0] = 2;
-    feat->scales[1] = 3;
-    feat->stride = 1;
+    feat->geom = (WindowGeometry){.grid = 15, .width = 64, .embed_dim = 32, .n_scales = 2,
+                                  .scales = {2, 3}, .stride = 1};
     feat->n_windows[0] = 196;
     feat->n_windows[1] = 169;
     snprintf(path, sizeof path, "/inputs/%s/image_embedding", name);
@@ -124,7 +119,7 @@ static double tau_from(const H5File *f)
     ck_assert_msg(h5_read_attr_f64(f, "/", "logit_scale", &logit_scale, &err) == 0, "%s", err.msg);
     WinclipSettings s;
     winclip_settings_default(&s);
-    return winclip_temperature(&s, logit_scale);
+    return winclip_settings_temperature(&s, logit_scale);
 }
 
 static double max_abs_diff(const float *a, const float *b, size_t n)
@@ -320,14 +315,14 @@ START_TEST(settings_roundtrip)
     int n_keys = 0;
     winclip_settings_keys(&n_keys);
     ck_assert_int_eq(lines, n_keys);
-    ck_assert(memcmp(&s, &t, sizeof s) == 0);
+    ck_assert(winclip_settings_equal(&s, &t));
     test_rmtree(dir);
     free(dir);
     char key[128];
     winclip_settings_preprocess_key(&s, 240, key, sizeof key);
     ck_assert_str_eq(key, "resize=torch-bicubic-aa;geometry=shortest-crop;image_size=224");
     winclip_settings_default(&s);
-    ck_assert(fabs(winclip_temperature(&s, log(100.0)) - 0.01) < 1e-15);
+    ck_assert(fabs(winclip_settings_temperature(&s, log(100.0)) - 0.01) < 1e-15);
 }
 END_TEST
 
@@ -370,7 +365,7 @@ START_TEST(settings_errors)
         ck_assert_msg(rc == ERR_VALUE, "%s = %s accepted (rc %d)", bad[i].key, bad[i].value, rc);
         ck_assert_msg(strstr(err.msg, bad[i].key) != NULL, "message lacks key: %s", err.msg);
         ck_assert_msg(strstr(err.msg, bad[i].allowed) != NULL, "message lacks allowed: %s", err.msg);
-        ck_assert_msg(memcmp(&before, &s, sizeof s) == 0, "%s changed on error", bad[i].key);
+        ck_assert_msg(winclip_settings_equal(&before, &s), "%s changed on error", bad[i].key);
     }
     PromptList p = {0};
     ck_assert_int_eq(prompts_build(&p, PROMPTS_PAPER22, "", NULL, 0, NULL, 0, &err), ERR_VALUE);
@@ -421,11 +416,12 @@ START_TEST(paper_zero_shot)
     WinclipText text = {0};
     paper_text(&text, &f, s.prototypes, 0);
     double tau = tau_from(&f);
+    WinclipScratch sc = {0}; /* one scratch for every image: nothing stale may leak through */
     for (size_t i = 0; i < ARRAY_LEN(TEST_IMAGES); i++) {
         ClipImageFeatures feat;
         load_features(&feat, &f, TEST_IMAGES[i]);
         WinclipMaps maps = {0};
-        ck_assert_msg(winclip_score(&maps, &s, &text, tau, &feat, NULL, 240, 240, &err) == 0, "%s",
+        ck_assert_msg(winclip_score(&maps, &sc, &s, &text, tau, &feat, NULL, 240, 240, &err) == 0, "%s",
                       err.msg);
         char pre[128];
         snprintf(pre, sizeof pre, "/zero_shot/%s", TEST_IMAGES[i]);
@@ -446,6 +442,7 @@ START_TEST(paper_zero_shot)
         winclip_maps_free(&maps);
         free_features(&feat);
     }
+    winclip_scratch_free(&sc);
     report_worst("winclip_paper zero-shot (stored features)");
     winclip_text_free(&text);
     h5_close(&f);
@@ -479,11 +476,13 @@ START_TEST(paper_few_shot)
     ck_assert_msg(winclip_memory_init(&mem, &s, refs, k_shot, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(mem.n_patch, k_shot * 225);
     ck_assert_int_eq(mem.n_windows[0], k_shot * 196);
+    WinclipScratch sc = {0};
+    winclip_scratch_init(&sc, &refs[0].geom, &s, k_shot, 240, 240);
     for (size_t i = 0; i < ARRAY_LEN(TEST_IMAGES); i++) {
         ClipImageFeatures feat;
         load_features(&feat, &f, TEST_IMAGES[i]);
         WinclipMaps maps = {0};
-        ck_assert_msg(winclip_score(&maps, &s, &text, tau, &feat, &mem, 240, 240, &err) == 0, "%s",
+        ck_assert_msg(winclip_score(&maps, &sc, &s, &text, tau, &feat, &mem, 240, 240, &err) == 0, "%s",
                       err.msg);
         char pre[128];
         snprintf(pre, sizeof pre, "/few_shot/k%d/%s", k_shot, TEST_IMAGES[i]);
@@ -499,6 +498,7 @@ START_TEST(paper_few_shot)
         winclip_maps_free(&maps);
         free_features(&feat);
     }
+    winclip_scratch_free(&sc);
     char what[64];
     snprintf(what, sizeof what, "winclip_paper K=%d (stored features)", k_shot);
     report_worst(what);
@@ -541,9 +541,10 @@ START_TEST(paper_negative_controls)
         paper_text(&text, &f, variants[v].mode, variants[v].anomalib);
         WinclipMemory mem = {0};
         ck_assert_int_eq(winclip_memory_init(&mem, &s, &ref, 1, &err), 0);
-        WinclipMaps zs = {0}, fs = {0};
-        ck_assert_int_eq(winclip_score(&zs, &s, &text, variants[v].tau, &feat, NULL, 15, 15, &err), 0);
-        ck_assert_int_eq(winclip_score(&fs, &s, &text, variants[v].tau, &feat, &mem, 15, 15, &err), 0);
+        WinclipMaps zs = {0}, fs = {0}; /* alive together: two scratches */
+        WinclipScratch sc_zs = {0}, sc_fs = {0};
+        ck_assert_int_eq(winclip_score(&zs, &sc_zs, &s, &text, variants[v].tau, &feat, NULL, 15, 15, &err), 0);
+        ck_assert_int_eq(winclip_score(&fs, &sc_fs, &s, &text, variants[v].tau, &feat, &mem, 15, 15, &err), 0);
         double d_m2 = max_abs_diff(zs.zs_scale_maps[0], want_m2, 225);
         double d_m0 = max_abs_diff(zs.m0, want_m0, 225);
         double d_fs = max_abs_diff(fs.map15, want_fs, 225);
@@ -555,7 +556,9 @@ START_TEST(paper_negative_controls)
                       "%s is indistinguishable from the fixture", variants[v].what);
         if (variants[v].agg == WINCLIP_AGG_HARMONIC) ck_assert(d_a0 > 2e-4 && d_k1 > 2e-4);
         winclip_maps_free(&zs);
+        winclip_scratch_free(&sc_zs);
         winclip_maps_free(&fs);
+        winclip_scratch_free(&sc_fs);
         winclip_memory_free(&mem);
         winclip_text_free(&text);
     }
@@ -590,16 +593,18 @@ START_TEST(anomalib_tiny_zero_shot)
     float *scores = read_f32(&f, "/gelu/winclip_image_scores_bottle", 3);
     float *scale_maps = read_f32(&f, "/gelu/winclip_zero_shot_scale_maps_bottle", 3 * 3 * 225);
     float *m0 = read_f32(&f, "/gelu/winclip_zero_shot_map_bottle", 3 * 225);
-    double tau = winclip_temperature(&s, 0.0);
+    double tau = winclip_settings_temperature(&s, 0.0);
     ck_assert(tau == 0.07);
+    WinclipScratch sc = {0};
     for (int i = 0; i < 3; i++) {
-        ClipImageFeatures feat = {.grid = 15, .width = 64, .embed_dim = 32, .n_scales = 2,
-                                  .scales = {2, 3}, .stride = 1, .n_windows = {196, 169},
+        ClipImageFeatures feat = {.geom = {.grid = 15, .width = 64, .embed_dim = 32, .n_scales = 2,
+                                           .scales = {2, 3}, .stride = 1},
+                                  .n_windows = {196, 169},
                                   .image_embedding = img + i * 32,
                                   .tokens_ln_post = tok + (size_t)i * 226 * 64 + 64,
                                   .windows = {w2 + (size_t)i * 196 * 32, w3 + (size_t)i * 169 * 32}};
         WinclipMaps maps = {0};
-        ck_assert_int_eq(winclip_score(&maps, &s, &text, tau, &feat, NULL, 240, 240, &err), 0);
+        ck_assert_int_eq(winclip_score(&maps, &sc, &s, &text, tau, &feat, NULL, 240, 240, &err), 0);
         float a0 = (float)maps.a0;
         ck_assert(test_allclose(&a0, scores + i, 1, 1e-5, "winclip_image_scores_bottle"));
         const float *sm = scale_maps + (size_t)i * 3 * 225;
@@ -609,6 +614,7 @@ START_TEST(anomalib_tiny_zero_shot)
         ck_assert(test_allclose(maps.m0, m0 + i * 225, 225, 1e-5, "winclip_zero_shot_map_bottle"));
         winclip_maps_free(&maps);
     }
+    winclip_scratch_free(&sc);
     free(proto);
     free(img);
     free(tok);
@@ -631,14 +637,17 @@ START_TEST(score_errors)
     ck_assert_int_eq(winclip_text_init(&text, emb, 1, emb, 0, 4, 0, &err), ERR_VALUE);
     ck_assert_int_eq(winclip_text_init(&text, emb, 1, emb, 1, 4, 0, &err), 0);
     /* features without the k = 3 scale */
-    ClipImageFeatures feat = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1, .scales = {2},
-                              .stride = 1, .n_windows = {196}, .image_embedding = emb,
+    ClipImageFeatures feat = {.geom = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1,
+                                       .scales = {2}, .stride = 1},
+                              .n_windows = {196}, .image_embedding = emb,
                               .tokens_ln_post = tok, .windows = {win}};
     WinclipMaps maps = {0};
-    ck_assert_int_eq(winclip_score(&maps, &s, &text, 0.07, &feat, NULL, 240, 240, &err), ERR_SHAPE);
+    WinclipScratch sc = {0};
+    ck_assert_int_eq(winclip_score(&maps, &sc, &s, &text, 0.07, &feat, NULL, 240, 240, &err), ERR_SHAPE);
     ck_assert(strstr(err.msg, "scale 3") != NULL);
     ck_assert_ptr_null(maps.map);
     winclip_maps_free(&maps);
+    winclip_scratch_free(&sc);
     /* memory asking for pre_ln_post tokens the features lack */
     ck_assert_int_eq(winclip_settings_set(&s, "scales", "2", &err), 0);
     ck_assert_int_eq(winclip_settings_set(&s, "patch_tokens", "pre_ln_post", &err), 0);
@@ -650,13 +659,125 @@ START_TEST(score_errors)
     WinclipText wide = {0};
     float emb8[8] = {1, 0, 0, 0, 0, 0, 0, 0};
     ck_assert_int_eq(winclip_text_init(&wide, emb8, 1, emb8, 1, 8, 0, &err), 0);
-    ck_assert_int_eq(winclip_score(&maps, &s, &wide, 0.07, &feat, NULL, 240, 240, &err), ERR_SHAPE);
+    ck_assert_int_eq(winclip_score(&maps, &sc, &s, &wide, 0.07, &feat, NULL, 240, 240, &err), ERR_SHAPE);
     /* nothing left to fuse */
     ck_assert_int_eq(winclip_settings_set(&s, "scales", "none", &err), 0);
     ck_assert_int_eq(winclip_settings_set(&s, "image_scale", "false", &err), 0);
-    ck_assert_int_eq(winclip_score(&maps, &s, &text, 0.07, &feat, NULL, 240, 240, &err), ERR_VALUE);
+    ck_assert_int_eq(winclip_score(&maps, &sc, &s, &text, 0.07, &feat, NULL, 240, 240, &err), ERR_VALUE);
     winclip_text_free(&text);
     winclip_text_free(&wide);
+}
+END_TEST
+
+/* winclip_settings_equal sees every field, and ignores scale slots past n_scales. */
+START_TEST(settings_equal_fields)
+{
+    WinclipSettings a, b;
+    winclip_settings_default(&a);
+    Error err = {0};
+    const struct { const char *key, *value; } change[] = {
+        {"prompts", "single"}, {"extra_normal_states", "shiny"}, {"extra_anomalous_states", "dented"},
+        {"class_name", "bolt"}, {"prototypes", "mean"}, {"temperature", "0.5"}, {"scales", "2"},
+        {"scales", "2,4"}, {"stride", "2"}, {"image_scale", "false"}, {"aggregation", "mean"},
+        {"fusion", "mean"}, {"patch_tokens", "pre_ln_post"}, {"resize", "torch-bicubic-aa"},
+        {"geometry", "shortest-crop"}, {"image_size", "224"}, {"output_size", "64"},
+        {"smoothing_sigma", "2"}, {"k_shot", "4"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(change); i++) {
+        b = a;
+        ck_assert(winclip_settings_equal(&a, &b));
+        ck_assert_msg(winclip_settings_set(&b, change[i].key, change[i].value, &err) == 0, "%s", err.msg);
+        ck_assert_msg(!winclip_settings_equal(&a, &b) && !winclip_settings_equal(&b, &a),
+                      "%s = %s not seen", change[i].key, change[i].value);
+    }
+    b = a;
+    b.scales[WINCLIP_MAX_SCALES - 1] = 77; /* a slot past n_scales is not part of the value */
+    ck_assert(winclip_settings_equal(&a, &b));
+}
+END_TEST
+
+/* A memory built from one parse of the settings is accepted by scoring under another parse,
+ * even when the scale slots past n_scales differ (the old memcmp refused it). */
+START_TEST(memory_reparsed_settings)
+{
+    Error err = {0};
+    float emb[4] = {1, 0, 0, 0}, win[196 * 4] = {0}, tok[225 * 8] = {0};
+    for (int i = 0; i < 196; i++) win[i * 4 + (i % 4)] = 1;
+    for (int i = 0; i < 225; i++) tok[i * 8 + (i % 8)] = 1;
+    ClipImageFeatures feat = {.geom = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1,
+                                       .scales = {2}, .stride = 1},
+                              .n_windows = {196}, .image_embedding = emb,
+                              .tokens_ln_post = tok, .windows = {win}};
+    WinclipSettings s, t;
+    winclip_settings_default(&s);
+    winclip_settings_default(&t);
+    for (int i = 0; i < WINCLIP_MAX_SCALES; i++) s.scales[i] = 1000 + i, t.scales[i] = -1 - i;
+    ck_assert_int_eq(winclip_settings_set(&s, "scales", "2", &err), 0);
+    ck_assert_int_eq(winclip_settings_set(&t, "scales", " 2 ", &err), 0);
+    for (int i = 1; i < WINCLIP_MAX_SCALES; i++) ck_assert_int_eq(s.scales[i], 0);
+    s.scales[2] = 99, t.scales[2] = -99; /* even garbage past n_scales must not matter */
+    ck_assert(winclip_settings_equal(&s, &t));
+    WinclipText text = {0};
+    ck_assert_int_eq(winclip_text_init(&text, emb, 1, emb, 1, 4, 0, &err), 0);
+    WinclipMemory mem = {0};
+    ck_assert_msg(winclip_memory_init(&mem, &s, &feat, 1, &err) == 0, "%s", err.msg);
+    WinclipMaps maps = {0};
+    WinclipScratch sc = {0};
+    ck_assert_msg(winclip_score(&maps, &sc, &t, &text, 0.07, &feat, &mem, 15, 15, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(maps.map);
+    winclip_maps_free(&maps);
+    winclip_scratch_free(&sc);
+    /* a real difference in the scales is still refused */
+    ck_assert_int_eq(winclip_settings_set(&t, "stride", "2", &err), 0);
+    ck_assert_int_ne(winclip_score(&maps, &sc, &t, &text, 0.07, &feat, &mem, 15, 15, &err), 0);
+    winclip_maps_free(&maps);
+    winclip_scratch_free(&sc);
+    winclip_memory_free(&mem);
+    winclip_text_free(&text);
+}
+END_TEST
+
+/* The caller's scratch: scoring reuses its buffers image after image (no reallocation, maps point
+ * into it), grows it for a larger output map or more references, and a scratch reused from a
+ * few-shot image gives the same zero-shot maps as a fresh one. */
+START_TEST(scratch_reuse)
+{
+    Error err = {0};
+    float emb[4] = {1, 0, 0, 0}, win[196 * 4] = {0}, tok[225 * 8] = {0};
+    for (int i = 0; i < 196; i++) win[i * 4 + (i % 4)] = 1.0f + 0.01f * (float)i;
+    for (int i = 0; i < 225; i++) tok[i * 8 + (i % 8)] = 1.0f + 0.02f * (float)i;
+    ClipImageFeatures feat = {.geom = {.grid = 15, .width = 8, .embed_dim = 4, .n_scales = 1,
+                                       .scales = {2}, .stride = 1},
+                              .n_windows = {196}, .image_embedding = emb,
+                              .tokens_ln_post = tok, .windows = {win}};
+    WinclipSettings s;
+    winclip_settings_default(&s);
+    ck_assert_int_eq(winclip_settings_set(&s, "scales", "2", &err), 0);
+    ck_assert_int_eq(winclip_settings_set(&s, "smoothing_sigma", "1.5", &err), 0);
+    float anom[4] = {0, 1, 0, 0};
+    WinclipText text = {0};
+    ck_assert_int_eq(winclip_text_init(&text, emb, 1, anom, 1, 4, 0, &err), 0);
+    WinclipMemory mem = {0};
+    ck_assert_msg(winclip_memory_init(&mem, &s, &feat, 1, &err) == 0, "%s", err.msg);
+    WinclipScratch sc = {0}, fresh = {0};
+    winclip_scratch_init(&sc, &feat.geom, &s, 1, 20, 20);
+    float *map = sc.map, *block = sc.block;
+    WinclipMaps maps, ref;
+    ck_assert_int_eq(winclip_score(&maps, &sc, &s, &text, 0.07, &feat, &mem, 20, 20, &err), 0);
+    ck_assert_int_eq(winclip_score(&maps, &sc, &s, &text, 0.07, &feat, NULL, 20, 20, &err), 0);
+    ck_assert(sc.map == map && sc.block == block && maps.map == map); /* nothing reallocated */
+    ck_assert_ptr_null(maps.mp);
+    ck_assert_int_eq(winclip_score(&ref, &fresh, &s, &text, 0.07, &feat, NULL, 20, 20, &err), 0);
+    ck_assert(memcmp(maps.map, ref.map, 20 * 20 * sizeof(float)) == 0);
+    ck_assert(memcmp(maps.m0, ref.m0, 225 * sizeof(float)) == 0);
+    /* a larger output map grows the scratch */
+    ck_assert_int_eq(winclip_score(&maps, &sc, &s, &text, 0.07, &feat, &mem, 40, 30, &err), 0);
+    ck_assert(sc.map_cap >= 40 * 30 && maps.out_h == 40 && maps.out_w == 30);
+    winclip_scratch_free(&sc);
+    winclip_scratch_free(&fresh);
+    winclip_scratch_free(&sc); /* safe on a zeroed struct */
+    winclip_memory_free(&mem);
+    winclip_text_free(&text);
 }
 END_TEST
 
@@ -670,6 +791,8 @@ Suite *winclip_suite(void)
     tcase_add_test(core, fuse_and_upsample);
     tcase_add_test(core, gaussian_smoothing);
     tcase_add_test(core, settings_roundtrip);
+    tcase_add_test(core, settings_equal_fields);
+    tcase_add_test(core, memory_reparsed_settings);
     tcase_add_test(core, paper_prototypes);
     tcase_add_test(core, paper_zero_shot);
     tcase_add_loop_test(core, paper_few_shot, 0, 3);
@@ -679,6 +802,7 @@ Suite *winclip_suite(void)
     TCase *limits = tcase_create("Limits");
     tcase_add_test(limits, settings_errors);
     tcase_add_test(limits, score_errors);
+    tcase_add_test(limits, scratch_reuse);
     suite_add_tcase(s, limits);
     return s;
 }

@@ -44,8 +44,8 @@ static Flops count_flops(const ClipConfig *cfg, const ClipVision *v)
                  E = cfg->embed_dim;
     Flops f = {0, 0, 0};
     f.full = 2.0 * (T - 1) * 3 * P * P * W + L * block_flops(W, T, T, T, 1) + 2.0 * W * E;
-    for (int s = 0; s < v->n_scales; s++) {
-        const double n = v->n_windows[s], len = 1.0 + v->scales[s] * v->scales[s], rows = n * len;
+    for (int s = 0; s < v->geom.n_scales; s++) {
+        const double n = v->n_windows[s], len = 1.0 + v->geom.scales[s] * v->geom.scales[s], rows = n * len;
         f.windows += block_flops(W, rows, len, rows, 0) - 0.0;                /* block 0, gathered qkv */
         f.windows += (L - 2) * block_flops(W, rows, len, rows, 1);           /* middle blocks */
         f.windows += block_flops(W, rows, len, n, 1) + 2.0 * n * W * E;      /* CLS-only last block */
@@ -133,8 +133,8 @@ static int run(int argc, char **argv)
     ClipImageFeatures ffull, fwin;
     CHECK(clip_vision_init(&vfull, &m, NULL, 0, 1, NULL) == 0);
     CHECK(clip_vision_init(&vwin, &m, scales, 2, 1, NULL) == 0);
-    clip_features_init(&ffull, &m.cfg, NULL, 0, 1);
-    clip_features_init(&fwin, &m.cfg, scales, 2, 1);
+    clip_features_init(&ffull, &vfull.geom);
+    clip_features_init(&fwin, &vwin.geom);
     float *pixels = xmalloc((size_t)3 * S * S * sizeof *pixels);
     uint64_t st = 7;
     for (size_t i = 0; i < (size_t)3 * S * S; i++) {
@@ -158,7 +158,7 @@ static int run(int argc, char **argv)
     const double gemm_after = gemm_rate(a, b, c, M, N, K);
     const double gemm_best = gemm_before > gemm_after ? gemm_before : gemm_after;
     int finite = 1;
-    for (int i = 0; i < fwin.embed_dim; i++) finite &= fwin.image_embedding[i] == fwin.image_embedding[i];
+    for (int i = 0; i < fwin.geom.embed_dim; i++) finite &= fwin.image_embedding[i] == fwin.image_embedding[i];
     const char *threads = getenv("OMP_NUM_THREADS");
     printf("backend: %s (OMP_NUM_THREADS=%s), image %dx%d, windows k=2 (%d x %d tokens) and k=3 (%d x %d tokens), best of %d\n",
            gemm_backend(), threads ? threads : "unset", S, S, vwin.n_windows[0], 5, vwin.n_windows[1], 10, repeat);

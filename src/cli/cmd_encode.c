@@ -98,7 +98,7 @@ static int run_image(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    clip_features_init(&feat, &model.cfg, NULL, 0, 1);
+    clip_features_init(&feat, &vis.geom);
     int size = model.cfg.vision.image_size;
     pixels = xmalloc((size_t)3 * size * size * sizeof *pixels);
     for (int i = first; i < argc; i++) {
@@ -111,7 +111,7 @@ static int run_image(int argc, char **argv)
             goto done;
         }
         image_free(&img);
-        print_vector(argv[i], feat.image_embedding, feat.embed_dim);
+        print_vector(argv[i], feat.image_embedding, feat.geom.embed_dim);
     }
 done:
     free(pixels);

@@ -92,7 +92,7 @@ static int write_map(H5File *f, const char *group, const char *name, const float
 
 static int write_image_maps(H5File *f, int index, const WinclipMaps *m, Error *err)
 {
-    const int G = m->grid;
+    const int G = m->geom.grid;
     char g[64], sub[96], name[32];
     snprintf(g, sizeof g, "/images/%d", index);
     int rc = write_map(f, g, "map15", m->map15, 2, G, G, err);
@@ -106,20 +106,20 @@ static int write_image_maps(H5File *f, int index, const WinclipMaps *m, Error *e
     snprintf(path, sizeof path, "%s/a0", sub);
     if (rc == 0) rc = h5_write_f64(f, path, &m->a0, 0, NULL, err);
     if (rc == 0) rc = write_map(f, sub, "M0", m->m0, 2, G, G, err);
-    for (int s = 0; s < m->n_scales && rc == 0; s++) {
-        snprintf(name, sizeof name, "M%d", m->scales[s]);
+    for (int s = 0; s < m->geom.n_scales && rc == 0; s++) {
+        snprintf(name, sizeof name, "M%d", m->geom.scales[s]);
         rc = write_map(f, sub, name, m->zs_scale_maps[s], 2, G, G, err);
-        snprintf(name, sizeof name, "window_scores_k%d", m->scales[s]);
+        snprintf(name, sizeof name, "window_scores_k%d", m->geom.scales[s]);
         if (rc == 0) rc = write_map(f, sub, name, m->window_scores[s], 1, m->n_windows[s], 0, err);
     }
     if (m->k_shot > 0) {
         snprintf(sub, sizeof sub, "%s/few_shot", g);
         if (rc == 0) rc = write_map(f, sub, "Mp", m->mp, 2, G, G, err);
         if (rc == 0) rc = write_map(f, sub, "Mvision", m->mfs, 2, G, G, err);
-        for (int s = 0; s < m->n_scales && rc == 0; s++) {
-            snprintf(name, sizeof name, "M%d", m->scales[s]);
+        for (int s = 0; s < m->geom.n_scales && rc == 0; s++) {
+            snprintf(name, sizeof name, "M%d", m->geom.scales[s]);
             rc = write_map(f, sub, name, m->fs_scale_maps[s], 2, G, G, err);
-            snprintf(name, sizeof name, "window_dist_k%d", m->scales[s]);
+            snprintf(name, sizeof name, "window_dist_k%d", m->geom.scales[s]);
             if (rc == 0) rc = write_map(f, sub, name, m->window_dist[s], 1, m->n_windows[s], 0, err);
         }
     }
@@ -252,8 +252,9 @@ static int score_one(const ScoreArgs *a, Pipeline *p, ScoreOutputs *o, int i, Er
     int rc = 0;
     if (a->maps_out) {
         rc = write_image_maps(&o->out, i, &m, err);
-        o->maps[i] = m.map;
-        m.map = NULL; /* kept for /maps */
+        size_t per = (size_t)m.out_h * (size_t)m.out_w; /* m.map belongs to the pipeline's scratch */
+        o->maps[i] = xmalloc(per * sizeof *o->maps[i]);
+        memcpy(o->maps[i], m.map, per * sizeof *o->maps[i]); /* kept for /maps */
         o->hw[2 * i] = m.out_h;
         o->hw[2 * i + 1] = m.out_w;
     }

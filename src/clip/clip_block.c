@@ -22,11 +22,13 @@ void clip_block_mlp(const ClipBlock *b, float *x, int rows, int C, int quick_gel
     ops_linear_residual(x, s->mlp, b->c_proj_w, b->c_proj_b, rows, 4 * C, C);
 }
 
-void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH, int quick_gelu,
-                        int causal, int qkv_ready, const ClipBlockScratch *s)
+void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH,
+                        unsigned options, const ClipBlockScratch *s)
 {
     const int rows = clip_seq_rows(g, ng);
-    if (!qkv_ready) {
+    const int quick_gelu = (options & CLIP_BLOCK_QUICK_GELU) != 0;
+    const int causal = (options & CLIP_BLOCK_CAUSAL) != 0;
+    if (!(options & CLIP_BLOCK_QKV_READY)) {
         ops_layernorm(s->h, x, b->ln_1_w, b->ln_1_b, rows, C);
         ops_linear(s->qkv, s->h, b->in_proj_w, b->in_proj_b, rows, C, 3 * C);
     }

@@ -9,7 +9,7 @@
  *
  *     ClipSeqGroup g = {196, 5};                       // 196 windows of 5 tokens
  *     ClipBlockScratch s = {h, qkv, mlp, att, att_len};
- *     clip_block_forward(&model.visual.blocks[l], x, &g, 1, W, NH, 0, 0, 0, &s);
+ *     clip_block_forward(&model.visual.blocks[l], x, &g, 1, W, NH, CLIP_BLOCK_DEFAULT, &s);
  */
 #ifndef WINCLIP_CLIP_BLOCK_H
 #define WINCLIP_CLIP_BLOCK_H
@@ -36,9 +36,16 @@ int clip_seq_rows(const ClipSeqGroup *g, int ng);
 /* x (rows, C) += MLP(ln_2(x)): c_fc, activation (quick_gelu: QuickGELU, else exact GELU), c_proj. */
 void clip_block_mlp(const ClipBlock *b, float *x, int rows, int C, int quick_gelu, const ClipBlockScratch *s);
 
-/* One block in place on x (rows, C). causal: mask later keys (text). qkv_ready: s->qkv already
- * holds ln_1(x) @ in_proj^T + b (the caller gathered it). */
-void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH, int quick_gelu,
-                        int causal, int qkv_ready, const ClipBlockScratch *s);
+/* Options of clip_block_forward, OR-ed together. */
+typedef enum {
+    CLIP_BLOCK_DEFAULT = 0,        /* exact GELU, full attention, qkv computed here        */
+    CLIP_BLOCK_QUICK_GELU = 1 << 0, /* MLP activation x * sigmoid(1.702 x)                  */
+    CLIP_BLOCK_CAUSAL = 1 << 1,    /* mask later keys (text tower)                          */
+    CLIP_BLOCK_QKV_READY = 1 << 2, /* s->qkv already holds ln_1(x) @ in_proj^T + b (caller)  */
+} ClipBlockOptions;
+
+/* One block in place on x (rows, C); options: ClipBlockOptions flags. */
+void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH,
+                        unsigned options, const ClipBlockScratch *s);
 
 #endif

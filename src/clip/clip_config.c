@@ -30,6 +30,18 @@ static const Preset PRESETS[] = {
     {"tiny", {32, 0, {240, 16, 64, 2, 32}, {77, 49408, 48, 3, 2}, "tiny-ViT-B-16-plus-240-like"}},
 };
 
+int clip_config_equal(const ClipConfig *a, const ClipConfig *b)
+{
+    return a->embed_dim == b->embed_dim && a->quick_gelu == b->quick_gelu &&
+           a->vision.image_size == b->vision.image_size &&
+           a->vision.patch_size == b->vision.patch_size && a->vision.width == b->vision.width &&
+           a->vision.layers == b->vision.layers && a->vision.head_width == b->vision.head_width &&
+           a->text.context_length == b->text.context_length &&
+           a->text.vocab_size == b->text.vocab_size && a->text.width == b->text.width &&
+           a->text.heads == b->text.heads && a->text.layers == b->text.layers &&
+           strcmp(a->model_name, b->model_name) == 0;
+}
+
 int clip_config_preset(ClipConfig *cfg, const char *arch, Error *err)
 {
     for (size_t i = 0; i < ARRAY_LEN(PRESETS); i++) {
@@ -248,7 +260,7 @@ int clip_config_infer(ClipConfig *cfg, ClipShapeLookup lookup, void *ctx, char *
         ClipConfig p = PRESETS[i].cfg;
         p.quick_gelu = 0;
         memcpy(p.model_name, cfg->model_name, sizeof p.model_name);
-        if (memcmp(&p, cfg, sizeof p) == 0) {
+        if (clip_config_equal(&p, cfg)) {
             memset(cfg->model_name, 0, sizeof cfg->model_name);
             snprintf(cfg->model_name, sizeof cfg->model_name, "%s", PRESETS[i].name);
             break;

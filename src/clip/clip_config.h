@@ -34,6 +34,10 @@ typedef struct {
     char model_name[64]; /* informative ("ViT-B-16-plus-240"); may be empty */
 } ClipConfig;
 
+/* 1 when a and b describe the same architecture, compared field by field (model_name up to
+ * its NUL), else 0. */
+int clip_config_equal(const ClipConfig *a, const ClipConfig *b);
+
 /* ---- presets and JSON ---- */
 
 /* Fill cfg for "ViT-B-16-plus-240" | "ViT-B-16" | "ViT-B-16-quickgelu" | "tiny" (the shared

@@ -24,34 +24,18 @@
 
 /* ---- features ---- */
 
-static int check_scales(int grid, const int *scales, int n_scales, int stride, Error *err)
-{
-    if (n_scales < 0 || n_scales > CLIP_MAX_SCALES)
-        return err_setf(err, ERR_USAGE, "window scales: expected 0..%d scales, found %d", CLIP_MAX_SCALES, n_scales);
-    if (n_scales > 0 && stride < 1) return err_setf(err, ERR_USAGE, "window stride: expected >= 1, found %d", stride);
-    for (int s = 0; s < n_scales; s++)
-        if (scales[s] < 1 || scales[s] > grid)
-            return err_setf(err, ERR_USAGE, "window scale k = %d: expected 1..%d (the patch grid)", scales[s], grid);
-    return 0;
-}
-
-void clip_features_init(ClipImageFeatures *f, const ClipConfig *cfg, const int *scales, int n_scales, int stride)
+void clip_features_init(ClipImageFeatures *f, const WindowGeometry *g)
 {
     memset(f, 0, sizeof *f);
-    f->grid = clip_config_grid(cfg);
-    f->width = cfg->vision.width;
-    f->embed_dim = cfg->embed_dim;
-    CHECK(check_scales(f->grid, scales, n_scales, stride, NULL) == 0);
-    f->n_scales = n_scales;
-    f->stride = stride;
-    const size_t gg = (size_t)f->grid * f->grid;
-    f->image_embedding = xcalloc((size_t)f->embed_dim, sizeof(float));
-    f->tokens_ln_post = xcalloc(gg * (size_t)f->width, sizeof(float));
-    f->tokens_pre_ln_post = xcalloc(gg * (size_t)f->width, sizeof(float));
-    for (int s = 0; s < n_scales; s++) {
-        f->scales[s] = scales[s];
-        f->n_windows[s] = windows_count(f->grid, scales[s], stride);
-        f->windows[s] = xcalloc((size_t)f->n_windows[s] * (size_t)f->embed_dim, sizeof(float));
+    CHECK(g->n_scales >= 0 && g->n_scales <= CLIP_MAX_SCALES);
+    f->geom = *g;
+    const size_t gg = (size_t)g->grid * (size_t)g->grid;
+    f->image_embedding = xcalloc((size_t)g->embed_dim, sizeof(float));
+    f->tokens_ln_post = xcalloc(gg * (size_t)g->width, sizeof(float));
+    f->tokens_pre_ln_post = xcalloc(gg * (size_t)g->width, sizeof(float));
+    for (int s = 0; s < g->n_scales; s++) {
+        f->n_windows[s] = window_geometry_count(g, s);
+        f->windows[s] = xcalloc((size_t)f->n_windows[s] * (size_t)g->embed_dim, sizeof(float));
     }
 }
 
@@ -72,22 +56,16 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
     memset(v, 0, sizeof *v);
     const ClipConfig *cfg = &m->cfg;
     const int G = clip_config_grid(cfg), W = cfg->vision.width, P = cfg->vision.patch_size;
-    int rc = check_scales(G, scales, n_scales, stride, err);
+    int rc = window_geometry_init(&v->geom, G, W, cfg->embed_dim, scales, n_scales, stride, err);
     if (rc) return rc;
     v->model = m;
-    v->grid = G;
-    v->width = W;
     v->heads = clip_config_vision_heads(cfg);
-    v->embed_dim = cfg->embed_dim;
     v->n_tok = G * G + 1;
-    v->n_scales = n_scales;
-    v->stride = stride;
     v->max_rows = v->n_tok;
     v->max_len = v->n_tok;
     int window_rows = 0, total_windows = 0;
     for (int s = 0; s < n_scales; s++) {
         const int k = scales[s];
-        v->scales[s] = k;
         v->n_windows[s] = windows_count(G, k, stride);
         v->win_index[s] = xmalloc((size_t)v->n_windows[s] * (size_t)(k * k) * sizeof(int));
         windows_patch_index(G, k, stride, v->win_index[s]);
@@ -142,7 +120,9 @@ static ClipBlockScratch scratch(const ClipVision *v)
 static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int qkv_ready)
 {
     const ClipBlockScratch s = scratch(v);
-    clip_block_forward(b, x, g, ng, v->width, v->heads, v->model->cfg.quick_gelu, 0, qkv_ready, &s);
+    clip_block_forward(b, x, g, ng, v->geom.width, v->heads,
+                       (v->model->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : 0u) |
+                           (qkv_ready ? CLIP_BLOCK_QKV_READY : 0u), &s);
 }
 
 /* The last block when only token 0 of each sequence is needed: keys and values for all rows,
@@ -152,7 +132,7 @@ static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const Cli
 static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, float *qkv, const ClipSeqGroup *g,
                               int ng, int qkv_ready, float *cls)
 {
-    const int W = v->width, rows = clip_seq_rows(g, ng);
+    const int W = v->geom.width, rows = clip_seq_rows(g, ng);
     if (!qkv_ready) {
         ops_layernorm(v->h, x, b->ln_1_w, b->ln_1_b, rows, W);
         /* k, v for every row, written straight into columns [W, 3W) of qkv */
@@ -188,8 +168,8 @@ static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x,
 void clip_vision_embed(ClipVision *v, const float *pixels, float *tokens)
 {
     const ClipVisionWeights *w = &v->model->visual;
-    const int W = v->width, P = v->model->cfg.vision.patch_size, S = v->model->cfg.vision.image_size;
-    const int GG = v->grid * v->grid;
+    const int W = v->geom.width, P = v->model->cfg.vision.patch_size, S = v->model->cfg.vision.image_size;
+    const int GG = v->geom.grid * v->geom.grid;
     ops_patchify(v->patches, pixels, S, P);
     memcpy(tokens, w->class_embedding, (size_t)W * sizeof(float));
     ops_linear(tokens + W, v->patches, w->conv1_w, NULL, GG, 3 * P * P, W);
@@ -200,7 +180,7 @@ int clip_vision_encode_tokens(ClipVision *v, const float *tokens, int B, int T, 
                               const ClipVisionCapture *cap, Error *err)
 {
     const ClipVisionWeights *w = &v->model->visual;
-    const int W = v->width, L = v->model->cfg.vision.layers;
+    const int W = v->geom.width, L = v->model->cfg.vision.layers;
     if (B < 1 || T < 1 || T > v->max_len || (size_t)B * T > (size_t)v->max_rows)
         return err_setf(err, ERR_USAGE, "vision encoder: %d sequences of %d tokens exceed the arena (%d rows, length <= %d)",
                         B, T, v->max_rows, v->max_len);
@@ -214,7 +194,7 @@ int clip_vision_encode_tokens(ClipVision *v, const float *tokens, int B, int T, 
     }
     ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, (int)rows, W);
     if (cap && cap->ln_post) memcpy(cap->ln_post, v->h, n * sizeof(float));
-    ops_project(embeddings, v->h, T * W, w->proj, B, W, v->embed_dim);
+    ops_project(embeddings, v->h, T * W, w->proj, B, W, v->geom.embed_dim);
     return 0;
 }
 
@@ -222,11 +202,9 @@ int clip_vision_encode_tokens(ClipVision *v, const float *tokens, int B, int T, 
 
 static int features_match(const ClipVision *v, const ClipImageFeatures *f)
 {
-    if (f->grid != v->grid || f->width != v->width || f->embed_dim != v->embed_dim || f->n_scales != v->n_scales)
-        return 0;
-    if (f->n_scales > 0 && f->stride != v->stride) return 0;
-    for (int s = 0; s < v->n_scales; s++)
-        if (f->scales[s] != v->scales[s] || f->n_windows[s] != v->n_windows[s]) return 0;
+    if (!window_geometry_equal(&f->geom, &v->geom)) return 0;
+    for (int s = 0; s < v->geom.n_scales; s++)
+        if (f->n_windows[s] != v->n_windows[s]) return 0;
     return 1;
 }
 
@@ -235,7 +213,7 @@ int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *
     if (!features_match(v, out))
         return err_setf(err, ERR_USAGE, "clip_vision_features: the features were initialised for another model, scales or stride");
     const ClipVisionWeights *w = &v->model->visual;
-    const int W = v->width, L = v->model->cfg.vision.layers, T = v->n_tok, GG = T - 1;
+    const int W = v->geom.width, L = v->model->cfg.vision.layers, T = v->n_tok, GG = T - 1;
 
     /* full image: embed, ln_pre, block 0's ln_1/qkv (kept for the windows) */
     clip_vision_embed(v, pixels, v->embed);
@@ -251,8 +229,8 @@ int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *
     g[0].count = 1;
     g[0].len = T;
     size_t row = (size_t)T;
-    for (int s = 0; s < v->n_scales; s++) {
-        const int kk = v->scales[s] * v->scales[s];
+    for (int s = 0; s < v->geom.n_scales; s++) {
+        const int kk = v->geom.scales[s] * v->geom.scales[s];
         g[1 + s].count = v->n_windows[s];
         g[1 + s].len = 1 + kk;
         for (int wi = 0; wi < v->n_windows[s]; wi++)
@@ -264,21 +242,21 @@ int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *
     }
     /* blocks 0 .. L-2 over the whole batch; the last block over the windows' CLS rows (their
      * rows and qkv start at row T), then over the full image (whose qkv rows stay in place) */
-    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, g, 1 + v->n_scales, l == 0);
-    if (v->n_scales > 0)
+    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, g, 1 + v->geom.n_scales, l == 0);
+    if (v->geom.n_scales > 0)
         block_forward_cls(v, &w->blocks[L - 1], v->x + (size_t)T * W, v->qkv + (size_t)T * 3 * W, g + 1,
-                          v->n_scales, L == 1, v->cls);
+                          v->geom.n_scales, L == 1, v->cls);
     block_forward(v, &w->blocks[L - 1], v->x, g, 1, L == 1);
     memcpy(out->tokens_pre_ln_post, v->x + W, (size_t)GG * W * sizeof(float));
     ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, T, W);
     memcpy(out->tokens_ln_post, v->h + W, (size_t)GG * W * sizeof(float));
-    ops_project(out->image_embedding, v->h, W, w->proj, 1, W, v->embed_dim);
-    if (v->n_scales == 0) return 0;
+    ops_project(out->image_embedding, v->h, W, w->proj, 1, W, v->geom.embed_dim);
+    if (v->geom.n_scales == 0) return 0;
 
     size_t seq = 0;
-    for (int s = 0; s < v->n_scales; s++) {
+    for (int s = 0; s < v->geom.n_scales; s++) {
         ops_layernorm(v->h, v->cls + seq * W, w->ln_post_w, w->ln_post_b, v->n_windows[s], W);
-        ops_project(out->windows[s], v->h, W, w->proj, v->n_windows[s], W, v->embed_dim);
+        ops_project(out->windows[s], v->h, W, w->proj, v->n_windows[s], W, v->geom.embed_dim);
         seq += (size_t)v->n_windows[s];
     }
     return 0;

@@ -12,9 +12,9 @@
  *
  *     ClipVision v = {0};
  *     int scales[2] = {2, 3};
- *     if (clip_vision_init(&v, &model, scales, 2, 1, &err)) goto fail;
+ *     if (clip_vision_init(&v, &model, scales, 2, 1, &err)) goto fail;  // v.geom: G, W, E, scales
  *     ClipImageFeatures f;
- *     clip_features_init(&f, &model.cfg, scales, 2, 1);
+ *     clip_features_init(&f, &v.geom);
  *     if (clip_vision_features(&v, pixels, &f, &err)) goto fail;  // f.windows[1]: (169, E)
  *     clip_features_free(&f); clip_vision_free(&v);
  */
@@ -23,17 +23,18 @@
 
 #include "util/base.h"
 #include "clip/clip_model.h"
+#include "clip/windows.h"
 
 /* Legend: G grid side, W vision width, E embed dim, T tokens per sequence (G*G + 1 for the full
  * image, 1 + k*k for a window), B sequences, S image side. */
 
-#define CLIP_MAX_SCALES 4
+#define CLIP_MAX_SCALES WINDOW_MAX_SCALES
 
 /* ---- per-image outputs (caller-owned) ---- */
 
 typedef struct {
-    int grid, width, embed_dim; /* G, W, E */
-    int n_scales, scales[CLIP_MAX_SCALES], stride, n_windows[CLIP_MAX_SCALES];
+    WindowGeometry geom;        /* G, W, E, window scales and stride */
+    int n_windows[CLIP_MAX_SCALES]; /* windows of scale slot s */
     float *image_embedding;     /* (E) ln_post(CLS) @ proj, unnormalised */
     float *tokens_ln_post;      /* (G*G, W) patch tokens after ln_post, unprojected (rows 1..G*G) */
     float *tokens_pre_ln_post;  /* (G*G, W) last block output of the patch tokens */
@@ -41,10 +42,9 @@ typedef struct {
                                         window order of windows.h, unnormalised */
 } ClipImageFeatures;
 
-/* Allocate the arrays for cfg and the window scales (k values, each 1..G) with the given stride
- * (>= 1); n_scales 0..CLIP_MAX_SCALES (0: full image only). Invalid arguments are programmer
- * errors (CHECK). */
-void clip_features_init(ClipImageFeatures *f, const ClipConfig *cfg, const int *scales, int n_scales, int stride);
+/* Allocate (zeroed) every array of f for geometry g (window_geometry_init, or an encoder's
+ * v.geom); sets f->geom and n_windows. */
+void clip_features_init(ClipImageFeatures *f, const WindowGeometry *g);
 /* Safe on a zeroed struct. */
 void clip_features_free(ClipImageFeatures *f);
 
@@ -52,8 +52,9 @@ void clip_features_free(ClipImageFeatures *f);
 
 typedef struct ClipVision {
     const ClipModel *model;     /* borrowed, must outlive the encoder */
-    int grid, width, heads, embed_dim, n_tok;      /* G, W, NH, E, G*G + 1 */
-    int n_scales, scales[CLIP_MAX_SCALES], stride, n_windows[CLIP_MAX_SCALES];
+    WindowGeometry geom;        /* G, W, E, window scales and stride */
+    int heads, n_tok;           /* NH, G*G + 1 */
+    int n_windows[CLIP_MAX_SCALES];
     int *win_index[CLIP_MAX_SCALES]; /* (n_windows[s], k*k) patch indices, windows.h order */
     int max_rows;               /* rows of the arena buffers (>= every batch's B*T) */
     int max_len;                /* longest sequence the scratch allows */
@@ -71,12 +72,13 @@ typedef struct ClipVision {
     float *cls;                 /* (max windows, W) CLS rows of the windows' last block */
 } ClipVision;
 
-/* Prepare an encoder for m and the window scales (see clip_features_init); sizes the arena for
- * the full image and all windows together. Returns 0, or ERR_USAGE for bad scales/stride. */
+/* Prepare an encoder for m and the window scales (k values 1..G, n_scales 0..CLIP_MAX_SCALES,
+ * stride >= 1; v->geom holds them with m's G, W, E); sizes the arena for the full image and all
+ * windows together. Returns 0, or ERR_USAGE for bad scales/stride. */
 int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n_scales, int stride, Error *err);
 
 /* Everything for one image: pixels (3, S, S) normalised, S = cfg.vision.image_size. out must be
- * initialised with the same cfg, scales and stride as v. Window sequences are [CLS row; the
+ * initialised with v's geometry (clip_features_init(out, &v->geom)). Window sequences are [CLS row; the
  * window's k*k patch rows] of the embedded tokens (positions of the full image), encoded as
  * independent sequences; the full-image block-0 qkv rows are reused and only the CLS row is
  * computed in the last block. Returns 0 or ERR_USAGE (mismatched out). */

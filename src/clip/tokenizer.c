@@ -9,6 +9,7 @@
  * get_pairs, bpe, encode), Python html.unescape, Python str.isspace / str.lower.
  */
 #include "clip/tokenizer.h"
+#include "clip/tokenizer_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +26,6 @@ static void *grow(void *v, size_t n, size_t *cap, size_t elem)
     if (n < *cap) return v;
     *cap = *cap ? 2 * *cap : 64;
     return xrealloc(v, *cap * elem);
-}
-
-typedef struct {
-    uint32_t *v;
-    size_t n, cap;
-} CpBuf; /* code points */
-
-static void cp_push(CpBuf *b, uint32_t c)
-{
-    b->v = grow(b->v, b->n, &b->cap, sizeof *b->v);
-    b->v[b->n++] = c;
 }
 
 typedef struct {
@@ -143,237 +133,6 @@ static void strmap_free(StrMap *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- UTF-8 ---- */
-
-static size_t utf8_put(char *out, uint32_t c)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-/* Strict decoder (no overlongs, no surrogates, <= U+10FFFF). Returns the byte offset of the
- * first invalid sequence, or -1 when all of s is valid. */
-static long utf8_decode(const char *s, CpBuf *out)
-{
-    const uint8_t *p = (const uint8_t *)s;
-    size_t i = 0;
-    while (p[i]) {
-        uint32_t c = p[i];
-        int extra;
-        uint32_t min;
-        if (c < 0x80) {
-            cp_push(out, c);
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            extra = 1, min = 0x80, c &= 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2, min = 0x800, c &= 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            extra = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return (long)i;
-        }
-        for (int k = 1; k <= extra; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) return (long)i;
-            c = (c << 6) | (p[i + k] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return (long)i;
-        cp_push(out, c);
-        i += (size_t)extra + 1;
-    }
-    return -1;
-}
-
-/* ---- character classes (tokenizer.h documents the coverage) ---- */
-
-/* Python str.isspace(). */
-static int is_space(uint32_t c)
-{
-    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-           c == 0x3000;
-}
-
-static int is_number(uint32_t c)
-{
-    return (c >= '0' && c <= '9') || c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE);
-}
-
-static int is_letter(uint32_t c)
-{
-    if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (c < 0x100) return c == 0xAA || c == 0xB5 || c == 0xBA || (c >= 0xC0 && c != 0xD7 && c != 0xF7);
-    return !is_space(c);
-}
-
-/* Python str.lower() on the covered blocks; writes 1 or 2 code points. */
-static void lower_push(CpBuf *out, uint32_t c)
-{
-    uint32_t l = c;
-    if (c >= 'A' && c <= 'Z') {
-        l = c + 32;
-    } else if (c >= 0xC0 && c <= 0xDE && c != 0xD7) {
-        l = c + 32;
-    } else if (c >= 0x100 && c <= 0x17F) {
-        if (c == 0x130) {
-            cp_push(out, 'i');
-            cp_push(out, 0x307);
-            return;
-        }
-        if (c == 0x178) {
-            l = 0xFF;
-        } else if ((c <= 0x137 || (c >= 0x14A && c <= 0x177)) && c % 2 == 0) {
-            l = c + 1;
-        } else if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && c % 2 == 1) {
-            l = c + 1;
-        }
-    } else if ((c >= 0x391 && c <= 0x3A9 && c != 0x3A2) || (c >= 0x410 && c <= 0x42F)) {
-        l = c + 32;
-    } else if (c >= 0x400 && c <= 0x40F) {
-        l = c + 80;
-    }
-    cp_push(out, l);
-}
-
-/* ---- html.unescape ---- */
-
-/* Python html._invalid_charrefs for 0x80..0x9F (Windows-1252); 0 = keep the code point. */
-static const uint16_t CP1252[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-                                    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
-                                    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-                                    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-
-/* Python html._replace_charref for a numeric reference: pushes 0 or 1 code points. */
-static void charref_push(CpBuf *out, uint64_t num)
-{
-    if (num == 0) {
-        cp_push(out, 0xFFFD);
-    } else if (num == 0x0D) {
-        cp_push(out, 0x0D);
-    } else if (num >= 0x80 && num <= 0x9F) {
-        cp_push(out, CP1252[num - 0x80] ? CP1252[num - 0x80] : (uint32_t)num);
-    } else if ((num >= 0xD800 && num <= 0xDFFF) || num > 0x10FFFF) {
-        cp_push(out, 0xFFFD);
-    } else if ((num >= 0x1 && num <= 0x8) || num == 0xB || (num >= 0xE && num <= 0x1F) ||
-               (num >= 0x7F && num <= 0x9F) || (num >= 0xFDD0 && num <= 0xFDEF) || (num & 0xFFFE) == 0xFFFE) {
-        /* Python drops these invalid code points */
-    } else {
-        cp_push(out, (uint32_t)num);
-    }
-}
-
-static int hex_val(uint32_t c)
-{
-    if (c >= '0' && c <= '9') return (int)(c - '0');
-    if (c >= 'a' && c <= 'f') return (int)(c - 'a' + 10);
-    if (c >= 'A' && c <= 'F') return (int)(c - 'A' + 10);
-    return -1;
-}
-
-/* Does in[i..] start with the ASCII string s? */
-static int cp_starts(const CpBuf *in, size_t i, const char *s)
-{
-    size_t n = strlen(s);
-    if (i + n > in->n) return 0;
-    for (size_t k = 0; k < n; k++)
-        if (in->v[i + k] != (uint8_t)s[k]) return 0;
-    return 1;
-}
-
-/* One html.unescape pass over in, appended to out. Returns nothing; unknown references stay. */
-static void html_unescape(const CpBuf *in, CpBuf *out)
-{
-    static const struct {
-        const char *name; /* after '&', including ';' when required */
-        uint32_t cp;
-    } NAMED[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"nbsp", 0xA0}, {"apos;", '\''}};
-    size_t i = 0;
-    while (i < in->n) {
-        if (in->v[i] != '&') {
-            cp_push(out, in->v[i++]);
-            continue;
-        }
-        size_t j = i + 1;
-        if (j < in->n && in->v[j] == '#') {
-            j++;
-            int hex = j < in->n && (in->v[j] == 'x' || in->v[j] == 'X');
-            if (hex) j++;
-            size_t start = j;
-            uint64_t num = 0;
-            while (j < in->n && (hex ? hex_val(in->v[j]) >= 0 : (in->v[j] >= '0' && in->v[j] <= '9'))) {
-                num = num * (hex ? 16 : 10) + (uint64_t)(hex ? hex_val(in->v[j]) : (int)(in->v[j] - '0'));
-                if (num > 0x110000) num = 0x110000; /* saturate: Python maps any > 0x10FFFF to U+FFFD */
-                j++;
-            }
-            if (j == start) { /* "&#" or "&#x" without digits: literal */
-                cp_push(out, in->v[i++]);
-                continue;
-            }
-            if (j < in->n && in->v[j] == ';') j++;
-            charref_push(out, num);
-            i = j;
-            continue;
-        }
-        int done = 0;
-        for (size_t k = 0; k < ARRAY_LEN(NAMED) && !done; k++) {
-            if (!cp_starts(in, j, NAMED[k].name)) continue;
-            size_t end = j + strlen(NAMED[k].name);
-            if (end < in->n && in->v[end] == ';') end++;
-            cp_push(out, NAMED[k].cp);
-            i = end;
-            done = 1;
-        }
-        if (!done) cp_push(out, in->v[i++]);
-    }
-}
-
-/* ---- cleaning: ftfy quotes, unescape twice, strip, collapse whitespace, lower ---- */
-
-static void clean_text(const CpBuf *raw, CpBuf *out)
-{
-    CpBuf a = {0}, b = {0};
-    for (size_t i = 0; i < raw->n; i++) {
-        uint32_t c = raw->v[i];
-        if (c == 0x2BC || (c >= 0x2018 && c <= 0x201B)) c = '\'';
-        else if (c >= 0x201C && c <= 0x201F) c = '"';
-        cp_push(&a, c);
-    }
-    html_unescape(&a, &b);
-    a.n = 0;
-    html_unescape(&b, &a);
-    int pending_space = 0;
-    for (size_t i = 0; i < a.n; i++) {
-        if (is_space(a.v[i])) {
-            pending_space = out->n > 0;
-            continue;
-        }
-        if (pending_space) cp_push(out, ' ');
-        pending_space = 0;
-        lower_push(out, a.v[i]);
-    }
-    free(a.v);
-    free(b.v);
-}
-
 /* ---- BPE on one pre-token ---- */
 
 /* word (n ids) is merged in place by lowest rank; returns the new length. */
@@ -457,7 +216,7 @@ static void encode_pretoken(Tokenizer *t, const uint32_t *cps, size_t n, IdBuf *
 {
     char *utf8 = xmalloc(4 * n + 1);
     size_t len = 0;
-    for (size_t i = 0; i < n; i++) len += utf8_put(utf8 + len, cps[i]);
+    for (size_t i = 0; i < n; i++) len += tokenizer_utf8_put(utf8 + len, cps[i]);
     utf8[len] = 0;
     const int32_t *hit = cache_get(&t->cache, utf8, len);
     if (hit) {
@@ -476,30 +235,30 @@ static void encode_pretoken(Tokenizer *t, const uint32_t *cps, size_t n, IdBuf *
 }
 
 /* Length of a contraction ('s 't 're 've 'm 'll 'd) at text[i], or 0. */
-static size_t contraction_len(const CpBuf *text, size_t i)
+static size_t contraction_len(const TokenizerCodepoints *text, size_t i)
 {
     static const char *const SUFFIX[] = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
     for (size_t k = 0; k < ARRAY_LEN(SUFFIX); k++)
-        if (cp_starts(text, i, SUFFIX[k])) return strlen(SUFFIX[k]);
+        if (tokenizer_cp_starts(text, i, SUFFIX[k])) return strlen(SUFFIX[k]);
     return 0;
 }
 
 /* Pre-tokenise the cleaned text and BPE-encode every piece into out. */
-static void encode_clean(Tokenizer *t, const CpBuf *text, IdBuf *out)
+static void encode_clean(Tokenizer *t, const TokenizerCodepoints *text, IdBuf *out)
 {
     size_t i = 0;
     while (i < text->n) {
         uint32_t c = text->v[i];
         size_t len = contraction_len(text, i);
         if (len == 0) {
-            if (is_letter(c)) {
-                while (i + len < text->n && is_letter(text->v[i + len])) len++;
-            } else if (is_number(c)) {
+            if (tokenizer_is_letter(c)) {
+                while (i + len < text->n && tokenizer_is_letter(text->v[i + len])) len++;
+            } else if (tokenizer_is_number(c)) {
                 len = 1;
-            } else if (!is_space(c)) {
+            } else if (!tokenizer_is_space(c)) {
                 while (i + len < text->n) {
                     uint32_t d = text->v[i + len];
-                    if (is_space(d) || is_letter(d) || is_number(d)) break;
+                    if (tokenizer_is_space(d) || tokenizer_is_letter(d) || tokenizer_is_number(d)) break;
                     len++;
                 }
             }
@@ -518,18 +277,18 @@ static int encode_text(Tokenizer *t, const char *text, IdBuf *out, Error *err)
 {
     static const char *const SPECIAL[] = {"<|startoftext|>", "<|endoftext|>", "<start_of_text>", "<end_of_text>"};
     CHECK(t->loaded);
-    CpBuf raw = {0}, clean = {0};
+    TokenizerCodepoints raw = {0}, clean = {0};
     int rc = 0;
-    long bad = utf8_decode(text, &raw);
+    long bad = tokenizer_utf8_decode(text, &raw);
     if (bad >= 0) {
         rc = err_setf(err, ERR_VALUE, "tokenizer: invalid UTF-8 at byte %ld of the text (byte 0x%02x)", bad,
                       (unsigned)(uint8_t)text[bad]);
         goto done;
     }
-    clean_text(&raw, &clean);
+    tokenizer_clean_text(&raw, &clean);
     for (size_t i = 0; i < clean.n; i++)
         for (size_t k = 0; k < ARRAY_LEN(SPECIAL); k++)
-            if (cp_starts(&clean, i, SPECIAL[k])) {
+            if (tokenizer_cp_starts(&clean, i, SPECIAL[k])) {
                 rc = err_setf(err, ERR_VALUE,
                               "tokenizer: the text contains the special token %s; special tokens are added by "
                               "the tokenizer and are not allowed in prompts",
@@ -642,7 +401,7 @@ static char *symbol_string(const uint32_t *cps, size_t n, int end_of_word)
 {
     char *s = xmalloc(4 * n + 5);
     size_t len = 0;
-    for (size_t i = 0; i < n; i++) len += utf8_put(s + len, cps[i]);
+    for (size_t i = 0; i < n; i++) len += tokenizer_utf8_put(s + len, cps[i]);
     if (end_of_word) memcpy(s + len, "</w>", 4), len += 4;
     s[len] = 0;
     return s;

@@ -225,7 +225,7 @@ int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const Ca
     UnitEval u = {0};
     Config ucfg;
     char class_word[256];
-    winclip_class_name(&p->settings, cd->category, class_word, sizeof class_word);
+    winclip_settings_class_name(&p->settings, cd->category, class_word, sizeof class_word);
     unit_config(job, cd->category, class_word, k, seed, &ucfg);
     int rc = k > 0 ? dataset_sample_shots(cd, seed, k, idx, err) : 0;
     for (int i = 0; i < k && rc == 0; i++) refs[i] = cd->train_good[idx[i]];

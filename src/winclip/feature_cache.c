@@ -22,39 +22,7 @@
 
 #define FORMAT_NAME "winclip-features-1"
 
-/* ---- feature sets ---- */
-
-void features_alloc(ClipImageFeatures *f, int grid, int width, int embed_dim, int n_scales,
-                    const int *scales, int stride)
-{
-    CHECK(n_scales >= 0 && n_scales <= WINCLIP_MAX_SCALES);
-    memset(f, 0, sizeof *f);
-    f->grid = grid;
-    f->width = width;
-    f->embed_dim = embed_dim;
-    f->n_scales = n_scales;
-    f->stride = stride;
-    size_t cells = (size_t)grid * (size_t)grid;
-    f->image_embedding = xcalloc(1, (size_t)embed_dim * sizeof(float));
-    f->tokens_ln_post = xcalloc(1, cells * (size_t)width * sizeof(float));
-    f->tokens_pre_ln_post = xcalloc(1, cells * (size_t)width * sizeof(float));
-    for (int i = 0; i < n_scales; i++) {
-        f->scales[i] = scales[i];
-        f->n_windows[i] = windows_count(grid, scales[i], stride);
-        f->windows[i] = xcalloc(1, (size_t)f->n_windows[i] * (size_t)embed_dim * sizeof(float));
-    }
-}
-
 /* ---- helpers ---- */
-
-static void geometry_string(char *buf, size_t cap, int grid, int width, int embed_dim,
-                            int n_scales, const int *scales, int stride)
-{
-    int n = snprintf(buf, cap, "grid=%d;width=%d;embed_dim=%d;scales=", grid, width, embed_dim);
-    for (int i = 0; i < n_scales && n > 0 && (size_t)n < cap; i++)
-        n += snprintf(buf + n, cap - (size_t)n, i ? ",%d" : "%d", scales[i]);
-    if (n > 0 && (size_t)n < cap) snprintf(buf + n, cap - (size_t)n, ";stride=%d", stride);
-}
 
 static int file_exists(const char *path)
 {
@@ -116,18 +84,12 @@ static int open_for_key(FeatureCache *c, const char *path, const char *sha, cons
 int feature_cache_open(FeatureCache *c, const char *path, const FeatureCacheKey *key, Error *err)
 {
     memset(c, 0, sizeof *c);
-    if (key->n_scales < 0 || key->n_scales > WINCLIP_MAX_SCALES)
-        return err_setf(err, ERR_VALUE, "feature cache: %d scales (at most %d)", key->n_scales,
+    if (key->geom.n_scales < 0 || key->geom.n_scales > WINCLIP_MAX_SCALES)
+        return err_setf(err, ERR_VALUE, "feature cache: %d scales (at most %d)", key->geom.n_scales,
                         WINCLIP_MAX_SCALES);
     char geo[256];
-    geometry_string(geo, sizeof geo, key->grid, key->width, key->embed_dim, key->n_scales,
-                    key->scales, key->stride);
-    c->grid = key->grid;
-    c->width = key->width;
-    c->embed_dim = key->embed_dim;
-    c->n_scales = key->n_scales;
-    memcpy(c->scales, key->scales, sizeof c->scales);
-    c->stride = key->stride;
+    window_geometry_string(&key->geom, geo, sizeof geo);
+    c->geom = key->geom;
 
     snprintf(c->path, sizeof c->path, "%s", path);
     int rc = open_for_key(c, path, key->weights_sha256, key->preprocess, geo, err);
@@ -222,21 +184,21 @@ int feature_cache_get(FeatureCache *c, const char *image_path, ClipImageFeatures
     free(stored_path);
     if (!ok) goto miss;
 
-    features_alloc(f, c->grid, c->width, c->embed_dim, c->n_scales, c->scales, c->stride);
+    clip_features_init(f, &c->geom);
     char path[256];
-    int64_t cells = (int64_t)c->grid * c->grid;
-    int64_t d_emb[1] = {c->embed_dim}, d_tok[2] = {cells, c->width};
+    int64_t cells = (int64_t)c->geom.grid * c->geom.grid;
+    int64_t d_emb[1] = {c->geom.embed_dim}, d_tok[2] = {cells, c->geom.width};
     entry_path(path, sizeof path, group, "image_embedding");
     if (h5_read_f32_shape(&c->file, path, f->image_embedding, 1, d_emb, err)) goto fail;
     entry_path(path, sizeof path, group, "tokens_ln_post");
     if (h5_read_f32_shape(&c->file, path, f->tokens_ln_post, 2, d_tok, err)) goto fail;
     entry_path(path, sizeof path, group, "tokens_pre_ln_post");
     if (h5_read_f32_shape(&c->file, path, f->tokens_pre_ln_post, 2, d_tok, err)) goto fail;
-    for (int i = 0; i < c->n_scales; i++) {
+    for (int i = 0; i < c->geom.n_scales; i++) {
         char name[32];
-        snprintf(name, sizeof name, "windows_k%d", c->scales[i]);
+        snprintf(name, sizeof name, "windows_k%d", c->geom.scales[i]);
         entry_path(path, sizeof path, group, name);
-        int64_t d_win[2] = {f->n_windows[i], c->embed_dim};
+        int64_t d_win[2] = {f->n_windows[i], c->geom.embed_dim};
         if (h5_read_f32_shape(&c->file, path, f->windows[i], 2, d_win, err)) goto fail;
     }
     if (image_width) *image_width = (int)w;
@@ -254,19 +216,19 @@ fail:
 int feature_cache_put(FeatureCache *c, const char *image_path, const ClipImageFeatures *f,
                        int image_width, int image_height, Error *err)
 {
-    if (f->grid != c->grid || f->width != c->width || f->embed_dim != c->embed_dim ||
+    if (f->geom.grid != c->geom.grid || f->geom.width != c->geom.width ||
+        f->geom.embed_dim != c->geom.embed_dim ||
         f->tokens_ln_post == NULL || f->tokens_pre_ln_post == NULL || f->image_embedding == NULL)
         return err_setf(err, ERR_SHAPE, "feature cache %s: features of %s do not match the cache "
                         "geometry (grid %d width %d embed %d, both token variants)", c->path,
-                        image_path, c->grid, c->width, c->embed_dim);
+                        image_path, c->geom.grid, c->geom.width, c->geom.embed_dim);
     int fscale[WINCLIP_MAX_SCALES];
-    for (int i = 0; i < c->n_scales; i++) {
-        fscale[i] = -1;
-        for (int j = 0; j < f->n_scales; j++)
-            if (f->scales[j] == c->scales[i] && f->stride == c->stride && f->windows[j]) fscale[i] = j;
+    for (int i = 0; i < c->geom.n_scales; i++) {
+        int j = f->geom.stride == c->geom.stride ? window_geometry_scale(&f->geom, c->geom.scales[i]) : -1;
+        fscale[i] = j >= 0 && f->windows[j] ? j : -1;
         if (fscale[i] < 0)
             return err_setf(err, ERR_SHAPE, "feature cache %s: features of %s lack scale %d",
-                            c->path, image_path, c->scales[i]);
+                            c->path, image_path, c->geom.scales[i]);
     }
     double mtime, size;
     if (stat_image(image_path, &mtime, &size, err) != 0) return err->code;
@@ -274,19 +236,19 @@ int feature_cache_put(FeatureCache *c, const char *image_path, const ClipImageFe
     feature_cache_entry(image_path, group, sizeof group);
     image_key(image_path, key, sizeof key);
     if (h5_delete(&c->file, group, err) || h5_ensure_group(&c->file, group, err)) goto fail;
-    int64_t cells = (int64_t)c->grid * c->grid;
-    int64_t d_emb[1] = {c->embed_dim}, d_tok[2] = {cells, c->width};
+    int64_t cells = (int64_t)c->geom.grid * c->geom.grid;
+    int64_t d_emb[1] = {c->geom.embed_dim}, d_tok[2] = {cells, c->geom.width};
     entry_path(path, sizeof path, group, "image_embedding");
     if (h5_write_f32(&c->file, path, f->image_embedding, 1, d_emb, err)) goto fail;
     entry_path(path, sizeof path, group, "tokens_ln_post");
     if (h5_write_f32(&c->file, path, f->tokens_ln_post, 2, d_tok, err)) goto fail;
     entry_path(path, sizeof path, group, "tokens_pre_ln_post");
     if (h5_write_f32(&c->file, path, f->tokens_pre_ln_post, 2, d_tok, err)) goto fail;
-    for (int i = 0; i < c->n_scales; i++) {
+    for (int i = 0; i < c->geom.n_scales; i++) {
         char name[32];
-        snprintf(name, sizeof name, "windows_k%d", c->scales[i]);
+        snprintf(name, sizeof name, "windows_k%d", c->geom.scales[i]);
         entry_path(path, sizeof path, group, name);
-        int64_t d_win[2] = {f->n_windows[fscale[i]], c->embed_dim};
+        int64_t d_win[2] = {f->n_windows[fscale[i]], c->geom.embed_dim};
         if (h5_write_f32(&c->file, path, f->windows[fscale[i]], 2, d_win, err)) goto fail;
     }
     if (h5_write_attr_string(&c->file, group, "path", key, err) ||

@@ -15,7 +15,7 @@
  *
  *     FeatureCache c = {0};
  *     FeatureCacheKey key = {sha_hex, "resize=pil-bicubic;geometry=squash;image_size=240",
- *                            15, 896, 640, 2, {2, 3}, 1};
+ *                            vision.geom};   // G 15, W 896, E 640, scales 2,3, stride 1
  *     if (feature_cache_open(&c, "results/cache/mvtec_bottle.h5", &key, &err)) return err.code;
  *     ClipImageFeatures f; int w, h;
  *     int hit = feature_cache_get(&c, "bottle/test/good/000.png", &f, &w, &h, &err); // 1, 0, <0
@@ -45,15 +45,14 @@
 typedef struct {
     const char *weights_sha256; /* hex of the model file                                */
     const char *preprocess;     /* winclip_settings_preprocess_key()                    */
-    int grid, width, embed_dim; /* G, W, E                                              */
-    int n_scales, scales[WINCLIP_MAX_SCALES], stride;
+    WindowGeometry geom;        /* G, W, E, window scales, stride (ClipVision.geom)     */
 } FeatureCacheKey;
 
 typedef struct {
     H5File file;
     char path[1024];  /* file in use                                         */
     char note[1200];  /* "" or what happened (fallback name, corrupt file)  */
-    int grid, width, embed_dim, n_scales, scales[WINCLIP_MAX_SCALES], stride;
+    WindowGeometry geom;
     long hits, misses, stored;
 } FeatureCache;
 
@@ -64,7 +63,8 @@ void feature_cache_close(FeatureCache *c); /* safe on a zeroed struct */
 
 /* Look up image_path (stat()ed for mtime and size). Returns 1 and fills *f (allocated,
  * free with clip_features_free) and the original size on a hit; 0 on a miss (absent, stale,
- * incomplete); ERR_IO when the image cannot be stat()ed, or a read error. */
+ * incomplete); ERR_IO when the image cannot be stat()ed, or a read error. f is allocated with
+ * clip_features_init(f, &c->geom). */
 int feature_cache_get(FeatureCache *c, const char *image_path, ClipImageFeatures *f,
                        int *image_width, int *image_height, Error *err);
 
@@ -75,14 +75,5 @@ int feature_cache_put(FeatureCache *c, const char *image_path, const ClipImageFe
 
 /* HDF5 group of image_path's entry ("/entries/<hex>"). For tests and diagnostics. */
 void feature_cache_entry(const char *image_path, char *group, size_t cap);
-
-/* ---- feature sets (allocation helpers shared by the cache and the pipeline) ---- */
-
-/* Allocate every array of f for the given geometry (contents uninitialised); sets the
- * dimension fields and n_windows from windows_count(). */
-void features_alloc(ClipImageFeatures *f, int grid, int width, int embed_dim, int n_scales,
-                    const int *scales, int stride);
-/* Free arrays allocated by features_alloc / feature_cache_get; zeroes f. Safe on zeroed. */
-void features_free(ClipImageFeatures *f);
 
 #endif

@@ -36,6 +36,7 @@ struct PipelinePriv {
     ClassText *classes; /* (n_classes) */
     int n_classes;
     WinclipMemory memory;
+    WinclipScratch scratch; /* winclip_score's per-image buffers, reused image after image */
     float *pixels;      /* (3, S, S) */
 };
 
@@ -57,7 +58,7 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
         goto fail;
     }
     p->logit_scale = (double)*v->model.logit_scale;
-    p->tau = winclip_temperature(settings, p->logit_scale);
+    p->tau = winclip_settings_temperature(settings, p->logit_scale);
     if (clip_vision_init(&v->vision, &v->model, settings->scales, settings->n_scales,
                          settings->stride, err) != 0)
         goto fail;
@@ -66,6 +67,8 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
     if (tokenizer_find_vocab(vocab, sizeof vocab, err) != 0 || tokenizer_load(&v->tok, vocab, err) != 0)
         goto fail;
     v->pixels = xmalloc((size_t)3 * (size_t)p->image_size * (size_t)p->image_size * sizeof(float));
+    int side = settings->output_size > 0 ? settings->output_size : p->image_size; /* grows if needed */
+    winclip_scratch_init(&v->scratch, &v->vision.geom, settings, settings->k_shot, side, side);
     p->seconds_init = time_now() - t0;
     return 0;
 fail:
@@ -88,6 +91,7 @@ void pipeline_free(Pipeline *p)
         }
         free(v->classes);
         winclip_memory_free(&v->memory);
+        winclip_scratch_free(&v->scratch);
         free(v->pixels);
         free(v);
     }
@@ -102,10 +106,7 @@ int pipeline_open_cache(Pipeline *p, const char *path, Error *err)
     if (path == NULL) return 0;
     char pre[256];
     winclip_settings_preprocess_key(&p->settings, v->model.cfg.vision.image_size, pre, sizeof pre);
-    FeatureCacheKey key = {p->weights_sha256, pre, clip_config_grid(&v->model.cfg),
-                           v->model.cfg.vision.width, v->model.cfg.embed_dim,
-                           p->settings.n_scales, {0}, p->settings.stride};
-    memcpy(key.scales, p->settings.scales, sizeof key.scales);
+    FeatureCacheKey key = {p->weights_sha256, pre, v->vision.geom};
     if (feature_cache_open(&v->cache, path, &key, err) != 0) return err->code;
     v->cache_open = 1;
     return 0;
@@ -115,7 +116,7 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
 {
     PipelinePriv *v = p->priv;
     char word[256];
-    winclip_class_name(&p->settings, category, word, sizeof word);
+    winclip_settings_class_name(&p->settings, category, word, sizeof word);
     for (int i = 0; i < v->n_classes; i++)
         if (strcmp(v->classes[i].class_word, word) == 0) {
             *out = &v->classes[i].text;
@@ -123,7 +124,7 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
         }
     double t0 = time_now();
     PromptList prompts = {0};
-    int rc = winclip_prompts_build(&prompts, &p->settings, word, err);
+    int rc = winclip_settings_prompts(&prompts, &p->settings, word, err);
     if (rc != 0) return rc;
     const int E = v->model.cfg.embed_dim;
     int n_all = prompts.n_normal + prompts.n_anomalous;
@@ -185,7 +186,7 @@ int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
     if (rc != 0) return err_prefixf(err, "%s: ", image_path);
     double t1 = time_now();
     p->seconds_load += t1 - t0;
-    clip_features_init(f, &v->model.cfg, p->settings.scales, p->settings.n_scales, p->settings.stride);
+    clip_features_init(f, &v->vision.geom);
     p->backbone_passes++;
     rc = clip_vision_features(&v->vision, v->pixels, f, err);
     p->seconds_backbone += time_now() - t1;
@@ -243,10 +244,10 @@ int pipeline_score(Pipeline *p, const char *image_path, const char *category, Wi
     rc = pipeline_features(p, image_path, &f, &w, &h, err);
     if (rc != 0) return rc;
     int out_h, out_w;
-    winclip_output_dims(&p->settings, w, h, &out_h, &out_w);
+    winclip_settings_output_dims(&p->settings, w, h, &out_h, &out_w);
     double t0 = time_now();
-    rc = winclip_score(maps, &p->settings, text, p->tau, &f, p->k_shot > 0 ? &v->memory : NULL,
-                       out_h, out_w, err);
+    rc = winclip_score(maps, &v->scratch, &p->settings, text, p->tau, &f,
+                       p->k_shot > 0 ? &v->memory : NULL, out_h, out_w, err);
     p->seconds_scoring += time_now() - t0;
     clip_features_free(&f);
     if (rc != 0) return err_prefixf(err, "%s: ", image_path);

@@ -35,7 +35,7 @@ typedef struct {
     char weights_sha256[65];   /* hex sha256 of the model file                             */
     int image_size;            /* model input side used (settings.image_size or the model's) */
     double logit_scale;        /* from the checkpoint                                      */
-    double tau;                /* winclip_temperature(settings, logit_scale)               */
+    double tau;                /* winclip_settings_temperature(settings, logit_scale)               */
     int k_shot;                /* references in the current memory                         */
     /* statistics since init (the benchmark reads them) */
     long images_scored, cache_hits, cache_misses;
@@ -61,7 +61,7 @@ void pipeline_free(Pipeline *p); /* safe on a zeroed struct */
  * feature_cache.h: a file of other weights / preprocessing is never used). NULL closes it. */
 int pipeline_open_cache(Pipeline *p, const char *path, Error *err);
 
-/* Text prototypes of category (class word: winclip_class_name(settings, category)); computed
+/* Text prototypes of category (class word: winclip_settings_class_name(settings, category)); computed
  * once per class and kept until pipeline_free. *out stays owned by p. */
 int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Error *err);
 
@@ -74,9 +74,10 @@ int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
  * zero-shot). Returns 0 or the first image's error. */
 int pipeline_set_references(Pipeline *p, const char *const *paths, int k_shot, Error *err);
 
-/* Score one image of category: WinCLIP with K = 0, WinCLIP+ otherwise. maps is overwritten
- * (free it with winclip_maps_free); maps->map has the settings' output size
- * (winclip_output_dims of the original image size). */
+/* Score one image of category: WinCLIP with K = 0, WinCLIP+ otherwise. maps is overwritten;
+ * its arrays belong to p (one WinclipScratch reused image after image) and stay valid until
+ * the next pipeline_score or pipeline_free (winclip_maps_free just forgets them); maps->map
+ * has the settings' output size (winclip_settings_output_dims of the original image size). */
 int pipeline_score(Pipeline *p, const char *image_path, const char *category, WinclipMaps *maps,
                    Error *err);
 

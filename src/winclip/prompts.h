@@ -54,7 +54,7 @@ typedef struct {
 } PromptList;
 
 /* Build every prompt of `set` for class_name (used verbatim: callers map "metal_nut" to
- * "metal nut" first, see winclip_class_name).
+ * "metal nut" first, see winclip_settings_class_name).
  * extra_normal / extra_anomalous (may be NULL when the count is 0): user state phrases appended
  * after the built-in states. A phrase containing "{}" is a state template used as is ("{} with
  * bad soldering"); a phrase without "{}" is an adjective put before the class: "bent" -> "bent {}".

@@ -1,337 +1,21 @@
 /*
  * winclip.c - WinCLIP / WinCLIP+ scoring on cached features (see winclip.h).
  *
- * Does: settings, prototypes, ascore_0, aggregation, fusion, memories, distances, upsampling,
- * smoothing. Does not: I/O, pre-processing, CLIP forward passes.
- * Reference: shared/spec/winclip.md §2-§7; fixtures/winclip_paper/README.md.
+ * Does: prototypes, ascore_0, aggregation, fusion, memories, distances, upsampling,
+ * smoothing. Does not: settings (settings.c), I/O, pre-processing, CLIP forward passes.
+ * Reference: ../shared/spec/winclip.md §2-§7 (sections cited at each step);
+ * fixtures/winclip_paper/README.md.
  */
 #include "winclip/winclip.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clip/gemm.h"
-#include "clip/image.h"
 #include "clip/windows.h"
 
-/* ---- settings ---- */
-
-static const char *const PROTO_NAMES[] = {"normalize", "mean"};
-static const char *const AGG_NAMES[] = {"harmonic", "mean"};
-static const char *const PATCH_NAMES[] = {"ln_post", "pre_ln_post"};
-static const char *const RESIZE_NAMES[] = {"pil-bicubic", "torch-bicubic-aa"};
-static const char *const GEOMETRY_NAMES[] = {"squash", "shortest-crop"};
-static const char *const BOOL_NAMES[] = {"false", "true"};
-static const char *const PROMPT_NAMES[] = {"paper22", "anomalib21", "single", "states", "templates"};
-
-void winclip_settings_default(WinclipSettings *s)
-{
-    memset(s, 0, sizeof *s);
-    s->prompts = PROMPTS_PAPER22;
-    s->prototypes = WINCLIP_PROTO_NORMALIZE;
-    s->temperature = 0.0;
-    s->n_scales = 2;
-    s->scales[0] = 2;
-    s->scales[1] = 3;
-    s->stride = 1;
-    s->image_scale = 1;
-    s->aggregation = WINCLIP_AGG_HARMONIC;
-    s->fusion = WINCLIP_AGG_HARMONIC;
-    s->patch_tokens = WINCLIP_PATCH_LN_POST;
-    s->resize = RESIZE_PIL_BICUBIC;
-    s->geometry = GEOMETRY_SQUASH;
-    s->image_size = 0;
-    s->output_size = 240;
-    s->smoothing_sigma = 0.0;
-    s->k_shot = 0;
-}
-
-/* Copy value without surrounding blanks into buf; 0 if it does not fit. */
-static int trim_copy(char *buf, size_t cap, const char *value)
-{
-    while (isspace((unsigned char)*value)) value++;
-    size_t n = strlen(value);
-    while (n > 0 && isspace((unsigned char)value[n - 1])) n--;
-    if (n >= cap) return 0;
-    memcpy(buf, value, n);
-    buf[n] = '\0';
-    return 1;
-}
-
-static int parse_enum(int *out, const char *key, const char *value, const char *const *names,
-                      int n, Error *err)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(value, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    char allowed[256] = "";
-    for (int i = 0; i < n; i++) {
-        strncat(allowed, names[i], sizeof allowed - strlen(allowed) - 1);
-        if (i + 1 < n) strncat(allowed, " | ", sizeof allowed - strlen(allowed) - 1);
-    }
-    return err_setf(err, ERR_VALUE, "%s: bad value \"%s\" (allowed: %s)", key, value, allowed);
-}
-
-/* Strict integer in [lo, hi]: the whole string must be the number. */
-static int parse_int(int *out, const char *key, const char *value, int lo, int hi,
-                     const char *allowed, Error *err)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (value[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-        return err_setf(err, ERR_VALUE, "%s: bad value \"%s\" (allowed: %s)", key, value, allowed);
-    *out = (int)v;
-    return 0;
-}
-
-/* Strict finite number >= lo (> lo when strict). */
-static int parse_num(double *out, const char *key, const char *value, double lo, int strict,
-                     const char *allowed, Error *err)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (value[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < lo ||
-        (strict && v == lo))
-        return err_setf(err, ERR_VALUE, "%s: bad value \"%s\" (allowed: %s)", key, value, allowed);
-    *out = v;
-    return 0;
-}
-
-static int parse_scales(WinclipSettings *s, const char *key, const char *value, Error *err)
-{
-    static const char allowed[] = "none | comma list of 1 to 4 ascending window sizes in 1..32, "
-                                  "e.g. 2,3";
-    if (strcmp(value, "none") == 0) {
-        s->n_scales = 0;
-        return 0;
-    }
-    int scales[WINCLIP_MAX_SCALES] = {0}, n = 0; /* unused slots stay 0 */
-    const char *p = value;
-    for (;;) {
-        char item[32];
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len >= sizeof item || n == WINCLIP_MAX_SCALES)
-            return err_setf(err, ERR_VALUE, "%s: bad value \"%s\" (allowed: %s)", key, value, allowed);
-        memcpy(item, p, len);
-        item[len] = '\0';
-        char trimmed[32];
-        trim_copy(trimmed, sizeof trimmed, item);
-        if (parse_int(&scales[n], key, trimmed, 1, 32, allowed, err) != 0 ||
-            (n > 0 && scales[n] <= scales[n - 1]))
-            return err_setf(err, ERR_VALUE, "%s: bad value \"%s\" (allowed: %s)", key, value, allowed);
-        n++;
-        if (!comma) break;
-        p = comma + 1;
-    }
-    s->n_scales = n;
-    memcpy(s->scales, scales, sizeof scales);
-    return 0;
-}
-
-/* A comma list of state phrases, checked now so a bad phrase fails at config time. */
-static int parse_states(char *dst, size_t cap, const char *key, const char *value, Error *err)
-{
-    if (strcmp(value, "none") == 0 || value[0] == '\0') {
-        dst[0] = '\0';
-        return 0;
-    }
-    if (strlen(value) >= cap)
-        return err_setf(err, ERR_VALUE, "%s: value longer than %zu characters", key, cap - 1);
-    /* build the prompts of a dummy class once so a bad phrase fails here, naming the key */
-    WinclipSettings probe;
-    winclip_settings_default(&probe);
-    char *field = strcmp(key, "extra_normal_states") == 0 ? probe.extra_normal_states
-                                                          : probe.extra_anomalous_states;
-    snprintf(field, sizeof probe.extra_normal_states, "%s", value);
-    PromptList p = {0};
-    int rc = winclip_prompts_build(&p, &probe, "x", err);
-    prompts_free(&p);
-    if (rc != 0) return rc;
-    snprintf(dst, cap, "%s", value);
-    return 0;
-}
-
-int winclip_settings_set(WinclipSettings *s, const char *key, const char *value_in, Error *err)
-{
-    char value[1024];
-    if (!trim_copy(value, sizeof value, value_in))
-        return err_setf(err, ERR_VALUE, "%s: value longer than %zu characters", key, sizeof value - 1);
-    if (strcmp(key, "prompts") == 0)
-        return parse_enum(&s->prompts, key, value, PROMPT_NAMES, (int)ARRAY_LEN(PROMPT_NAMES), err);
-    if (strcmp(key, "extra_normal_states") == 0)
-        return parse_states(s->extra_normal_states, sizeof s->extra_normal_states, key, value, err);
-    if (strcmp(key, "extra_anomalous_states") == 0)
-        return parse_states(s->extra_anomalous_states, sizeof s->extra_anomalous_states, key, value,
-                            err);
-    if (strcmp(key, "class_name") == 0) {
-        if (value[0] == '\0' || strlen(value) >= sizeof s->class_name || strchr(value, '{') ||
-            strchr(value, '}'))
-            return err_setf(err, ERR_VALUE, "%s: bad value \"%s\" (allowed: auto | words without "
-                            "braces, at most %zu characters)", key, value, sizeof s->class_name - 1);
-        snprintf(s->class_name, sizeof s->class_name, "%s", strcmp(value, "auto") == 0 ? "" : value);
-        return 0;
-    }
-    if (strcmp(key, "prototypes") == 0)
-        return parse_enum(&s->prototypes, key, value, PROTO_NAMES, 2, err);
-    if (strcmp(key, "temperature") == 0) {
-        if (strcmp(value, "checkpoint") == 0) {
-            s->temperature = 0.0;
-            return 0;
-        }
-        return parse_num(&s->temperature, key, value, 0.0, 1, "checkpoint | a number > 0, e.g. 0.07",
-                         err);
-    }
-    if (strcmp(key, "scales") == 0) return parse_scales(s, key, value, err);
-    if (strcmp(key, "stride") == 0)
-        return parse_int(&s->stride, key, value, 1, 32, "an integer in 1..32 (default 1)", err);
-    if (strcmp(key, "image_scale") == 0)
-        return parse_enum(&s->image_scale, key, value, BOOL_NAMES, 2, err);
-    if (strcmp(key, "aggregation") == 0)
-        return parse_enum(&s->aggregation, key, value, AGG_NAMES, 2, err);
-    if (strcmp(key, "fusion") == 0) return parse_enum(&s->fusion, key, value, AGG_NAMES, 2, err);
-    if (strcmp(key, "patch_tokens") == 0)
-        return parse_enum(&s->patch_tokens, key, value, PATCH_NAMES, 2, err);
-    if (strcmp(key, "resize") == 0) return parse_enum(&s->resize, key, value, RESIZE_NAMES, 2, err);
-    if (strcmp(key, "geometry") == 0)
-        return parse_enum(&s->geometry, key, value, GEOMETRY_NAMES, 2, err);
-    if (strcmp(key, "image_size") == 0) {
-        if (strcmp(value, "model") == 0) {
-            s->image_size = 0;
-            return 0;
-        }
-        return parse_int(&s->image_size, key, value, 16, 4096, "model | an integer in 16..4096", err);
-    }
-    if (strcmp(key, "output_size") == 0) {
-        if (strcmp(value, "original") == 0) {
-            s->output_size = 0;
-            return 0;
-        }
-        return parse_int(&s->output_size, key, value, 1, 8192, "original | an integer in 1..8192",
-                         err);
-    }
-    if (strcmp(key, "smoothing_sigma") == 0)
-        return parse_num(&s->smoothing_sigma, key, value, 0.0, 0, "0 | a number >= 0 (pixels)", err);
-    if (strcmp(key, "k_shot") == 0)
-        return parse_int(&s->k_shot, key, value, 0, 1024, "an integer in 0..1024", err);
-    return err_setf(err, ERR_MISSING, "unknown key \"%s\"", key);
-}
-
-static const char *const SETTING_KEYS[] = {
-    "prompts", "extra_normal_states", "extra_anomalous_states", "class_name", "prototypes",
-    "temperature", "scales", "stride", "image_scale", "aggregation", "fusion", "patch_tokens",
-    "resize", "geometry", "image_size", "output_size", "smoothing_sigma", "k_shot",
-};
-
-const char *const *winclip_settings_keys(int *count)
-{
-    *count = (int)ARRAY_LEN(SETTING_KEYS);
-    return SETTING_KEYS;
-}
-
-void winclip_settings_write(const WinclipSettings *s, FILE *fp)
-{
-    fprintf(fp, "prompts = %s\n", PROMPT_NAMES[s->prompts]);
-    fprintf(fp, "extra_normal_states = %s\n", s->extra_normal_states[0] ? s->extra_normal_states : "none");
-    fprintf(fp, "extra_anomalous_states = %s\n",
-            s->extra_anomalous_states[0] ? s->extra_anomalous_states : "none");
-    fprintf(fp, "class_name = %s\n", s->class_name[0] ? s->class_name : "auto");
-    fprintf(fp, "prototypes = %s\n", PROTO_NAMES[s->prototypes]);
-    if (s->temperature > 0) fprintf(fp, "temperature = %.17g\n", s->temperature);
-    else fprintf(fp, "temperature = checkpoint\n");
-    fprintf(fp, "scales = ");
-    if (s->n_scales == 0) fprintf(fp, "none");
-    for (int i = 0; i < s->n_scales; i++) fprintf(fp, i ? ",%d" : "%d", s->scales[i]);
-    fprintf(fp, "\nstride = %d\n", s->stride);
-    fprintf(fp, "image_scale = %s\n", BOOL_NAMES[s->image_scale]);
-    fprintf(fp, "aggregation = %s\n", AGG_NAMES[s->aggregation]);
-    fprintf(fp, "fusion = %s\n", AGG_NAMES[s->fusion]);
-    fprintf(fp, "patch_tokens = %s\n", PATCH_NAMES[s->patch_tokens]);
-    fprintf(fp, "resize = %s\n", RESIZE_NAMES[s->resize]);
-    fprintf(fp, "geometry = %s\n", GEOMETRY_NAMES[s->geometry]);
-    if (s->image_size > 0) fprintf(fp, "image_size = %d\n", s->image_size);
-    else fprintf(fp, "image_size = model\n");
-    if (s->output_size > 0) fprintf(fp, "output_size = %d\n", s->output_size);
-    else fprintf(fp, "output_size = original\n");
-    fprintf(fp, "smoothing_sigma = %.17g\n", s->smoothing_sigma);
-    fprintf(fp, "k_shot = %d\n", s->k_shot);
-}
-
-void winclip_settings_preprocess_key(const WinclipSettings *s, int model_image_size, char *buf,
-                                     size_t cap)
-{
-    snprintf(buf, cap, "resize=%s;geometry=%s;image_size=%d", RESIZE_NAMES[s->resize],
-             GEOMETRY_NAMES[s->geometry], s->image_size > 0 ? s->image_size : model_image_size);
-}
-
-double winclip_temperature(const WinclipSettings *s, double logit_scale)
-{
-    return s->temperature > 0 ? s->temperature : 1.0 / exp(logit_scale);
-}
-
-void winclip_class_name(const WinclipSettings *s, const char *category, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", s->class_name[0] ? s->class_name : category);
-    if (s->class_name[0]) return;
-    for (char *c = out; *c; c++)
-        if (*c == '_') *c = ' ';
-}
-
-/* Split a comma list into trimmed xmalloc'ed items (empty items skipped). */
-static char **split_list(const char *list, int *count)
-{
-    int cap = 1;
-    for (const char *c = list; *c; c++) cap += (*c == ',');
-    char **items = xcalloc((size_t)cap, sizeof *items);
-    int n = 0;
-    const char *p = list;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char *raw = xmalloc(len + 1);
-        memcpy(raw, p, len);
-        raw[len] = '\0';
-        char *item = xmalloc(len + 1);
-        trim_copy(item, len + 1, raw);
-        free(raw);
-        if (item[0]) items[n++] = item;
-        else free(item);
-        if (!comma) break;
-        p = comma + 1;
-    }
-    *count = n;
-    return items;
-}
-
-int winclip_prompts_build(PromptList *p, const WinclipSettings *s, const char *class_name,
-                          Error *err)
-{
-    int nn = 0, na = 0;
-    char **en = split_list(s->extra_normal_states, &nn);
-    char **ea = split_list(s->extra_anomalous_states, &na);
-    int rc = prompts_build(p, (PromptSet)s->prompts, class_name, (const char *const *)en, nn,
-                           (const char *const *)ea, na, err);
-    for (int i = 0; i < nn; i++) free(en[i]);
-    for (int i = 0; i < na; i++) free(ea[i]);
-    free(en);
-    free(ea);
-    return rc;
-}
-
-void winclip_output_dims(const WinclipSettings *s, int img_w, int img_h, int *out_h, int *out_w)
-{
-    *out_h = s->output_size > 0 ? s->output_size : img_h;
-    *out_w = s->output_size > 0 ? s->output_size : img_w;
-}
-
-/* ---- text prototypes ---- */
+/* ---- text prototypes (spec §2.4) and the zero-shot score (§3) ---- */
 
 static double dot_f64(const float *a, const float *b, int n)
 {
@@ -402,7 +86,7 @@ double winclip_ascore(const float *f, const WinclipText *t, double tau, double c
     return 1.0 / (1.0 + exp(-(ca - cn) / tau));
 }
 
-/* ---- kernels ---- */
+/* ---- kernels: aggregation (§5.1), fusion (§5.2), distance (§6.2), upsampling (§5.3) ---- */
 
 void winclip_l2_normalize_rows(float *out, const float *in, int n, int dim)
 {
@@ -568,15 +252,26 @@ void winclip_gaussian_smooth(float *map, int h, int w, double sigma, float *scra
         }
 }
 
-/* ---- memories ---- */
+/* ---- few-shot memories (§6.1): R_p and R_k, unit rows of the K references ---- */
+
+/* The geometry scoring works in: G, W, E of fg with the settings' scales and stride. */
+static void geometry_for(WindowGeometry *g, const WindowGeometry *fg, const WinclipSettings *s)
+{
+    memset(g, 0, sizeof *g);
+    g->grid = fg->grid;
+    g->width = fg->width;
+    g->embed_dim = fg->embed_dim;
+    g->n_scales = s->n_scales;
+    for (int i = 0; i < s->n_scales; i++) g->scales[i] = s->scales[i];
+    g->stride = s->stride;
+}
 
 /* Index of scale k in the features, or -1. */
 static int feature_scale(const ClipImageFeatures *f, int k, int stride)
 {
-    if (f->stride != stride) return -1;
-    for (int i = 0; i < f->n_scales && i < WINCLIP_MAX_SCALES; i++)
-        if (f->scales[i] == k && f->windows[i] != NULL) return i;
-    return -1;
+    if (f->geom.stride != stride) return -1;
+    int i = window_geometry_scale(&f->geom, k);
+    return i >= 0 && f->windows[i] != NULL ? i : -1;
 }
 
 static const float *feature_patches(const ClipImageFeatures *f, int variant)
@@ -590,42 +285,39 @@ int winclip_memory_init(WinclipMemory *m, const WinclipSettings *s, const ClipIm
     memset(m, 0, sizeof *m);
     if (k_shot <= 0) return 0;
     const ClipImageFeatures *f0 = &refs[0];
-    int cells = f0->grid * f0->grid;
+    const WindowGeometry *g0 = &f0->geom;
+    int cells = g0->grid * g0->grid;
     for (int r = 0; r < k_shot; r++) {
         const ClipImageFeatures *f = &refs[r];
-        if (f->grid != f0->grid || f->width != f0->width || f->embed_dim != f0->embed_dim)
+        const WindowGeometry *g = &f->geom;
+        if (g->grid != g0->grid || g->width != g0->width || g->embed_dim != g0->embed_dim)
             return err_setf(err, ERR_SHAPE, "few-shot reference %d: grid/width/embed_dim %d/%d/%d "
-                            "differ from reference 0 (%d/%d/%d)", r, f->grid, f->width, f->embed_dim,
-                            f0->grid, f0->width, f0->embed_dim);
+                            "differ from reference 0 (%d/%d/%d)", r, g->grid, g->width, g->embed_dim,
+                            g0->grid, g0->width, g0->embed_dim);
         if (feature_patches(f, s->patch_tokens) == NULL)
             return err_setf(err, ERR_SHAPE, "few-shot reference %d: no %s patch tokens in its "
-                            "features", r, PATCH_NAMES[s->patch_tokens]);
+                            "features", r, winclip_settings_patch_name(s->patch_tokens));
         for (int i = 0; i < s->n_scales; i++)
             if (feature_scale(f, s->scales[i], s->stride) < 0)
                 return err_setf(err, ERR_SHAPE, "few-shot reference %d: features lack windows of "
                                 "scale %d stride %d", r, s->scales[i], s->stride);
     }
     m->k_shot = k_shot;
-    m->grid = f0->grid;
-    m->width = f0->width;
-    m->embed_dim = f0->embed_dim;
-    m->n_scales = s->n_scales;
-    memcpy(m->scales, s->scales, sizeof m->scales);
-    m->stride = s->stride;
+    geometry_for(&m->geom, &f0->geom, s);
     m->patch_tokens = s->patch_tokens;
     m->n_patch = k_shot * cells;
-    m->patch = xmalloc((size_t)m->n_patch * (size_t)m->width * sizeof *m->patch);
+    m->patch = xmalloc((size_t)m->n_patch * (size_t)m->geom.width * sizeof *m->patch);
     for (int r = 0; r < k_shot; r++)
-        winclip_l2_normalize_rows(m->patch + (size_t)r * cells * m->width,
-                                  feature_patches(&refs[r], s->patch_tokens), cells, m->width);
+        winclip_l2_normalize_rows(m->patch + (size_t)r * cells * m->geom.width,
+                                  feature_patches(&refs[r], s->patch_tokens), cells, m->geom.width);
     for (int i = 0; i < s->n_scales; i++) {
-        int per = windows_count(m->grid, s->scales[i], s->stride);
+        int per = windows_count(m->geom.grid, s->scales[i], s->stride);
         m->n_windows[i] = k_shot * per;
-        m->windows[i] = xmalloc((size_t)m->n_windows[i] * (size_t)m->embed_dim * sizeof(float));
+        m->windows[i] = xmalloc((size_t)m->n_windows[i] * (size_t)m->geom.embed_dim * sizeof(float));
         for (int r = 0; r < k_shot; r++) {
             int fi = feature_scale(&refs[r], s->scales[i], s->stride);
-            winclip_l2_normalize_rows(m->windows[i] + (size_t)r * per * m->embed_dim,
-                                      refs[r].windows[fi], per, m->embed_dim);
+            winclip_l2_normalize_rows(m->windows[i] + (size_t)r * per * m->geom.embed_dim,
+                                      refs[r].windows[fi], per, m->geom.embed_dim);
         }
     }
     return 0;
@@ -638,146 +330,227 @@ void winclip_memory_free(WinclipMemory *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- per-image scoring ---- */
-
-void winclip_maps_free(WinclipMaps *maps)
-{
-    for (int i = 0; i < WINCLIP_MAX_SCALES; i++) {
-        free(maps->window_scores[i]);
-        free(maps->zs_scale_maps[i]);
-        free(maps->window_dist[i]);
-        free(maps->fs_scale_maps[i]);
-    }
-    free(maps->m0);
-    free(maps->mp);
-    free(maps->mfs);
-    free(maps->map15);
-    free(maps->map);
-    memset(maps, 0, sizeof *maps);
-}
+/* ---- per-image scratch ---- */
 
 enum { DIST_CHUNK = 2048 };
 
-/* Distances of rows (n, dim) to a unit-row memory (n_mem, dim): normalise, GEMM, min. */
-static void memory_distance(float *out, const float *rows, int n, const float *mem, int n_mem,
-                            int dim)
+static float *floats(size_t n)
 {
-    float *unit = xmalloc((size_t)n * (size_t)dim * sizeof *unit);
-    int chunk = n_mem < DIST_CHUNK ? n_mem : DIST_CHUNK;
-    float *scratch = xmalloc((size_t)n * (size_t)chunk * sizeof *scratch);
-    winclip_l2_normalize_rows(unit, rows, n, dim);
-    winclip_min_distance(out, unit, n, mem, n_mem, dim, scratch, chunk);
-    free(scratch);
-    free(unit);
+    return xmalloc((n > 0 ? n : 1) * sizeof(float));
+}
+
+void winclip_scratch_init(WinclipScratch *sc, const WindowGeometry *features,
+                          const WinclipSettings *s, int k_shot, int out_h, int out_w)
+{
+    memset(sc, 0, sizeof *sc);
+    geometry_for(&sc->geom, features, s);
+    const WindowGeometry *g = &sc->geom;
+    const size_t cells = (size_t)g->grid * (size_t)g->grid;
+    sc->k_shot = k_shot > 0 ? k_shot : 0;
+    size_t rows = cells, unit = cells * (size_t)g->width, mem_rows = (size_t)sc->k_shot * cells;
+    for (int i = 0; i < g->n_scales; i++) {
+        size_t nw = (size_t)window_geometry_count(g, i);
+        sc->window_scores[i] = floats(nw);
+        sc->zs_scale_maps[i] = floats(cells);
+        if (sc->k_shot > 0) {
+            sc->window_dist[i] = floats(nw);
+            sc->fs_scale_maps[i] = floats(cells);
+        }
+        if (nw > rows) rows = nw;
+        if (nw * (size_t)g->embed_dim > unit) unit = nw * (size_t)g->embed_dim;
+        if ((size_t)sc->k_shot * nw > mem_rows) mem_rows = (size_t)sc->k_shot * nw;
+    }
+    sc->m0 = floats(cells);
+    sc->map15 = floats(cells);
+    if (sc->k_shot > 0) {
+        sc->mp = floats(cells);
+        sc->mfs = floats(cells);
+        sc->unit = floats(unit);
+        sc->chunk = mem_rows < DIST_CHUNK ? (int)mem_rows : DIST_CHUNK;
+        sc->block = floats(rows * (size_t)sc->chunk);
+    }
+    sc->map_cap = (size_t)out_h * (size_t)out_w;
+    sc->map = floats(sc->map_cap);
+    sc->smooth_cap = winclip_smooth_scratch_len(out_h, out_w, s->smoothing_sigma);
+    sc->smooth = sc->smooth_cap ? floats(sc->smooth_cap) : NULL;
+}
+
+void winclip_scratch_free(WinclipScratch *sc)
+{
+    for (int i = 0; i < WINCLIP_MAX_SCALES; i++) {
+        free(sc->window_scores[i]);
+        free(sc->zs_scale_maps[i]);
+        free(sc->window_dist[i]);
+        free(sc->fs_scale_maps[i]);
+    }
+    free(sc->m0);
+    free(sc->map15);
+    free(sc->mp);
+    free(sc->mfs);
+    free(sc->unit);
+    free(sc->block);
+    free(sc->map);
+    free(sc->smooth);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Resize sc when it was sized for another geometry, fewer references or a smaller map: after
+ * the first image of a run this allocates nothing. */
+static void scratch_fit(WinclipScratch *sc, const ClipImageFeatures *f, const WinclipSettings *s,
+                        int k_shot, int out_h, int out_w)
+{
+    WindowGeometry g;
+    geometry_for(&g, &f->geom, s);
+    size_t need_map = (size_t)out_h * (size_t)out_w;
+    size_t need_smooth = winclip_smooth_scratch_len(out_h, out_w, s->smoothing_sigma);
+    if (sc->map != NULL && window_geometry_equal(&g, &sc->geom) && k_shot <= sc->k_shot &&
+        need_map <= sc->map_cap && need_smooth <= sc->smooth_cap)
+        return;
+    int k = k_shot > sc->k_shot ? k_shot : sc->k_shot;
+    winclip_scratch_free(sc);
+    winclip_scratch_init(sc, &f->geom, s, k, out_h, out_w);
+}
+
+void winclip_maps_free(WinclipMaps *maps)
+{
+    memset(maps, 0, sizeof *maps); /* the arrays belong to the scratch */
+}
+
+/* ---- per-image scoring (§7: the per-image pseudocode) ---- */
+
+/* Distances (§6.2) of rows (n, dim) to a unit-row memory (n_mem, dim): normalise, GEMM, min. */
+static void memory_distance(float *out, const float *rows, int n, const float *mem, int n_mem,
+                            int dim, WinclipScratch *sc)
+{
+    int chunk = n_mem < sc->chunk ? n_mem : sc->chunk;
+    winclip_l2_normalize_rows(sc->unit, rows, n, dim);
+    winclip_min_distance(out, sc->unit, n, mem, n_mem, dim, sc->block, chunk);
 }
 
 static int check_inputs(const WinclipSettings *s, const WinclipText *text,
                         const ClipImageFeatures *f, const WinclipMemory *mem, Error *err)
 {
-    if (text->embed_dim != f->embed_dim)
+    const WindowGeometry *fg = &f->geom;
+    if (text->embed_dim != fg->embed_dim)
         return err_setf(err, ERR_SHAPE, "winclip: text prototypes have dim %d, image features %d",
-                        text->embed_dim, f->embed_dim);
+                        text->embed_dim, fg->embed_dim);
     if (s->n_scales == 0 && !s->image_scale)
         return err_setf(err, ERR_VALUE, "winclip: scales = none with image_scale = false leaves "
                         "no zero-shot scale");
     for (int i = 0; i < s->n_scales; i++)
         if (feature_scale(f, s->scales[i], s->stride) < 0)
             return err_setf(err, ERR_SHAPE, "winclip: image features lack windows of scale %d "
-                            "stride %d (have %d scales)", s->scales[i], s->stride, f->n_scales);
+                            "stride %d (have %d scales)", s->scales[i], s->stride, fg->n_scales);
     if (mem && mem->k_shot > 0) {
-        if (mem->grid != f->grid || mem->width != f->width || mem->embed_dim != f->embed_dim)
+        const WindowGeometry *mg = &mem->geom;
+        WindowGeometry want;
+        geometry_for(&want, &f->geom, s);
+        if (mg->grid != fg->grid || mg->width != fg->width || mg->embed_dim != fg->embed_dim)
             return err_setf(err, ERR_SHAPE, "winclip: memory grid/width/dim %d/%d/%d differ from "
-                            "the image's %d/%d/%d", mem->grid, mem->width, mem->embed_dim, f->grid,
-                            f->width, f->embed_dim);
-        if (mem->n_scales != s->n_scales || mem->stride != s->stride ||
-            memcmp(mem->scales, s->scales, sizeof mem->scales) != 0 ||
-            mem->patch_tokens != s->patch_tokens)
+                            "the image's %d/%d/%d", mg->grid, mg->width, mg->embed_dim, fg->grid,
+                            fg->width, fg->embed_dim);
+        if (!window_geometry_equal(mg, &want) || mem->patch_tokens != s->patch_tokens)
             return err_setf(err, ERR_VALUE, "winclip: memory built with other scales / stride / "
                             "patch_tokens than these settings");
         if (feature_patches(f, s->patch_tokens) == NULL)
             return err_setf(err, ERR_SHAPE, "winclip: image features have no %s patch tokens",
-                            PATCH_NAMES[s->patch_tokens]);
+                            winclip_settings_patch_name(s->patch_tokens));
     }
     return 0;
 }
 
-int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text, double tau,
-                  const ClipImageFeatures *f, const WinclipMemory *mem, int out_h, int out_w,
-                  Error *err)
+/* §3, §5: a0 = ascore_0(f); A_k[w] = ascore_0(F_k[w]); M_k = aggregate(A_k) (§5.1);
+ * M_0 = fuse(M_k..., a0) (§5.2). */
+static void score_zero_shot(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text,
+                            double tau, const ClipImageFeatures *f)
+{
+    const int G = f->geom.grid, E = f->geom.embed_dim;
+    maps->a0 = winclip_ascore(f->image_embedding, text, tau, maps->image_cos);
+    const float *scale_maps[WINCLIP_MAX_SCALES] = {0};
+    for (int i = 0; i < s->n_scales; i++) {
+        int fi = feature_scale(f, s->scales[i], s->stride);
+        int nw = windows_count(G, s->scales[i], s->stride);
+        maps->n_windows[i] = nw;
+        for (int w = 0; w < nw; w++)
+            maps->window_scores[i][w] =
+                (float)winclip_ascore(f->windows[fi] + (size_t)w * (size_t)E, text, tau, NULL);
+        winclip_aggregate(maps->zs_scale_maps[i], maps->window_scores[i], G, s->scales[i], s->stride,
+                          s->aggregation);
+        scale_maps[i] = maps->zs_scale_maps[i];
+    }
+    winclip_fuse(maps->m0, scale_maps, s->n_scales, s->image_scale ? &maps->a0 : NULL, G * G,
+                 s->fusion);
+}
+
+/* §6: M_p[p] = d(F_p, R_p); d(F_k[w], R_k) aggregated into M'_k; M_fs = mean(M_p, M'_k...)
+ * (§6.3); map = (M_0 + M_fs) / 2 and score = (a0 + max M_fs) / 2 (§6.4). */
+static void score_few_shot(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *s,
+                           const ClipImageFeatures *f, const WinclipMemory *mem)
+{
+    const int G = f->geom.grid, cells = G * G, E = f->geom.embed_dim;
+    const float *fs_maps[WINCLIP_MAX_SCALES + 1];
+    memory_distance(maps->mp, feature_patches(f, s->patch_tokens), cells, mem->patch,
+                    mem->n_patch, f->geom.width, sc);
+    fs_maps[0] = maps->mp;
+    for (int i = 0; i < s->n_scales; i++) {
+        int fi = feature_scale(f, s->scales[i], s->stride);
+        int nw = maps->n_windows[i];
+        memory_distance(maps->window_dist[i], f->windows[fi], nw, mem->windows[i],
+                        mem->n_windows[i], E, sc);
+        winclip_aggregate(maps->fs_scale_maps[i], maps->window_dist[i], G, s->scales[i],
+                          s->stride, s->aggregation);
+        fs_maps[i + 1] = maps->fs_scale_maps[i];
+    }
+    winclip_fuse(maps->mfs, fs_maps, s->n_scales + 1, NULL, cells, WINCLIP_AGG_MEAN);
+    double max_fs = maps->mfs[0];
+    for (int c = 0; c < cells; c++) {
+        maps->map15[c] = (float)(((double)maps->m0[c] + (double)maps->mfs[c]) / 2.0);
+        if (maps->mfs[c] > max_fs) max_fs = maps->mfs[c];
+    }
+    maps->image_score = (maps->a0 + max_fs) / 2.0;
+}
+
+/* Point maps at the scratch's arrays (few-shot ones only when K > 0). */
+static void maps_attach(WinclipMaps *maps, WinclipScratch *sc, int fewshot)
+{
+    for (int i = 0; i < sc->geom.n_scales; i++) {
+        maps->window_scores[i] = sc->window_scores[i];
+        maps->zs_scale_maps[i] = sc->zs_scale_maps[i];
+        maps->window_dist[i] = fewshot ? sc->window_dist[i] : NULL;
+        maps->fs_scale_maps[i] = fewshot ? sc->fs_scale_maps[i] : NULL;
+    }
+    maps->m0 = sc->m0;
+    maps->map15 = sc->map15;
+    maps->mp = fewshot ? sc->mp : NULL;
+    maps->mfs = fewshot ? sc->mfs : NULL;
+    maps->map = sc->map;
+}
+
+int winclip_score(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *s,
+                  const WinclipText *text, double tau, const ClipImageFeatures *f,
+                  const WinclipMemory *mem, int out_h, int out_w, Error *err)
 {
     memset(maps, 0, sizeof *maps);
     int rc = check_inputs(s, text, f, mem, err);
     if (rc != 0) return rc;
-    const int G = f->grid, cells = G * G, E = f->embed_dim;
+    const int G = f->geom.grid, cells = G * G;
     const int fewshot = mem && mem->k_shot > 0;
-    maps->grid = G;
-    maps->n_scales = s->n_scales;
-    memcpy(maps->scales, s->scales, sizeof maps->scales);
+    scratch_fit(sc, f, s, fewshot ? mem->k_shot : 0, out_h, out_w);
+    maps_attach(maps, sc, fewshot);
+    geometry_for(&maps->geom, &f->geom, s);
     maps->k_shot = fewshot ? mem->k_shot : 0;
     maps->out_h = out_h;
     maps->out_w = out_w;
     maps->tau = tau;
 
-    /* zero-shot: a0, window scores, per-scale maps, fused M0 */
-    maps->a0 = winclip_ascore(f->image_embedding, text, tau, maps->image_cos);
-    const float *scale_maps[WINCLIP_MAX_SCALES];
-    for (int i = 0; i < s->n_scales; i++) {
-        int fi = feature_scale(f, s->scales[i], s->stride);
-        int nw = windows_count(G, s->scales[i], s->stride);
-        maps->n_windows[i] = nw;
-        maps->window_scores[i] = xmalloc((size_t)nw * sizeof(float));
-        for (int w = 0; w < nw; w++)
-            maps->window_scores[i][w] =
-                (float)winclip_ascore(f->windows[fi] + (size_t)w * (size_t)E, text, tau, NULL);
-        maps->zs_scale_maps[i] = xmalloc((size_t)cells * sizeof(float));
-        winclip_aggregate(maps->zs_scale_maps[i], maps->window_scores[i], G, s->scales[i], s->stride,
-                          s->aggregation);
-        scale_maps[i] = maps->zs_scale_maps[i];
-    }
-    maps->m0 = xmalloc((size_t)cells * sizeof(float));
-    winclip_fuse(maps->m0, scale_maps, s->n_scales, s->image_scale ? &maps->a0 : NULL, cells,
-                 s->fusion);
-    maps->map15 = xmalloc((size_t)cells * sizeof(float));
+    score_zero_shot(maps, s, text, tau, f);
     maps->image_score = maps->a0;
+    if (fewshot) score_few_shot(maps, sc, s, f, mem);
+    else memcpy(maps->map15, maps->m0, (size_t)cells * sizeof(float));
 
-    if (!fewshot) {
-        memcpy(maps->map15, maps->m0, (size_t)cells * sizeof(float));
-    } else {
-        /* few-shot: patch distances, window distances, per-scale maps, Mfs = their mean */
-        const float *fs_maps[WINCLIP_MAX_SCALES + 1];
-        maps->mp = xmalloc((size_t)cells * sizeof(float));
-        memory_distance(maps->mp, feature_patches(f, s->patch_tokens), cells, mem->patch,
-                        mem->n_patch, f->width);
-        fs_maps[0] = maps->mp;
-        for (int i = 0; i < s->n_scales; i++) {
-            int fi = feature_scale(f, s->scales[i], s->stride);
-            int nw = maps->n_windows[i];
-            maps->window_dist[i] = xmalloc((size_t)nw * sizeof(float));
-            memory_distance(maps->window_dist[i], f->windows[fi], nw, mem->windows[i],
-                            mem->n_windows[i], E);
-            maps->fs_scale_maps[i] = xmalloc((size_t)cells * sizeof(float));
-            winclip_aggregate(maps->fs_scale_maps[i], maps->window_dist[i], G, s->scales[i],
-                              s->stride, s->aggregation);
-            fs_maps[i + 1] = maps->fs_scale_maps[i];
-        }
-        maps->mfs = xmalloc((size_t)cells * sizeof(float));
-        winclip_fuse(maps->mfs, fs_maps, s->n_scales + 1, NULL, cells, WINCLIP_AGG_MEAN);
-        double max_fs = maps->mfs[0];
-        for (int c = 0; c < cells; c++) {
-            maps->map15[c] = (float)(((double)maps->m0[c] + (double)maps->mfs[c]) / 2.0);
-            if (maps->mfs[c] > max_fs) max_fs = maps->mfs[c];
-        }
-        maps->image_score = (maps->a0 + max_fs) / 2.0;
-    }
-
-    /* upsample (+ optional smoothing) */
-    maps->map = xmalloc((size_t)out_h * (size_t)out_w * sizeof(float));
+    /* §5.3: bilinear upsampling to the output size, then the optional Gaussian smoothing */
     winclip_upsample_bilinear(maps->map, out_h, out_w, maps->map15, G, G);
-    if (s->smoothing_sigma > 0) {
-        float *scratch = xmalloc(winclip_smooth_scratch_len(out_h, out_w, s->smoothing_sigma) *
-                                 sizeof(float));
-        winclip_gaussian_smooth(maps->map, out_h, out_w, s->smoothing_sigma, scratch);
-        free(scratch);
-    }
+    if (s->smoothing_sigma > 0)
+        winclip_gaussian_smooth(maps->map, out_h, out_w, s->smoothing_sigma, sc->smooth);
     return 0;
 }

@@ -1,11 +1,11 @@
 /*
  * winclip.h - WinCLIP (zero-shot) and WinCLIP+ (few-normal-shot) scoring on cached features.
  *
- * Does: method settings (config keys), text prototypes from prompt embeddings, the zero-shot
+ * Does: text prototypes from prompt embeddings, the zero-shot
  * score ascore_0, window scores, per-scale harmonic (or mean) aggregation, multi-scale fusion,
  * few-shot memories and nearest-neighbour distances (GEMMs on L2-normalised rows), language +
  * vision fusion, bilinear upsampling (align_corners=False) and optional Gaussian smoothing.
- * Does not: any I/O, image pre-processing or CLIP forward passes (clip_vision.c, pipeline.c);
+ * Does not: the method settings (settings.h), any I/O, image pre-processing or CLIP forward passes (clip_vision.c, pipeline.c);
  * features come in as ClipImageFeatures, text as raw encode_text embeddings.
  * Reference: shared/spec/winclip.md §2-§7; anomalib winclip torch_model.py / utils.py;
  * fixtures/winclip_paper/README.md (exact formulas of the parity fixture).
@@ -13,8 +13,9 @@
  *     WinclipSettings s;  winclip_settings_default(&s);
  *     WinclipText text = {0};  winclip_text_init(&text, normal_emb, 154, anom_emb, 88, 640, s.prototypes);
  *     WinclipMemory mem = {0}; winclip_memory_init(&mem, &s, refs, 4, &err);       // K = 4 (K = 0: skip)
- *     WinclipMaps maps = {0};  winclip_score(&maps, &s, &text, tau, &feat, &mem, 240, 240, &err);
- *     printf("%f\n", maps.image_score);  winclip_maps_free(&maps);
+ *     WinclipScratch sc = {0}; winclip_scratch_init(&sc, &feat.geom, &s, 4, 240, 240); // once
+ *     WinclipMaps maps;        winclip_score(&maps, &sc, &s, &text, tau, &feat, &mem, 240, 240, &err);
+ *     printf("%f\n", maps.image_score);  winclip_scratch_free(&sc);       // maps.* point into sc
  */
 #ifndef WINCLIP_WINCLIP_H
 #define WINCLIP_WINCLIP_H
@@ -23,83 +24,7 @@
 
 #include "util/base.h"
 #include "clip/clip_vision.h"
-#include "winclip/prompts.h"
-
-#define WINCLIP_MAX_SCALES CLIP_MAX_SCALES
-
-/* ---- settings (config keys; see winclip_settings_set for every key and value) ---- */
-
-enum { WINCLIP_PROTO_NORMALIZE = 0, WINCLIP_PROTO_MEAN = 1 };         /* prototypes    */
-enum { WINCLIP_AGG_HARMONIC = 0, WINCLIP_AGG_MEAN = 1 };              /* aggregation, fusion */
-enum { WINCLIP_PATCH_LN_POST = 0, WINCLIP_PATCH_PRE_LN_POST = 1 };    /* patch_tokens  */
-/* resize and geometry hold image.h's ResizeMode and Geometry values. */
-
-typedef struct {
-    int prompts;                       /* PromptSet                       (paper22)        */
-    char extra_normal_states[1024];    /* comma list of state phrases, "" = none           */
-    char extra_anomalous_states[1024]; /* see prompts_build for the phrase rules           */
-    char class_name[256];              /* "" = from the category ("metal_nut" -> "metal nut") */
-    int prototypes;                    /* WINCLIP_PROTO_*                 (normalize)      */
-    double temperature;                /* tau; 0 = checkpoint: 1 / exp(logit_scale)        */
-    int n_scales;                      /* window scales                   (2)              */
-    int scales[WINCLIP_MAX_SCALES];    /* k values, ascending             (2, 3)           */
-    int stride;                        /* window stride in patches        (1)              */
-    int image_scale;                   /* full image as a zero-shot scale (1)              */
-    int aggregation;                   /* window -> patch, WINCLIP_AGG_*  (harmonic)       */
-    int fusion;                        /* zero-shot scales, WINCLIP_AGG_* (harmonic)       */
-    int patch_tokens;                  /* WINCLIP_PATCH_*                 (ln_post)        */
-    int resize;                        /* ResizeMode (image.h)            (pil-bicubic)    */
-    int geometry;                      /* Geometry (image.h)              (squash)         */
-    int image_size;                    /* model input side; 0 = the model's                */
-    int output_size;                   /* map side; 0 = the original image size (240)      */
-    double smoothing_sigma;            /* Gaussian sigma in output pixels; 0 = none        */
-    int k_shot;                        /* reference images (0 = zero-shot WinCLIP)         */
-} WinclipSettings;
-
-/* Paper-mode defaults (fixtures/winclip_paper settings). */
-void winclip_settings_default(WinclipSettings *s);
-
-/* Set one key from its text value (numbers parsed strictly, surrounding blanks ignored).
- * Keys and values (default first):
- *   prompts = paper22 | anomalib21 | single | states | templates
- *   extra_normal_states = none | <phrase>[,<phrase>...]     (same for extra_anomalous_states)
- *   class_name = auto | <words>       prototypes = normalize | mean
- *   temperature = checkpoint | <number > 0>
- *   scales = 2,3 | <k>[,<k>...] (1..32, ascending, at most 4) | none
- *   stride = 1 | <int >= 1>           image_scale = true | false
- *   aggregation = harmonic | mean     fusion = harmonic | mean
- *   patch_tokens = ln_post | pre_ln_post
- *   resize = pil-bicubic | torch-bicubic-aa      geometry = squash | shortest-crop
- *   image_size = model | <int 16..4096>          output_size = 240 | original | <int 1..8192>
- *   smoothing_sigma = 0 | <number >= 0>          k_shot = 0 | <int 0..1024>
- * Returns 0; ERR_MISSING (message "unknown key") when key is not a method key, so callers can
- * offer it to other modules; ERR_VALUE naming the key, the bad value and the allowed values. */
-int winclip_settings_set(WinclipSettings *s, const char *key, const char *value, Error *err);
-
-/* The method's config keys, in winclip_settings_write order (static storage; *count set). */
-const char *const *winclip_settings_keys(int *count);
-
-/* Write every key as a resolved `key = value` line (readable back by winclip_settings_set). */
-void winclip_settings_write(const WinclipSettings *s, FILE *fp);
-
-/* Preprocessing identity "resize=pil-bicubic;geometry=squash;image_size=240" (image_size
- * resolved with model_image_size when the setting is 0); the feature cache keys on it. */
-void winclip_settings_preprocess_key(const WinclipSettings *s, int model_image_size, char *buf,
-                                     size_t cap);
-
-/* tau: the setting, or 1/exp(logit_scale) when temperature = checkpoint. */
-double winclip_temperature(const WinclipSettings *s, double logit_scale);
-
-/* Class word used in the prompts: the class_name setting, else category with '_' -> ' '. */
-void winclip_class_name(const WinclipSettings *s, const char *category, char *out, size_t cap);
-
-/* Prompts for class_name from the settings (prompt set + extra states). */
-int winclip_prompts_build(PromptList *p, const WinclipSettings *s, const char *class_name,
-                          Error *err);
-
-/* Output map size for an image of img_w x img_h: output_size x output_size, or the image's
- * own size when output_size = original. */
-void winclip_output_dims(const WinclipSettings *s, int img_w, int img_h, int *out_h, int *out_w);
+#include "winclip/settings.h"
 
 /* ---- text prototypes (§2.4) ---- */
 
@@ -164,8 +89,7 @@ void winclip_gaussian_smooth(float *map, int h, int w, double sigma, float *scra
 
 typedef struct {
     int k_shot;                          /* K reference images                        */
-    int grid, width, embed_dim;          /* G, W (patch tokens), E (windows)          */
-    int n_scales, scales[WINCLIP_MAX_SCALES], stride;
+    WindowGeometry geom;                 /* G, W (patch tokens), E (windows), scales  */
     int patch_tokens;                    /* WINCLIP_PATCH_* used                      */
     int n_patch;                         /* K*G*G                                     */
     float *patch;                        /* (n_patch, W) unit rows, reference order   */
@@ -182,9 +106,9 @@ void winclip_memory_free(WinclipMemory *m); /* safe on a zeroed struct */
 
 /* ---- per-image maps ---- */
 
+/* One image's results. The arrays are views into the WinclipScratch given to winclip_score. */
 typedef struct {
-    int grid;                                   /* G (15)                                   */
-    int n_scales, scales[WINCLIP_MAX_SCALES];   /* window scales used                       */
+    WindowGeometry geom;                        /* of the features (G 15), the settings' scales */
     int n_windows[WINCLIP_MAX_SCALES];          /* windows per scale (196, 169)             */
     int k_shot;                                 /* 0: the few-shot fields are NULL          */
     int out_h, out_w;                           /* size of `map`                            */
@@ -206,13 +130,46 @@ typedef struct {
     float *map;                                 /* (out_h, out_w) upsampled (+ smoothed)    */
 } WinclipMaps;
 
+/* Per-image buffers of winclip_score, owned by the caller and reused image after image:
+ * every map of WinclipMaps, the normalised query rows and the GEMM block of the memory search,
+ * the smoothing buffer. Sized by winclip_scratch_init for a geometry, K and output size; a
+ * scratch too small for a call (other geometry, more references, a larger output map) is
+ * resized by that call, so after the first image the per-image path never allocates. */
+typedef struct {
+    WindowGeometry geom;                        /* scoring geometry it is sized for          */
+    int k_shot;                                 /* references it is sized for (0: zero-shot) */
+    float *window_scores[WINCLIP_MAX_SCALES];   /* (n_windows[s])                            */
+    float *zs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G)                                     */
+    float *window_dist[WINCLIP_MAX_SCALES];     /* (n_windows[s]), K > 0                     */
+    float *fs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G), K > 0                              */
+    float *m0, *map15, *mp, *mfs;               /* (G*G) each; mp, mfs when K > 0            */
+    float *unit;                                /* (max rows, dim) unit query rows, K > 0    */
+    float *block;                               /* (max rows, chunk) query @ memory^T, K > 0 */
+    int chunk;                                  /* memory rows per GEMM block                */
+    float *map;                                 /* (map_cap) upsampled map                   */
+    size_t map_cap;
+    float *smooth;                              /* (smooth_cap) winclip_gaussian_smooth      */
+    size_t smooth_cap;
+} WinclipScratch;
+
+/* Size sc for images of features geometry (G, W, E; the scales and stride are taken from s),
+ * K = k_shot references (0: zero-shot) and out_h x out_w maps. Free with winclip_scratch_free
+ * (safe on a zeroed struct). A zeroed scratch is also valid: the first winclip_score sizes it. */
+void winclip_scratch_init(WinclipScratch *sc, const WindowGeometry *features,
+                          const WinclipSettings *s, int k_shot, int out_h, int out_w);
+void winclip_scratch_free(WinclipScratch *sc);
+
 /* Score one image. f: its features (the settings' scales must be present; the patch variant
- * too when mem has K > 0). mem: NULL or K = 0 for zero-shot. tau: winclip_temperature().
- * out_h, out_w: size of maps->map (winclip_output_dims). maps is overwritten (free first when
- * reusing). Returns 0 or ERR_SHAPE (missing scale, dims of text / memory / features differ). */
-int winclip_score(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text, double tau,
-                  const ClipImageFeatures *f, const WinclipMemory *mem, int out_h, int out_w,
-                  Error *err);
-void winclip_maps_free(WinclipMaps *maps); /* safe on a zeroed struct */
+ * too when mem has K > 0). mem: NULL or K = 0 for zero-shot. tau: winclip_settings_temperature().
+ * out_h, out_w: size of maps->map (winclip_settings_output_dims). sc: the caller's scratch
+ * (zeroed or winclip_scratch_init'ed). maps is overwritten; its arrays point into sc and stay
+ * valid until the next winclip_score with sc or winclip_scratch_free (two maps alive at once
+ * need two scratches). Returns 0 or ERR_SHAPE (missing scale, dims of text / memory / features
+ * differ). */
+int winclip_score(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *s,
+                  const WinclipText *text, double tau, const ClipImageFeatures *f,
+                  const WinclipMemory *mem, int out_h, int out_w, Error *err);
+/* Forget the views (the arrays belong to the scratch); safe on a zeroed struct. */
+void winclip_maps_free(WinclipMaps *maps);
 
 #endif
