@@ -98,14 +98,13 @@ static void input_free(MetricsInput *in)
     memset(in, 0, sizeof *in);
 }
 
-static int input_read(MetricsInput *in, const char *path, Error *err)
+/* /labels (N, int 0|1) and /scores (N, float) into in->n, in->labels, in->scores. */
+static int read_labels_scores(MetricsInput *in, H5File *f, const char *path, Error *err)
 {
-    H5File f = {0};
-    int64_t d[H5_MAX_RANK], dm[H5_MAX_RANK];
+    int64_t d[H5_MAX_RANK];
     size_t size;
     int64_t *lab = NULL;
-    if (h5_open_read(&f, path, err)) return err->code;
-    if (check_dataset(&f, "/labels", H5_CLASS_INT, "integer labels (N)", 1, d, &size, err)) goto fail;
+    if (check_dataset(f, "/labels", H5_CLASS_INT, "integer labels (N)", 1, d, &size, err)) goto fail;
     if (d[0] > H5_MAX_ELEMENTS) {
         err_setf(err, ERR_SHAPE, "%s: dataset /labels: declared %lld images: expected at most %lld", path,
                  (long long)d[0], (long long)H5_MAX_ELEMENTS);
@@ -117,7 +116,7 @@ static int input_read(MetricsInput *in, const char *path, Error *err)
         goto fail;
     }
     lab = xmalloc(in->n * sizeof *lab);
-    if (h5_read_i64(&f, "/labels", lab, in->n, err)) goto fail;
+    if (h5_read_i64(f, "/labels", lab, in->n, err)) goto fail;
     in->labels = xmalloc(in->n);
     for (size_t i = 0; i < in->n; i++) {
         if (lab[i] != 0 && lab[i] != 1) {
@@ -127,62 +126,78 @@ static int input_read(MetricsInput *in, const char *path, Error *err)
         }
         in->labels[i] = (uint8_t)lab[i];
     }
-    if (check_dataset(&f, "/scores", H5_CLASS_FLOAT, "float32 scores (N)", 1, d, &size, err)) goto fail;
+    if (check_dataset(f, "/scores", H5_CLASS_FLOAT, "float32 scores (N)", 1, d, &size, err)) goto fail;
     if ((size_t)d[0] != in->n) {
         err_setf(err, ERR_SHAPE, "%s: dataset /scores: expected shape (%zu) like /labels, found (%lld)", path, in->n,
                  (long long)d[0]);
         goto fail;
     }
     in->scores = xmalloc(in->n * sizeof *in->scores);
-    if (h5_read_f64(&f, "/scores", in->scores, in->n, err)) goto fail;
+    if (h5_read_f64(f, "/scores", in->scores, in->n, err)) goto fail;
 
-    int has_maps = h5_exists(&f, "/maps"), has_masks = h5_exists(&f, "/masks");
+    free(lab);
+    return 0;
+fail:
+    free(lab);
+    return err->code ? err->code : ERR_INTERNAL;
+}
+
+/* /maps (N, H, W float) and /masks (N, H, W uint8), both or neither, checked before any allocation. */
+static int read_maps_masks(MetricsInput *in, H5File *f, const char *path, Error *err)
+{
+    int64_t d[H5_MAX_RANK], dm[H5_MAX_RANK];
+    size_t size;
+    int has_maps = h5_exists(f, "/maps"), has_masks = h5_exists(f, "/masks");
     if (has_maps != has_masks) {
         err_setf(err, ERR_MISSING, "%s: %s without %s: pixel metrics need both (or neither)", path,
                  has_maps ? "/maps" : "/masks", has_maps ? "/masks" : "/maps");
-        goto fail;
+        return err->code;
     }
     if (has_maps) {
-        if (check_dataset(&f, "/maps", H5_CLASS_FLOAT, "float32 anomaly maps (N, H, W)", 3, d, &size, err)) goto fail;
+        if (check_dataset(f, "/maps", H5_CLASS_FLOAT, "float32 anomaly maps (N, H, W)", 3, d, &size, err)) return err->code;
         in->maps_converted = size != 4;
-        if (check_dataset(&f, "/masks", H5_CLASS_INT, "uint8 masks (N, H, W)", 3, dm, &size, err)) goto fail;
+        if (check_dataset(f, "/masks", H5_CLASS_INT, "uint8 masks (N, H, W)", 3, dm, &size, err)) return err->code;
         if (size != 1) {
             err_setf(err, ERR_FORMAT, "%s: dataset /masks: expected uint8 (1 byte), found %zu-byte integers: "
                                       "store masks as uint8, e.g. (gt > 0).astype('uint8')", path, size);
-            goto fail;
+            return err->code;
         }
         if ((size_t)d[0] != in->n || d[1] <= 0 || d[2] <= 0 || d[1] > INT32_MAX || d[2] > INT32_MAX) {
             err_setf(err, ERR_SHAPE, "%s: dataset /maps: expected (%zu, H, W) with N from /labels, found (%lld, %lld, %lld)",
                      path, in->n, (long long)d[0], (long long)d[1], (long long)d[2]);
-            goto fail;
+            return err->code;
         }
         if (dm[0] != d[0] || dm[1] != d[1] || dm[2] != d[2]) {
             err_setf(err, ERR_SHAPE, "%s: dataset /masks: expected (%lld, %lld, %lld) like /maps, found (%lld, %lld, %lld)",
                      path, (long long)d[0], (long long)d[1], (long long)d[2], (long long)dm[0], (long long)dm[1],
                      (long long)dm[2]);
-            goto fail;
+            return err->code;
         }
         int64_t numel;
         if (h5_elements(3, d, &numel)) {
             err_setf(err, ERR_SHAPE, "%s: dataset /maps: declared shape (%lld, %lld, %lld): expected at most %lld elements",
                      path, (long long)d[0], (long long)d[1], (long long)d[2], (long long)H5_MAX_ELEMENTS);
-            goto fail;
+            return err->code;
         }
         in->h = (int)d[1];
         in->w = (int)d[2];
         size_t count = (size_t)numel;
         in->maps = xmalloc(count * sizeof *in->maps);
         in->masks = xmalloc(count);
-        if (h5_read_f32(&f, "/maps", in->maps, count, err)) goto fail;
-        if (h5_read_u8(&f, "/masks", in->masks, count, err)) goto fail;
+        if (h5_read_f32(f, "/maps", in->maps, count, err)) return err->code;
+        if (h5_read_u8(f, "/masks", in->masks, count, err)) return err->code;
     }
-    free(lab);
-    h5_close(&f);
     return 0;
-fail:
-    free(lab);
+}
+
+static int input_read(MetricsInput *in, const char *path, Error *err)
+{
+    H5File f = {0};
+    if (h5_open_read(&f, path, err)) return err->code;
+    int rc = read_labels_scores(in, &f, path, err);
+    if (rc == 0) rc = read_maps_masks(in, &f, path, err);
     h5_close(&f);
-    return err->code ? err->code : ERR_INTERNAL;
+    return rc;
 }
 
 /* Labels that disagree with their masks are scored as given, but said (issue 9 fault 4): a normal
