@@ -4,7 +4,7 @@
  * Each test runs the kernels on the scalar path, then switches (ops_isa_set) to each vector
  * path the CPU can execute and compares: GELU/QuickGELU within float rounding of the double
  * definitions and bit-identical between the two vector paths, LayerNorm, softmax, bias adds
- * and attention (full, causal, CLS rows; lengths with and without tails) within 1e-6..1e-5.
+ * the fused bias add + LayerNorm, and attention (full, causal, CLS rows; lengths with and without tails) within 1e-6..1e-5.
  * It prints which paths ran and which it skipped because the CPU (or a WINCLIP_NO_SIMD build)
  * cannot execute them. The golden fixtures run on each path through the whole suite with
  * WINCLIP_ISA=avx2 / a WINCLIP_NO_SIMD build (.ci/run).
@@ -137,6 +137,26 @@ START_TEST(ops_every_path_vs_scalar)
 }
 END_TEST
 
+/* The fused bias add + LayerNorm equals the two steps apart, on every path. */
+START_TEST(ops_bias_add_layernorm_fused)
+{
+    const OpsIsa before = ops_isa_active();
+    enum { T = 5, C = 45 };
+    float x[T * C], x2[T * C], h[T * C], h2[T * C], bias[C], w[C], b[C];
+    for (OpsIsa isa = OPS_ISA_SCALAR; isa <= ops_isa_detected(); isa++) {
+        ck_assert(ops_isa_set(isa) == isa);
+        fill(x, T * C, 11, -2.0, 3.0), fill(bias, C, 12, -1.0, 1.0), fill(w, C, 13, 0.5, 1.5), fill(b, C, 14, -0.1, 0.1);
+        memcpy(x2, x, sizeof x);
+        ops_bias_add_layernorm(h, x, bias, w, b, T, C);
+        for (int r = 0; r < T; r++) ops_add(x2 + r * C, bias, C);
+        ops_layernorm(h2, x2, w, b, T, C);
+        ck_assert(test_allclose(x, x2, T * C, 0.0, ops_isa_name(isa)));
+        ck_assert(test_allclose(h, h2, T * C, 0.0, ops_isa_name(isa)));
+    }
+    ops_isa_set(before);
+}
+END_TEST
+
 START_TEST(ops_isa_names_and_cap)
 {
     ck_assert_str_eq(ops_isa_name(OPS_ISA_SCALAR), "scalar");
@@ -157,6 +177,7 @@ Suite *ops_suite(void)
     Suite *s = suite_create("ops");
     TCase *tc = tcase_create("Core");
     tcase_add_test(tc, ops_every_path_vs_scalar);
+    tcase_add_test(tc, ops_bias_add_layernorm_fused);
     tcase_add_test(tc, ops_isa_names_and_cap);
     suite_add_tcase(s, tc);
     return s;

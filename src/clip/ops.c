@@ -162,6 +162,21 @@ void ops_layernorm(float *out, const float *inp, const float *w, const float *b,
     for (int t = 0; t < T; t++) k->layernorm_row(out + (size_t)t * C, inp + (size_t)t * C, w, b, C);
 }
 
+void ops_bias_add_layernorm(float *h, float *x, const float *bias, const float *w, const float *b, int T, int C)
+{
+    const OpsKernels *k = ops_kernels();
+    const int nt = threads_for((size_t)T * C);
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int t = 0; t < T; t++) {
+        float *row = x + (size_t)t * C;
+        k->add(row, bias, (size_t)C);
+        k->layernorm_row(h + (size_t)t * C, row, w, b, C);
+    }
+}
+
 /* In-place GELU (quick = 0) or QuickGELU (quick = 1) over a flat array; the row kernels take
  * an int length, so it runs in chunks of 2^20. */
 static void act_flat(float *x, size_t n, int quick)
