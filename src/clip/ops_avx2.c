@@ -75,34 +75,42 @@ AVX2 static void add_avx2(float *y, const float *x, size_t n)
     for (; i < n; i++) y[i] += x[i];
 }
 
-/* coefficient k of the interval idx (0..15): lanes 0..7 of the table, or 8..15 where idx > 7 */
-#define ERF_LUT(k) _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo[k], idx), _mm256_permutevar8x32_ps(hi[k], idx), upper)
+/* gelu(v) with the interval-Taylor erf; the 16-entry coefficient lookup is an 8-lane permute
+ * of each half of the table (ops_erf_coef) and a blend on idx > 7. */
+AVX2 static inline __m256 gelu8(__m256 v)
+{
+    const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)), four = _mm256_set1_ps(4.0f);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 z = _mm256_andnot_ps(sign, _mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+    const __m256i idx = _mm256_min_epi32(_mm256_cvttps_epi32(_mm256_mul_ps(z, four)), _mm256_set1_epi32(15));
+    const __m256 upper = _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7)));
+    const __m256 t = _mm256_sub_ps(z, _mm256_fmadd_ps(_mm256_cvtepi32_ps(idx), _mm256_set1_ps(0.25f), _mm256_set1_ps(0.125f)));
+#define ERF_LUT(k)                                                                                                    \
+    _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(ops_erf_coef[k]), idx),                                \
+                     _mm256_permutevar8x32_ps(_mm256_loadu_ps(ops_erf_coef[k] + 8), idx), upper)
+    __m256 p = ERF_LUT(7);
+    for (int k = 6; k >= 0; k--) p = _mm256_fmadd_ps(p, t, ERF_LUT(k));
+#undef ERF_LUT
+    p = _mm256_blendv_ps(p, one, _mm256_cmp_ps(z, four, _CMP_GE_OQ));
+    const __m256 e = _mm256_or_ps(p, _mm256_and_ps(v, sign));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(one, e));
+}
 
-/* x (N) = gelu(x + bias) with the interval-Taylor erf; bias (N) or NULL. */
+/* x (N) = gelu(x + bias); bias (N) or NULL. Full vectors with plain loads and stores (a
+ * masked store is slow on AMD cores), the tail masked. */
 AVX2 static void bias_gelu_avx2(float *x, const float *bias, int N)
 {
-    __m256 lo[8], hi[8];
-    for (int k = 0; k < 8; k++) lo[k] = _mm256_loadu_ps(ops_erf_coef[k]), hi[k] = _mm256_loadu_ps(ops_erf_coef[k] + 8);
-    const __m256 rsqrt2 = _mm256_set1_ps(0.70710678118654752f), four = _mm256_set1_ps(4.0f);
-    const __m256 quarter = _mm256_set1_ps(0.25f), eighth = _mm256_set1_ps(0.125f), one = _mm256_set1_ps(1.0f);
-    const __m256 half = _mm256_set1_ps(0.5f), sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
-    const __m256i fifteen = _mm256_set1_epi32(15), seven = _mm256_set1_epi32(7);
-    for (int i = 0; i < N; i += 8) {
+    int i = 0;
+    for (; i + 8 <= N; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        _mm256_storeu_ps(x + i, gelu8(bias ? _mm256_add_ps(v, _mm256_loadu_ps(bias + i)) : v));
+    }
+    if (i < N) {
         const __m256i m = lane_mask(N - i);
         const __m256 b = bias ? _mm256_maskload_ps(bias + i, m) : _mm256_setzero_ps();
-        const __m256 v = _mm256_add_ps(_mm256_maskload_ps(x + i, m), b);
-        const __m256 z = _mm256_andnot_ps(sign, _mm256_mul_ps(v, rsqrt2));
-        const __m256i idx = _mm256_min_epi32(_mm256_cvttps_epi32(_mm256_mul_ps(z, four)), fifteen);
-        const __m256 upper = _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, seven));
-        const __m256 t = _mm256_sub_ps(z, _mm256_fmadd_ps(_mm256_cvtepi32_ps(idx), quarter, eighth));
-        __m256 p = ERF_LUT(7);
-        for (int k = 6; k >= 0; k--) p = _mm256_fmadd_ps(p, t, ERF_LUT(k));
-        p = _mm256_blendv_ps(p, one, _mm256_cmp_ps(z, four, _CMP_GE_OQ));
-        const __m256 e = _mm256_or_ps(p, _mm256_and_ps(v, sign));
-        _mm256_maskstore_ps(x + i, m, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e)));
+        _mm256_maskstore_ps(x + i, m, gelu8(_mm256_add_ps(_mm256_maskload_ps(x + i, m), b)));
     }
 }
-#undef ERF_LUT
 
 /* exp(y) as exp_avx512: y = n ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial of e^r, times
  * 2^n as 2^(n>>1) (exact) then 2^(n - (n>>1)) (one rounding): the same result as scalef;
@@ -124,16 +132,23 @@ AVX2 static __m256 exp_avx2(__m256 y)
     return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
 }
 
-/* x (N) = quick_gelu(x + bias) = v / (1 + e^(-1.702 v)); bias (N) or NULL. */
+/* x (N) = quick_gelu(x + bias) = v / (1 + e^(-1.702 v)); bias (N) or NULL; tail masked. */
+AVX2 static inline __m256 quick_gelu8(__m256 v)
+{
+    return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), exp_avx2(_mm256_mul_ps(_mm256_set1_ps(-1.702f), v))));
+}
+
 AVX2 static void bias_quick_gelu_avx2(float *x, const float *bias, int N)
 {
-    const __m256 k = _mm256_set1_ps(-1.702f), one = _mm256_set1_ps(1.0f);
-    for (int i = 0; i < N; i += 8) {
+    int i = 0;
+    for (; i + 8 <= N; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        _mm256_storeu_ps(x + i, quick_gelu8(bias ? _mm256_add_ps(v, _mm256_loadu_ps(bias + i)) : v));
+    }
+    if (i < N) {
         const __m256i m = lane_mask(N - i);
         const __m256 b = bias ? _mm256_maskload_ps(bias + i, m) : _mm256_setzero_ps();
-        const __m256 v = _mm256_add_ps(_mm256_maskload_ps(x + i, m), b);
-        const __m256 d = _mm256_add_ps(one, exp_avx2(_mm256_mul_ps(k, v)));
-        _mm256_maskstore_ps(x + i, m, _mm256_div_ps(v, d));
+        _mm256_maskstore_ps(x + i, m, quick_gelu8(_mm256_add_ps(_mm256_maskload_ps(x + i, m), b)));
     }
 }
 
