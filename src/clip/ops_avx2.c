@@ -31,6 +31,14 @@ AVX2 static inline __m256i lane_mask(int n)
     return _mm256_loadu_si256((const __m256i *)(mask_src + 8 - n));
 }
 
+/* Store the first n lanes (all 8 when n >= 8): a plain store where it can (a masked store is
+ * slow on AMD cores). */
+AVX2 static inline void store_n(float *p, __m256 v, int n)
+{
+    if (n >= 8) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, lane_mask(n), v);
+}
+
 AVX2 static inline float hsum(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -203,14 +211,14 @@ AVX2 static void softmax_avx2(float *x, int N, int valid)
     for (int j = 0; j < valid; j += 8) {
         const __m256i m = lane_mask(valid - j);
         const __m256 e = _mm256_and_ps(_mm256_castsi256_ps(m), exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + j, m), mx)));
-        _mm256_maskstore_ps(x + j, m, e);
+        store_n(x + j, e, valid - j);
         sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
         sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
     }
     const __m256 inv = _mm256_set1_ps((float)(1.0 / hsum_pd(sum)));
     for (int j = 0; j < valid; j += 8) {
         const __m256i m = lane_mask(valid - j);
-        _mm256_maskstore_ps(x + j, m, _mm256_mul_ps(_mm256_maskload_ps(x + j, m), inv));
+        store_n(x + j, _mm256_mul_ps(_mm256_maskload_ps(x + j, m), inv), valid - j);
     }
     for (int j = valid; j < N; j++) x[j] = 0.0f;
 }
@@ -244,10 +252,10 @@ AVX2 static void weighted_values(float *o, const float *a, const float *v, int v
             o2 = _mm256_fmadd_ps(w, _mm256_maskload_ps(vj + 16, m2), o2);
             o3 = _mm256_fmadd_ps(w, _mm256_maskload_ps(vj + 24, m3), o3);
         }
-        _mm256_maskstore_ps(o + c0, m0, _mm256_add_ps(o0, p0));
-        _mm256_maskstore_ps(o + c0 + 8, m1, _mm256_add_ps(o1, p1));
-        _mm256_maskstore_ps(o + c0 + 16, m2, _mm256_add_ps(o2, p2));
-        _mm256_maskstore_ps(o + c0 + 24, m3, _mm256_add_ps(o3, p3));
+        store_n(o + c0, _mm256_add_ps(o0, p0), HS - c0);
+        if (HS - c0 > 8) store_n(o + c0 + 8, _mm256_add_ps(o1, p1), HS - c0 - 8);
+        if (HS - c0 > 16) store_n(o + c0 + 16, _mm256_add_ps(o2, p2), HS - c0 - 16);
+        if (HS - c0 > 24) store_n(o + c0 + 24, _mm256_add_ps(o3, p3), HS - c0 - 24);
     }
 }
 
@@ -278,7 +286,7 @@ AVX2 static void attend_head_avx2(float *out, const float *q, const float *k, co
             }
             for (; d < HS; d++, kc += T) acc0 = _mm256_fmadd_ps(_mm256_set1_ps(qi[d]), _mm256_maskload_ps(kc, m), acc0);
             const __m256 sum = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
-            _mm256_maskstore_ps(a + j0, m, _mm256_mul_ps(sum, vscale));
+            store_n(a + j0, _mm256_mul_ps(sum, vscale), valid - j0);
         }
         softmax_avx2(a, T, valid);
         weighted_values(out + (size_t)i * C, a, v, valid, ld, HS);
