@@ -5,7 +5,11 @@
 # Run by `make bench` (WINCLIP_BIN set) or by hand: bash experiments/bench/bench_clip.sh.
 # Writes a random ViT-B-16-plus-240 model (~834 MB) to a temporary folder, removed at exit;
 # set CLIP_MODEL=path.h5 to use real weights instead. Threads: OMP_NUM_THREADS (default 2).
-# Numbers are noisy on a shared machine: run it when nothing else is busy.
+# Numbers are noisy on a shared machine: run it when nothing else is busy; the share of the
+# GEMM rate and the ratio to PyTorch are measured in the same run, so they suffer less.
+# Kernel path: the CPU's widest (printed); WINCLIP_ISA=avx2 caps it, and with
+# DNNL_MAX_CPU_ISA=AVX2 (oneDNN, also PyTorch's) and ATEN_CPU_CAPABILITY=avx2 (PyTorch) an
+# AVX-512 machine measures the AVX2 code of both sides.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${WINCLIP_BIN:-$here/../../build/winclip}
@@ -18,14 +22,18 @@ if [ -z "$model" ]; then
   "$bin" make-random-model --arch ViT-B-16-plus-240 --seed 1 "$model"
 fi
 echo "== winclip bench-clip ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-"$bin" bench-clip --model "$model" --repeat 3
+"$bin" bench-clip --model "$model" --repeat 3 | tee "$tmp/winclip.txt"
 py=
 for cand in ${PYTHON:-} python3 /usr/bin/python3; do
   if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import torch, h5py' >/dev/null 2>&1; then py=$cand; break; fi
 done
 if [ -n "$py" ]; then
   echo "== PyTorch, same work ($py)"
-  "$py" "$here/pytorch_winclip_encode.py" --model "$model" --threads "$OMP_NUM_THREADS" --repeat 3
+  "$py" "$here/pytorch_winclip_encode.py" --model "$model" --threads "$OMP_NUM_THREADS" --repeat 3 | tee "$tmp/torch.txt"
+  ours=$(awk '/^full \+ windows/ {print $4; exit}' "$tmp/winclip.txt")
+  theirs=$(awk '/^full \+ windows/ {print $4; exit}' "$tmp/torch.txt")
+  [ -n "$ours" ] && [ -n "$theirs" ] && awk -v a="$ours" -v b="$theirs" \
+    'BEGIN { printf "full + windows: winclip %.3f s, PyTorch %.3f s: %.2fx PyTorch\n", a, b, b / a }'
 else
   echo "== PyTorch: skipped (no python3 with torch and h5py; apt-get install python3-torch python3-h5py)"
 fi

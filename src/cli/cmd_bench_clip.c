@@ -14,6 +14,7 @@
 #include "clip/clip_model.h"
 #include "clip/clip_vision.h"
 #include "clip/gemm.h"
+#include "clip/ops_isa.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -160,6 +161,8 @@ static int run(int argc, char **argv)
     int finite = 1;
     for (int i = 0; i < fwin.geom.embed_dim; i++) finite &= fwin.image_embedding[i] == fwin.image_embedding[i];
     const char *threads = getenv("OMP_NUM_THREADS");
+    printf("kernels: %s (cpu: %s; WINCLIP_ISA caps it)\n", ops_isa_name(ops_isa_active()),
+           ops_isa_name(ops_isa_detected()));
     printf("backend: %s (OMP_NUM_THREADS=%s), image %dx%d, windows k=2 (%d x %d tokens) and k=3 (%d x %d tokens), best of %d\n",
            gemm_backend(), threads ? threads : "unset", S, S, vwin.n_windows[0], 5, vwin.n_windows[1], 10, repeat);
     printf("%-24s %8s %10s %12s %14s\n", "stage", "seconds", "GFLOP", "GFLOP/s", "nominal GF/s");

@@ -3,6 +3,8 @@
  */
 #include "cli/cli.h"
 
+#include "clip/ops_isa.h"
+
 #include <stdio.h>
 
 #ifndef WINCLIP_VERSION
@@ -19,11 +21,13 @@ static int run(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    printf("winclip %s\ngemm %s\ncflags %s\n", WINCLIP_VERSION, WINCLIP_GEMM_NAME, WINCLIP_CFLAGS);
+    printf("winclip %s\ngemm %s\ncflags %s\nkernels %s (cpu: %s; WINCLIP_ISA caps it)\n", WINCLIP_VERSION,
+           WINCLIP_GEMM_NAME, WINCLIP_CFLAGS, ops_isa_name(ops_isa_active()), ops_isa_name(ops_isa_detected()));
     return 0;
 }
 
-const Command cmd_version = {"version", "print the version, GEMM backend and build flags",
+const Command cmd_version = {"version", "print the version, GEMM backend, build flags and kernel path",
                              "usage: winclip version\n\nPrints the git version the binary was built from, the matrix-product\n"
-                             "backend (onednn or openblas) and the compiler flags.\n",
+                             "backend (onednn or openblas), the compiler flags and the kernel path taken\n"
+                             "(scalar, avx2 or avx512: the CPU's widest, capped by WINCLIP_ISA).\n",
                              run};

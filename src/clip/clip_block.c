@@ -14,12 +14,18 @@ int clip_seq_rows(const ClipSeqGroup *g, int ng)
     return rows;
 }
 
-void clip_block_mlp(const ClipBlock *b, float *x, int rows, int C, int quick_gelu, const ClipBlockScratch *s)
+/* x (rows, C) += MLP of s->h, which already holds ln_2(x). */
+static void mlp_of_normed(const ClipBlock *b, float *x, int rows, int C, int quick_gelu, const ClipBlockScratch *s)
 {
-    ops_layernorm(s->h, x, b->ln_2_w, b->ln_2_b, rows, C);
     ops_linear(s->mlp, s->h, b->c_fc_w, NULL, rows, C, 4 * C);
     ops_bias_act(s->mlp, b->c_fc_b, (size_t)rows, 4 * C, quick_gelu);
     ops_linear_residual(x, s->mlp, b->c_proj_w, b->c_proj_b, rows, 4 * C, C);
+}
+
+void clip_block_mlp(const ClipBlock *b, float *x, int rows, int C, int quick_gelu, const ClipBlockScratch *s)
+{
+    ops_layernorm(s->h, x, b->ln_2_w, b->ln_2_b, rows, C);
+    mlp_of_normed(b, x, rows, C, quick_gelu, s);
 }
 
 void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH,
@@ -37,6 +43,8 @@ void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int
         ops_attention(s->h + row * C, s->qkv + row * 3 * C, s->att, s->att_len, g[i].count, g[i].len, C, NH, causal);
         row += (size_t)g[i].count * g[i].len;
     }
-    ops_linear_residual(x, s->h, b->out_proj_w, b->out_proj_b, rows, C, C);
-    clip_block_mlp(b, x, rows, C, quick_gelu, s);
+    /* out_proj's bias and ln_2 in one pass over the rows (one trip through OpenMP, not two) */
+    ops_linear_residual(x, s->h, b->out_proj_w, NULL, rows, C, C);
+    ops_bias_add_layernorm(s->h, x, b->out_proj_b, b->ln_2_w, b->ln_2_b, rows, C);
+    mlp_of_normed(b, x, rows, C, quick_gelu, s);
 }

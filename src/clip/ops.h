@@ -41,6 +41,11 @@ void ops_project(float *out, const float *inp, int ld_inp, const float *w, int T
  * double. out may alias inp. */
 void ops_layernorm(float *out, const float *inp, const float *w, const float *b, int T, int C);
 
+/* x (T, C) += bias (C), then h (T, C) = LN(x) as ops_layernorm, in one pass over the rows:
+ * the bias of a residual linear layer (ops_linear_residual with bias NULL) fused with the
+ * LayerNorm that follows it. Same results as the two steps apart. h must not alias x. */
+void ops_bias_add_layernorm(float *h, float *x, const float *bias, const float *w, const float *b, int T, int C);
+
 /* x (n) = 0.5 x (1 + erf(x / sqrt 2)), exact erf (nn.GELU()), in place. */
 void ops_gelu(float *x, size_t n);
 
