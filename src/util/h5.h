@@ -34,6 +34,8 @@ enum { H5_CLASS_OTHER = 0, H5_CLASS_FLOAT = 1, H5_CLASS_INT = 2, H5_CLASS_STRING
 /* ---- files ---- */
 
 /* Open an existing file read-only. Error (naming the file) if missing or not HDF5. */
+/* Switch off HDF5's own error printing (once; every open does it). Internal to h5*.c. */
+void h5_quiet(void);
 int h5_open_read(H5File *f, const char *path, Error *err);
 /* Open an existing file read-write. */
 int h5_open_rw(H5File *f, const char *path, Error *err);
