@@ -356,6 +356,30 @@ void image_resized_size(int width, int height, int size, Geometry geom, int *out
 /* torchvision center_crop offset: int(round((in - size) / 2.0)), round half to even. */
 static int crop_offset(int in_size, int size) { return (int)nearbyint((in_size - size) / 2.0); }
 
+/* One axis of image_crop_box: the crop [off, off + size) of the resized axis (resized) mapped
+ * back onto the original axis (orig). */
+static void crop_axis(int orig, int resized, int size, int *start, int *len)
+{
+    int off = crop_offset(resized, size);
+    int a = (int)nearbyint((double)off * orig / resized), b = (int)nearbyint((double)(off + size) * orig / resized);
+    *start = a;
+    *len = b - a;
+}
+
+void image_crop_box(int width, int height, int size, Geometry geom, int *x0, int *y0, int *w, int *h)
+{
+    if (geom == GEOMETRY_SQUASH || width < 1 || height < 1 || size < 1) {
+        *x0 = *y0 = 0;
+        *w = width;
+        *h = height;
+        return;
+    }
+    int rw, rh;
+    image_resized_size(width, height, size, geom, &rw, &rh);
+    crop_axis(width, rw, size, x0, w);
+    crop_axis(height, rh, size, y0, h);
+}
+
 int image_resize_crop_u8(const Image *img, int size, Geometry geom, uint8_t *rgb_out, Error *err)
 {
     if (size < 1) return err_setf(err, ERR_VALUE, "image: preprocessing size must be >= 1, found %d", size);

@@ -65,6 +65,10 @@ const char *image_geometry_name(Geometry geom);
  * Resize(size): short side = size, long side = int(size * long / short); an image whose short
  * side is already size keeps its size. */
 void image_resized_size(int width, int height, int size, Geometry geom, int *out_w, int *out_h);
+/* The box [x0, x0 + w) x [y0, y0 + h) of the original width x height image that the
+ * preprocessed (size, size) input covers: squash -> the whole image; shortest-crop -> the
+ * centre crop mapped back through the resize (edges rounded to the nearest pixel). */
+void image_crop_box(int width, int height, int size, Geometry geom, int *x0, int *y0, int *w, int *h);
 
 /* The 8-bit stage of the Pillow path: rgb_out (size, size, 3) = Pillow BICUBIC resize to the
  * geometry's size, then (shortest-crop) torchvision CenterCrop(size) (offsets round-half-even).

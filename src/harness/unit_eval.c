@@ -3,7 +3,8 @@
  * compute the image + pixel metrics, write the unit folder (results.h), curves (plot.h) and
  * overlays (overlay.h), then the `done` marker.
  *
- * Reference: shared/spec/winclip.md §7, §9; metrics.md §2 (masks resized nearest-neighbour);
+ * Reference: shared/spec/winclip.md §7, §9; metrics.md §2 (masks cut to the map's pixels and resized
+ * nearest-neighbour: winclip/eval_region.h);
  * conventions.md §2.14 (atomic, resumable result folders).
  */
 #include <math.h>
@@ -12,7 +13,6 @@
 #include <string.h>
 
 #include "harness/unit_eval.h"
-#include "clip/image.h"
 #include "eval/metric_table.h"
 #include "eval/metrics.h"
 #include "harness/overlay.h"
@@ -30,21 +30,6 @@ void unit_eval_free(UnitEval *u)
     free(u->maps);
     free(u->masks);
     memset(u, 0, sizeof *u);
-}
-
-/* Ground truth at the map size: nearest-neighbour resize of the mask (metrics.md §2). */
-static int load_mask(const Sample *s, int h, int w, uint8_t *out, Error *err)
-{
-    if (!s->mask_path) {
-        memset(out, 0, (size_t)h * (size_t)w);
-        return 0;
-    }
-    Mask m = {0};
-    if (image_mask_load(&m, s->mask_path, err) != 0) return err->code;
-    if (m.width == w && m.height == h) memcpy(out, m.data, (size_t)h * (size_t)w);
-    else image_mask_resize_nearest(m.data, m.width, m.height, out, w, h);
-    image_mask_free(&m);
-    return 0;
 }
 
 int unit_eval_score(UnitEval *u, Pipeline *p, const CategoryData *cd, const char *label, Error *err)
@@ -75,7 +60,7 @@ int unit_eval_score(UnitEval *u, Pipeline *p, const CategoryData *cd, const char
         if (rc == 0) {
             size_t per = (size_t)u->h * (size_t)u->w;
             memcpy(u->maps + per * (size_t)i, m.map, per * sizeof *u->maps);
-            rc = load_mask(s, u->h, u->w, u->masks + per * (size_t)i, err);
+            rc = eval_region_mask(&m.region, s->mask_path, u->masks + per * (size_t)i, err);
             u->paths[i] = s->image_path;
             u->labels[i] = s->label;
             u->scores[i] = (float)m.image_score;

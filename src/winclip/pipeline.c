@@ -243,11 +243,12 @@ int pipeline_score(Pipeline *p, const char *image_path, const char *category, Wi
     int w = 0, h = 0;
     rc = pipeline_features(p, image_path, &f, &w, &h, err);
     if (rc != 0) return rc;
-    int out_h, out_w;
-    winclip_settings_output_dims(&p->settings, w, h, &out_h, &out_w);
+    EvalRegion region;
+    eval_region_compute(&region, &p->settings, p->image_size, w, h);
     double t0 = time_now();
     rc = winclip_score(maps, &v->scratch, &p->settings, text, p->tau, &f,
-                       p->k_shot > 0 ? &v->memory : NULL, out_h, out_w, err);
+                       p->k_shot > 0 ? &v->memory : NULL, region.out_h, region.out_w, err);
+    maps->region = region;
     p->seconds_scoring += time_now() - t0;
     clip_features_free(&f);
     if (rc != 0) return err_prefixf(err, "%s: ", image_path);

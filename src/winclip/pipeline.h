@@ -77,7 +77,7 @@ int pipeline_set_references(Pipeline *p, const char *const *paths, int k_shot, E
 /* Score one image of category: WinCLIP with K = 0, WinCLIP+ otherwise. maps is overwritten;
  * its arrays belong to p (one WinclipScratch reused image after image) and stay valid until
  * the next pipeline_score or pipeline_free (winclip_maps_free just forgets them); maps->map
- * has the settings' output size (winclip_settings_output_dims of the original image size). */
+ * has the settings' output size over the pixels it covers (maps->region, eval_region.h). */
 int pipeline_score(Pipeline *p, const char *image_path, const char *category, WinclipMaps *maps,
                    Error *err);
 

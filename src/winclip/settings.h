@@ -97,8 +97,8 @@ void winclip_settings_class_name(const WinclipSettings *s, const char *category,
 int winclip_settings_prompts(PromptList *p, const WinclipSettings *s, const char *class_name,
                           Error *err);
 
-/* Output map size for an image of img_w x img_h: output_size x output_size, or the image's
- * own size when output_size = original. */
+/* Output map size for a region of img_w x img_h pixels (eval_region.h): output_size x output_size,
+ * or the region's own size when output_size = original. */
 void winclip_settings_output_dims(const WinclipSettings *s, int img_w, int img_h, int *out_h, int *out_w);
 
 /* Name of a WINCLIP_PATCH_* value ("ln_post", "pre_ln_post"), for messages. */

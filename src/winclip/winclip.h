@@ -24,6 +24,7 @@
 
 #include "util/base.h"
 #include "clip/clip_vision.h"
+#include "winclip/eval_region.h"
 #include "winclip/settings.h"
 
 /* ---- text prototypes (§2.4) ---- */
@@ -112,6 +113,7 @@ typedef struct {
     int n_windows[WINCLIP_MAX_SCALES];          /* windows per scale (196, 169)             */
     int k_shot;                                 /* 0: the few-shot fields are NULL          */
     int out_h, out_w;                           /* size of `map`                            */
+    EvalRegion region;                          /* pixels `map` covers (set by pipeline_score) */
     double tau;                                 /* temperature used                         */
     double image_cos[2];                        /* [cos(f, t_n), cos(f, t_a)]               */
     double a0;                                  /* ascore_0 of the full image               */
