@@ -71,4 +71,44 @@ grep -q "synth_grid/k0:" "$T/err" && bad "synth_grid (already recomputed) named 
 [ "$(grep -c 'done, skipped' "$T/err")" = 2 ] || bad "--rerun skips the units with the same settings"
 "$BIN" report --results "$R" --tables "$T/tables" st >/dev/null 2>"$T/err" || { bad "report after --rerun"; cat "$T/err"; }
 
+# ---- fault 8: a unit whose metrics.tsv was deleted or changed is recomputed, not skipped ----
+cp "$U/synth_grid/k0/metrics.tsv" "$T/m_new"
+rm "$U/synth_grid/k0/metrics.tsv"
+echo "changed" >>"$U/synth_fabric/k1_s0/scores.tsv"
+"$BIN" report --results "$R" --tables "$T/tables" st >/dev/null 2>"$T/err" && bad "report with a deleted metrics.tsv: error"
+grep -q "is not intact (" "$T/err" || { bad "report names the broken unit"; cat "$T/err"; }
+"$BIN" run "$T/st.conf" --results "$R" --set temperature=0.07 >/dev/null 2>"$T/err" || { bad "resume broken"; cat "$T/err"; }
+grep -q "synth_grid/k0: not intact (metrics.tsv is missing): recomputed" "$T/err" || { bad "deleted metrics.tsv: said so"; cat "$T/err"; }
+grep -q "synth_fabric/k1_s0: not intact (scores.tsv has" "$T/err" || { bad "changed scores.tsv: said so"; cat "$T/err"; }
+[ "$(grep -c 'done, skipped' "$T/err")" = 2 ] || bad "the 2 intact units are skipped"
+cmp -s "$T/m_new" "$U/synth_grid/k0/metrics.tsv" || bad "recomputed metrics.tsv differs"
+
+# ---- fault 9: temp files left by kill -9 are removed (a running writer's are kept) ----
+mkdir -p "$U/synth_grid/.k1_s0.2147483646.new" && echo x >"$U/synth_grid/.k1_s0.2147483646.new/scores.tsv"
+echo x >"$U/synth_grid/k0/.metrics.tsv.2147483646.AbC123"
+sleep 60 & live=$!
+echo x >"$U/synth_grid/k0/.scores.tsv.$live.XyZ789"
+"$BIN" run "$T/st.conf" --results "$R" --set temperature=0.07 >/dev/null 2>"$T/err" || { bad "run with temp files"; cat "$T/err"; }
+[ ! -e "$U/synth_grid/.k1_s0.2147483646.new" ] && [ ! -e "$U/synth_grid/k0/.metrics.tsv.2147483646.AbC123" ] ||
+    bad "stale temp files not removed"
+[ -e "$U/synth_grid/k0/.scores.tsv.$live.XyZ789" ] || bad "a running process's temp file was removed"
+grep -q "removed 2 temp files left by an interrupted run" "$T/err" || bad "temp removal not said"
+kill $live; wait $live 2>/dev/null
+rm -f "$U/synth_grid/k0/.scores.tsv.$live.XyZ789"
+
+# ---- fault 9: a read-only results folder holding a finished run ----
+chmod -R a-w "$R"
+"$BIN" run "$T/st.conf" --results "$R" --set temperature=0.07 >/dev/null 2>"$T/err" || { bad "read-only finished run"; cat "$T/err"; }
+[ "$(grep -c 'done, skipped' "$T/err")" = 4 ] || bad "read-only: 4 units skipped"
+chmod -R u+w "$R"
+
+# ---- fault 9: an empty train/good is fine for K = 0 only ----
+rm -f "$T"/data/synth_grid/train/good/*
+"$BIN" run "$T/st.conf" --results "$T/Z" --set k_shots=0 --only synth_grid >/dev/null 2>"$T/err" ||
+    { bad "empty train/good, K = 0: refused"; cat "$T/err"; }
+[ -e "$T/Z/st/synthetic/synth_grid/k0/done" ] || bad "empty train/good, K = 0: no unit"
+"$BIN" run "$T/st.conf" --results "$T/Z" --set k_shots=0,1 --only synth_grid >/dev/null 2>"$T/err"
+[ $? = 1 ] && grep -q "k_shots asks for 1 references but train/good has 0 images" "$T/err" ||
+    { bad "empty train/good, K = 1: error"; cat "$T/err"; }
+
 exit $fail

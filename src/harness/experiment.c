@@ -300,13 +300,20 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
     CategoryData cd = {0};
     int rc = load_category(pl, category, &cd, err);
     if (!rc) rc = category_settings(pl, p, category, err);
-    char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
-    if (!rc) rc = pipeline_open_cache(p, cache, err);
-    free(cache);
     UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps, pl->rerun};
     int *ks = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *ks);
     int *seeds = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *seeds);
-    int n = category_units(pl, ks, seeds);
+    int n = category_units(pl, ks, seeds), to_compute = 0;
+    for (int i = 0; i < n && !rc && !to_compute; i++) {
+        UnitStatus st;
+        rc = unit_eval_status(&st, &job, results, p, &cd, ks[i], seeds[i], err);
+        to_compute = !rc && st.state != UNIT_DONE;
+        unit_status_free(&st);
+    }
+    /* the cache only when something is computed: a finished run in a read-only folder needs none */
+    char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
+    if (!rc && to_compute) rc = pipeline_open_cache(p, cache, err);
+    free(cache);
     for (int i = 0; i < n && !rc; i++) rc = unit_eval_run(&job, results, p, &cd, ks[i], seeds[i], plots_skipped, err);
     free(ks);
     free(seeds);
@@ -356,15 +363,18 @@ int experiment_check_stale(const ExperimentPlan *pl, const char *results, Pipeli
 int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *err)
 {
     char *dir = xasprintf("%s/%s", results, pl->name);
-    int rc = fs_mkdirs(dir, err);
+    int rc = fs_is_dir(dir) ? 0 : fs_mkdirs(dir, err);
     if (!rc) {
         char *path = xasprintf("%s/experiment.conf", dir);
+        char *old = results_read_text(path);
         char *text = xasprintf("# written by winclip run from %s\ntitle = \"%s\"\ntable = %s\n%s%s%s%s%s%s%s%s%s",
                                pl->conf_path, pl->title, pl->table, pl->ablation[0] ? "ablation = " : "", pl->ablation,
                                pl->ablation[0] ? "\n" : "", pl->variant[0] ? "variant = " : "", pl->variant,
                                pl->variant[0] ? "\n" : "", pl->preset[0] ? "preset = " : "", pl->preset,
                                pl->preset[0] ? "\n" : "");
-        rc = fs_write_atomic(path, text, strlen(text), err);
+        /* unchanged: not rewritten, so a read-only results folder of a finished run still works */
+        if (!old || strcmp(old, text) != 0) rc = fs_write_atomic(path, text, strlen(text), err);
+        free(old);
         free(text);
         free(path);
     }

@@ -424,8 +424,9 @@ int results_clean_temps(const char *folder)
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* running (or not ours to ask) */
         char *full = xasprintf("%s/%s", folder, e->d_name);
         results_remove_folder(full);
+        struct stat st;
+        removed += lstat(full, &st) != 0;
         free(full);
-        removed++;
     }
     closedir(d);
     return removed;

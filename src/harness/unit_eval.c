@@ -338,6 +338,9 @@ static void clean_stale_temps(const char *dir)
 int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
                   int *plots_skipped, Error *err)
 {
+    char *dir = results_unit_dir(results, job->experiment, job->dataset, cd->category, k, seed);
+    clean_stale_temps(dir);
+    free(dir);
     UnitStatus st;
     int rc = unit_eval_status(&st, job, results, p, cd, k, seed, err);
     if (!rc && st.state == UNIT_DONE) fprintf(stderr, "winclip run: %s: done, skipped\n", st.dir);
@@ -348,7 +351,6 @@ int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const Ca
     if (!rc && st.state == UNIT_BROKEN)
         fprintf(stderr, "winclip run: %s: not intact (%s): recomputed\n", st.dir, st.why);
     if (!rc && st.state != UNIT_DONE) {
-        clean_stale_temps(st.dir);
         char *tmp = results_unit_temp_dir(st.dir);
         rc = unit_compute(job, &st, tmp, p, cd, k, seed, plots_skipped, err);
         if (rc) results_remove_folder(tmp);
