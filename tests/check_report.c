@@ -24,7 +24,7 @@ static void unit(const char *exp, const char *ds, const char *cat, int k, int se
     results_metric_add(&m, "pixel_auroc", p_auroc);
     results_metric_add(&m, "aupro_0.3", NAN);
     ck_assert_int_eq(results_write_metrics(dir, &m, &err), 0);
-    if (done) ck_assert_int_eq(results_mark_done(dir, &err), 0);
+    if (done) ck_assert_int_eq(results_mark_done(dir, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &err), 0);
     free(dir);
     free(root);
 }
@@ -132,7 +132,13 @@ START_TEST(errors)
     char *m = xasprintf("%s/E3/mvtec/bottle/k0/metrics.tsv", root);
     test_write_file(m, "metric\tvalue\nimage_auroc\tx\n", 26);
     ck_assert_int_eq(report_load_experiment(&e, root, "E3", &err), ERR_FORMAT);
-    ck_assert(strstr(err.msg, "metrics.tsv:2") != NULL);
+    ck_assert_msg(strstr(err.msg, "not intact (metrics.tsv has 26 bytes") != NULL, "%s", err.msg);
+    /* the same file recorded as finished by the done marker: the parser names the line */
+    char *udir = xasprintf("%s/E3/mvtec/bottle/k0", root);
+    ck_assert_int_eq(results_mark_done(udir, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &err), 0);
+    ck_assert_int_eq(report_load_experiment(&e, root, "E3", &err), ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "metrics.tsv:2") != NULL, "%s", err.msg);
+    free(udir);
     free(m);
     /* bad paper folder / file */
     PaperTables p;

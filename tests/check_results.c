@@ -7,11 +7,81 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/h5.h"
 #include "harness/results.h"
 #include "check_suites.h"
 #include "test_util.h"
+
+/* The done marker lists every file with size + sha256: a deleted or changed file is caught. */
+START_TEST(done_marker_checks_files)
+{
+    Error err = {0};
+    char *dir = results_unit_dir(test_tmp, "E", "d", "c", 0, 0);
+    ck_assert_int_eq(fs_mkdirs(dir, &err), 0);
+    char hash[65], why[600];
+    ck_assert_int_eq(results_check_done(dir, hash, why, sizeof why), RESULTS_UNIT_NEW);
+    MetricSet m = {0};
+    results_metric_add(&m, "image_auroc", 0.5);
+    ck_assert_int_eq(results_write_metrics(dir, &m, &err), 0);
+    char *sub = xasprintf("%s/overlays", dir);
+    ck_assert_int_eq(fs_mkdirs(sub, &err), 0);
+    char *png = xasprintf("%s/a.png", sub);
+    ck_assert_int_eq(fs_write_atomic(png, "xy", 2, &err), 0);
+    ck_assert_int_eq(results_mark_done(dir, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &err), 0);
+    ck_assert_int_eq(results_check_done(dir, hash, why, sizeof why), RESULTS_UNIT_DONE);
+    ck_assert_str_eq(hash, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    /* a changed overlay (same size) */
+    ck_assert_int_eq(fs_write_atomic(png, "xz", 2, &err), 0);
+    ck_assert_int_eq(results_check_done(dir, hash, why, sizeof why), RESULTS_UNIT_BROKEN);
+    ck_assert_msg(strstr(why, "overlays/a.png changed") != NULL, "%s", why);
+    ck_assert_int_eq(fs_write_atomic(png, "xy", 2, &err), 0);
+    char *met = xasprintf("%s/metrics.tsv", dir);
+    ck_assert_int_eq(unlink(met), 0);
+    ck_assert_int_eq(results_check_done(dir, hash, why, sizeof why), RESULTS_UNIT_BROKEN);
+    ck_assert_msg(strstr(why, "metrics.tsv is missing") != NULL, "%s", why);
+    /* an old marker without a file list is not trusted */
+    char *done = xasprintf("%s/done", dir);
+    ck_assert_int_eq(fs_write_atomic(done, "done\n", 5, &err), 0);
+    ck_assert_int_eq(results_check_done(dir, hash, why, sizeof why), RESULTS_UNIT_BROKEN);
+    free(done);
+    free(met);
+    free(png);
+    free(sub);
+    free(dir);
+}
+END_TEST
+
+START_TEST(settings_diff_and_temps)
+{
+    char *d = results_settings_diff("a = 1\nb = 2\nc = x\n", "a = 1\nb = 3\nd = y\n", NULL);
+    ck_assert_str_eq(d, "b 2 -> 3, c x -> (none), d (none) -> y");
+    free(d);
+    ck_assert_ptr_null(results_settings_diff("a = 1\n", "a = 1\n", NULL));
+    const char *skip[] = {"b", NULL};
+    ck_assert_ptr_null(results_settings_diff("a = 1\nb = 2\n", "a = 1\nb = 3\n", skip));
+    /* a temp entry of a process that is gone is removed; ours and other names stay */
+    Error err = {0};
+    char *dead = xasprintf("%s/.k0.2147483646.new", test_tmp);
+    char *deadf = xasprintf("%s/.metrics.tsv.2147483646.AbC123", test_tmp);
+    char *mine = xasprintf("%s/.k1_s0.%ld.new", test_tmp, (long)getpid());
+    char *plain = xasprintf("%s/.hidden", test_tmp);
+    ck_assert_int_eq(fs_mkdirs(dead, &err), 0);
+    char *inside = xasprintf("%s/scores.tsv", dead);
+    ck_assert_int_eq(fs_write_atomic(inside, "x", 1, &err), 0);
+    free(inside);
+    ck_assert_int_eq(fs_write_atomic(deadf, "x", 1, &err), 0);
+    ck_assert_int_eq(fs_mkdirs(mine, &err), 0);
+    ck_assert_int_eq(fs_write_atomic(plain, "x", 1, &err), 0);
+    ck_assert_int_eq(results_clean_temps(test_tmp), 2);
+    ck_assert(!fs_is_dir(dead) && !fs_is_file(deadf) && fs_is_dir(mine) && fs_is_file(plain));
+    free(dead);
+    free(deadf);
+    free(mine);
+    free(plain);
+}
+END_TEST
 
 START_TEST(unit_files)
 {
@@ -45,7 +115,7 @@ START_TEST(unit_files)
     uint8_t masks[12] = {0};
     masks[11] = 1;
     ck_assert_int_eq(results_write_maps(dir, 2, 2, 3, scores, maps, masks, labels, paths, &err), 0);
-    ck_assert_int_eq(results_mark_done(dir, &err), 0);
+    ck_assert_int_eq(results_mark_done(dir, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &err), 0);
     ck_assert_int_eq(results_is_done(dir), 1);
     /* exactly the files, no temp leftovers */
     ck_assert_int_eq(test_count_entries(dir), 8);
@@ -129,6 +199,8 @@ Suite *results_suite(void)
     TCase *core = tcase_create("Core");
     tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, unit_files);
+    tcase_add_test(core, done_marker_checks_files);
+    tcase_add_test(core, settings_diff_and_temps);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);

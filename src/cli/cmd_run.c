@@ -21,7 +21,7 @@ typedef struct {
     const char *spec;        /* EXPERIMENT as given */
     const char *results;     /* results root */
     const char **only;       /* (n_only) */
-    int n_only, jobs;
+    int n_only, jobs, rerun;
     const char **sets;       /* (n_sets) */
     int n_sets;
 } RunArgs;
@@ -37,6 +37,8 @@ static int parse_args(RunArgs *a, int argc, char **argv)
         if (strcmp(o, "--only") == 0) {
             if (i + 1 >= argc || argv[i + 1][0] == '-') return cli_usage_error(&cmd_run, "--only needs a category");
             while (i + 1 < argc && argv[i + 1][0] != '-') a->only[a->n_only++] = argv[++i];
+        } else if (strcmp(o, "--rerun") == 0) {
+            a->rerun = 1;
         } else if (strcmp(o, "--jobs") == 0 || strcmp(o, "-j") == 0) {
             if (i + 1 >= argc) return cli_usage_error(&cmd_run, "%s needs a number", o);
             char *end = NULL;
@@ -83,7 +85,8 @@ static int run(int argc, char **argv)
         err_prefixf(&err, "%s: ", pl.conf_path);
         goto fail;
     }
-    if (experiment_validate(&pl, &p) != 0) goto done;
+    pl.rerun = a.rerun;
+    if (experiment_validate(&pl, &p) != 0 || experiment_check_stale(&pl, a.results, &p) != 0) goto done;
     if (experiment_write_conf(&pl, a.results, &err) != 0) goto fail;
     printf("winclip run: %s: %d categor%s of %s, k_shots", pl.name, pl.n_categories, pl.n_categories == 1 ? "y" : "ies",
            pl.dataset);
@@ -119,7 +122,7 @@ done:
 const Command cmd_run = {
     "run", "evaluate an experiment (experiments/NAME.conf) into results/, resumably",
     "usage: winclip run EXPERIMENT [--only CATEGORY...] [--jobs N] [--results DIR]\n"
-    "                   [--set key=value]...\n"
+    "                   [--set key=value]... [--rerun]\n"
     "\n"
     "EXPERIMENT is a name in experiments/ (E01_zero_shot_mvtec, demo, ...) or a path to a\n"
     ".conf file. Its keys (includes resolved, --set applied last) are: the method settings of\n"
@@ -141,16 +144,22 @@ const Command cmd_run = {
     "  DIR/<exp>/<dataset>/<category>/<unit>/\n"
     "    scores.tsv, metrics.tsv, metrics.json   image + pixel metrics over every test image\n"
     "                                   at the eval size (masks resized nearest-neighbour)\n"
-    "    config.resolved, provenance.txt, references.txt, maps.h5 (save_maps; readable by\n"
+    "    config.resolved, settings.txt, provenance.txt, references.txt, maps.h5 (save_maps; readable by\n"
     "    `winclip metrics`), roc.png / pr.png (image and pixel curves, with .dat and .gp;\n"
     "    skipped with a note when gnuplot is missing), overlays/*.png (heat maps of a few test\n"
     "    images, ground-truth contour in white), done (written last)\n"
     "  DIR/<exp>/experiment.conf          title, table, ablation, variant, preset\n"
     "  DIR/cache/<dataset>_<category>.h5  per-image features, shared by every experiment with\n"
     "                                     the same weights and pre-processing\n"
-    "Every file is written atomically; a unit with `done` is skipped, so rerunning after an\n"
+    "Every file is written atomically (a unit is computed into a hidden temp folder that then\n"
+    "replaces the unit folder); a finished unit is reused only when its done marker lists\n"
+    "every file intact (size + sha256) and its settings.txt (method settings, model sha256,\n"
+    "pre-processing, dataset, category, eval size, K, seed, references) hashes as now. A unit\n"
+    "with a missing or changed file is recomputed (said so); a unit finished with other\n"
+    "settings stops the run before any compute with an error naming it and the keys that\n"
+    "differ (old -> new): --rerun recomputes exactly those. So rerunning after an\n"
     "interruption (Ctrl-C, kill, power loss) continues where it stopped and gives identical\n"
-    "files. Progress (images/s, ETA) goes to stderr.\n"
+    "files; temp files a killed run left are removed. Progress (images/s, ETA) goes to stderr.\n"
     "\n"
     "Options:\n"
     "  --only CAT...     only these categories (one or more names of the experiment's list)\n"
@@ -159,6 +168,7 @@ const Command cmd_run = {
     "                    OMP_NUM_THREADS so that N x threads fits the cores\n"
     "  --results DIR     results root (default results)\n"
     "  --set key=value   override a key after the file (repeatable)\n"
+    "  --rerun           recompute the units finished with other settings (replaced atomically)\n"
     "\n"
     "Exit status: 0 ok, 1 config / validation / runtime error, 2 command-line usage error.\n"
     "\n"

@@ -270,49 +270,111 @@ int experiment_validate(const ExperimentPlan *pl, Pipeline *p)
     return 1;
 }
 
+/* p->settings for category: the experiment's, with its class_name.<category> word if any. */
+static int category_settings(const ExperimentPlan *pl, Pipeline *p, const char *category, Error *err)
+{
+    char key[128];
+    snprintf(key, sizeof key, "class_name.%s", category);
+    const ConfigEntry *cn = config_find(&pl->cfg, key);
+    p->settings = pl->settings;
+    return cn ? winclip_settings_set(&p->settings, "class_name", cn->value, err) : 0;
+}
+
+/* The units of a category in run order: (k, seed) pairs into ks/seeds (n_k * n_seeds + 1). */
+static int category_units(const ExperimentPlan *pl, int *ks, int *seeds)
+{
+    int n = 0;
+    for (int i = 0; i < pl->n_k; i++)
+        if (pl->k_shots[i] == 0) {
+            ks[n] = 0, seeds[n++] = 0;
+            break;
+        }
+    for (int i = 0; i < pl->n_k; i++)
+        for (int j = 0; j < pl->n_seeds && pl->k_shots[i] > 0; j++) ks[n] = pl->k_shots[i], seeds[n++] = pl->seeds[j];
+    return n;
+}
+
 int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipeline *p, const char *category,
                             int *plots_skipped, Error *err)
 {
     CategoryData cd = {0};
     int rc = load_category(pl, category, &cd, err);
-    /* per-category prompt word (class_name.<category>), else the experiment's class_name */
-    const ConfigEntry *cn = NULL;
-    char key[128];
-    snprintf(key, sizeof key, "class_name.%s", category);
-    cn = config_find(&pl->cfg, key);
-    p->settings = pl->settings;
-    if (!rc && cn) rc = winclip_settings_set(&p->settings, "class_name", cn->value, err);
-    char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
-    if (!rc) rc = pipeline_open_cache(p, cache, err);
-    free(cache);
-    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps};
-    int has_zero = 0;
-    for (int i = 0; i < pl->n_k; i++) has_zero |= pl->k_shots[i] == 0;
-    if (!rc && has_zero) rc = unit_eval_run(&job, results, p, &cd, 0, 0, plots_skipped, err);
-    for (int i = 0; i < pl->n_k && !rc; i++) {
-        if (pl->k_shots[i] == 0) continue;
-        for (int j = 0; j < pl->n_seeds && !rc; j++)
-            rc = unit_eval_run(&job, results, p, &cd, pl->k_shots[i], pl->seeds[j], plots_skipped, err);
+    if (!rc) rc = category_settings(pl, p, category, err);
+    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps, pl->rerun};
+    int *ks = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *ks);
+    int *seeds = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *seeds);
+    int n = category_units(pl, ks, seeds), to_compute = 0;
+    for (int i = 0; i < n && !rc && !to_compute; i++) {
+        UnitStatus st;
+        rc = unit_eval_status(&st, &job, results, p, &cd, ks[i], seeds[i], err);
+        to_compute = !rc && st.state != UNIT_DONE;
+        unit_status_free(&st);
     }
+    /* the cache only when something is computed: a finished run in a read-only folder needs none */
+    char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
+    if (!rc && to_compute) rc = pipeline_open_cache(p, cache, err);
+    free(cache);
+    for (int i = 0; i < n && !rc; i++) rc = unit_eval_run(&job, results, p, &cd, ks[i], seeds[i], plots_skipped, err);
+    free(ks);
+    free(seeds);
     Error ignore = {0};
     pipeline_open_cache(p, NULL, &ignore);
     dataset_free(&cd);
     return rc;
 }
 
+int experiment_check_stale(const ExperimentPlan *pl, const char *results, Pipeline *p)
+{
+    Problems pr = {0};
+    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps, pl->rerun};
+    int *ks = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *ks);
+    int *seeds = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *seeds);
+    int n = category_units(pl, ks, seeds), n_stale = 0;
+    for (int c = 0; c < pl->n_categories; c++) {
+        CategoryData cd = {0};
+        Error e = {0};
+        int rc = load_category(pl, pl->categories[c], &cd, &e);
+        if (!rc) rc = category_settings(pl, p, pl->categories[c], &e);
+        for (int i = 0; i < n && !rc; i++) {
+            UnitStatus st;
+            rc = unit_eval_status(&st, &job, results, p, &cd, ks[i], seeds[i], &e);
+            if (!rc && st.state == UNIT_STALE) n_stale++;
+            if (!rc && st.state == UNIT_STALE && !pl->rerun) problems_add(&pr, "%s: %s", st.dir, st.why);
+            unit_status_free(&st);
+        }
+        if (rc) problems_add(&pr, "category %s: %s", pl->categories[c], e.msg);
+        dataset_free(&cd);
+    }
+    free(ks);
+    free(seeds);
+    p->settings = pl->settings;
+    if (pl->rerun && n_stale)
+        printf("winclip run: %s: --rerun: %d unit%s computed with other settings will be recomputed\n", pl->name,
+               n_stale, n_stale == 1 ? "" : "s");
+    if (pr.count == 0) return 0;
+    fprintf(stderr, "winclip run: %s: %d finished unit%s computed with other settings (nothing was run; --rerun "
+                    "recomputes exactly these, or use another --results folder):\n%s",
+            pl->name, pr.count, pr.count == 1 ? " was" : "s were", pr.text);
+    free(pr.text);
+    return 1;
+}
+
 /* experiment.conf: what `winclip report` files the experiment under. */
 int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *err)
 {
     char *dir = xasprintf("%s/%s", results, pl->name);
-    int rc = fs_mkdirs(dir, err);
+    int rc = fs_is_dir(dir) ? 0 : fs_mkdirs(dir, err);
     if (!rc) {
         char *path = xasprintf("%s/experiment.conf", dir);
+        char *old = results_read_text(path);
         char *text = xasprintf("# written by winclip run from %s\ntitle = \"%s\"\ntable = %s\n%s%s%s%s%s%s%s%s%s",
                                pl->conf_path, pl->title, pl->table, pl->ablation[0] ? "ablation = " : "", pl->ablation,
                                pl->ablation[0] ? "\n" : "", pl->variant[0] ? "variant = " : "", pl->variant,
                                pl->variant[0] ? "\n" : "", pl->preset[0] ? "preset = " : "", pl->preset,
                                pl->preset[0] ? "\n" : "");
-        rc = fs_write_atomic(path, text, strlen(text), err);
+        /* unchanged: not rewritten, so a read-only results folder of a finished run still works */
+        if (!old || strcmp(old, text) != 0) rc = fs_write_atomic(path, text, strlen(text), err);
+        free(old);
         free(text);
         free(path);
     }

@@ -34,6 +34,7 @@ typedef struct {
     DatasetLayout layout;
     char **categories;
     int n_categories;
+    int rerun; /* --rerun: recompute units finished with other settings */
 } ExperimentPlan;
 
 /* Safe on a zeroed plan; leaves it zeroed. */
@@ -54,6 +55,12 @@ int experiment_restrict(ExperimentPlan *pl, const char *const *only, int n_only,
 /* Every problem before any compute: datasets, weights, vocabulary, sha256. On success p holds
  * the loaded pipeline and 0 is returned; else every problem is printed to stderr and 1 returned. */
 int experiment_validate(const ExperimentPlan *pl, Pipeline *p);
+
+/* Every finished unit of the plan under results whose settings differ from the current ones
+ * (unit_eval_status, no compute): without pl->rerun, one error naming each unit and the keys
+ * that differ (old -> new) is printed and 1 returned; else 0. Uses p (validated) for the model
+ * sha256; restores p->settings. */
+int experiment_check_stale(const ExperimentPlan *pl, const char *results, Pipeline *p);
 
 /* <results>/<name>/experiment.conf: what `winclip report` files the experiment under. */
 int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *err);

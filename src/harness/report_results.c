@@ -64,9 +64,57 @@ static int load_meta(ReportExperiment *e, const char *dir, Error *err)
     return rc;
 }
 
+/* The first unit seen of each report row (dataset, k), with its settings.txt: every later unit
+ * of the row must agree with it outside RESULTS_PER_UNIT_KEYS. */
+typedef struct {
+    char dataset[32];
+    int k;
+    char *dir, *settings;
+} RowFirst;
+
+typedef struct {
+    RowFirst *rows;
+    int n;
+} RowChecks;
+
+static void row_checks_free(RowChecks *rc)
+{
+    for (int i = 0; i < rc->n; i++) free(rc->rows[i].dir), free(rc->rows[i].settings);
+    free(rc->rows);
+    memset(rc, 0, sizeof *rc);
+}
+
+/* unit_dir's settings.txt against the first unit of its row. */
+static int check_row(RowChecks *rows, const char *unit_dir, const char *dataset, int k, Error *err)
+{
+    char *path = xasprintf("%s/settings.txt", unit_dir);
+    char *text = results_read_text(path);
+    free(path);
+    if (!text) text = xstrdup("");
+    for (int i = 0; i < rows->n; i++) {
+        RowFirst *r = &rows->rows[i];
+        if (r->k != k || strcmp(r->dataset, dataset) != 0) continue;
+        char *diff = results_settings_diff(r->settings, text, RESULTS_PER_UNIT_KEYS);
+        int rc = 0;
+        if (diff)
+            rc = err_setf(err, ERR_VALUE, "%s and %s belong to one row (%s, K = %d) but were computed with different "
+                          "settings (%s): recompute one with `winclip run ... --rerun`", r->dir, unit_dir, dataset, k, diff);
+        free(diff);
+        free(text);
+        return rc;
+    }
+    rows->rows = xrealloc(rows->rows, (size_t)(rows->n + 1) * sizeof *rows->rows);
+    RowFirst *r = &rows->rows[rows->n++];
+    copy_str(r->dataset, sizeof r->dataset, dataset);
+    r->k = k;
+    r->dir = xstrdup(unit_dir);
+    r->settings = text;
+    return 0;
+}
+
 /* Append the finished unit unit_dir (dataset, category, k, seed) with its metrics.tsv. */
-static int add_unit(ReportExperiment *e, const char *unit_dir, const char *dataset, const char *category, int k,
-                    int seed, Error *err)
+static int add_unit(ReportExperiment *e, RowChecks *rows, const char *unit_dir, const char *dataset,
+                    const char *category, int k, int seed, Error *err)
 {
     if (e->n_units == e->cap) {
         e->cap = e->cap ? 2 * e->cap : 64;
@@ -81,13 +129,15 @@ static int add_unit(ReportExperiment *e, const char *unit_dir, const char *datas
     char *mpath = xasprintf("%s/metrics.tsv", unit_dir);
     int rc = results_read_metrics(mpath, &ru->m, err);
     free(mpath);
+    if (!rc) rc = check_row(rows, unit_dir, dataset, k, err);
     if (!rc) e->n_units++;
     return rc;
 }
 
-/* Every finished unit folder (k0, k<K>_s<seed> with `done`) of cat_dir. */
-static int scan_category(ReportExperiment *e, const char *cat_dir, const char *dataset, const char *category,
-                         Error *err)
+/* Every finished unit folder (k0, k<K>_s<seed> with `done`) of cat_dir; a done unit that is not
+ * intact is an error naming it. */
+static int scan_category(ReportExperiment *e, RowChecks *rows, const char *cat_dir, const char *dataset,
+                         const char *category, Error *err)
 {
     char **units = NULL;
     size_t n_units = 0;
@@ -96,7 +146,11 @@ static int scan_category(ReportExperiment *e, const char *cat_dir, const char *d
         int k, seed;
         if (!parse_unit_name(units[u], &k, &seed)) continue;
         char *unit_dir = xasprintf("%s/%s", cat_dir, units[u]);
-        if (results_is_done(unit_dir)) rc = add_unit(e, unit_dir, dataset, category, k, seed, err);
+        char hash[65], why[600];
+        ResultsUnitState st = results_check_done(unit_dir, hash, why, sizeof why);
+        if (st == RESULTS_UNIT_BROKEN)
+            rc = err_setf(err, ERR_FORMAT, "unit %s is not intact (%s): `winclip run` recomputes it", unit_dir, why);
+        if (st == RESULTS_UNIT_DONE) rc = add_unit(e, rows, unit_dir, dataset, category, k, seed, err);
         free(unit_dir);
     }
     fs_list_free(units, n_units);
@@ -104,7 +158,7 @@ static int scan_category(ReportExperiment *e, const char *cat_dir, const char *d
 }
 
 /* <exp_dir>/<dataset>/<category>/ for every dataset and category folder. */
-static int scan_experiment(ReportExperiment *e, const char *exp_dir, Error *err)
+static int scan_experiment(ReportExperiment *e, RowChecks *rows, const char *exp_dir, Error *err)
 {
     char **datasets = NULL;
     size_t n_ds = 0;
@@ -116,7 +170,7 @@ static int scan_experiment(ReportExperiment *e, const char *exp_dir, Error *err)
         rc = fs_list(ds_dir, FS_LIST_DIRS, &cats, &n_cat, err);
         for (size_t c = 0; c < n_cat && !rc; c++) {
             char *cat_dir = xasprintf("%s/%s", ds_dir, cats[c]);
-            rc = scan_category(e, cat_dir, datasets[d], cats[c], err);
+            rc = scan_category(e, rows, cat_dir, datasets[d], cats[c], err);
             free(cat_dir);
         }
         fs_list_free(cats, n_cat);
@@ -148,7 +202,9 @@ int report_load_experiment(ReportExperiment *e, const char *root, const char *na
         return ERR_MISSING;
     }
     int rc = load_meta(e, exp_dir, err);
-    if (!rc) rc = scan_experiment(e, exp_dir, err);
+    RowChecks rows = {0};
+    if (!rc) rc = scan_experiment(e, &rows, exp_dir, err);
+    row_checks_free(&rows);
     if (!rc && e->n_units == 0)
         rc = err_setf(err, ERR_MISSING, "experiment '%s': no finished unit (no <dataset>/<category>/k*/done) under %s",
                       e->name, exp_dir);

@@ -31,8 +31,45 @@ char *results_unit_dir(const char *root, const char *experiment, const char *dat
                        const char *category, int k_shot, int seed);
 /* 1 when <dir>/done exists. */
 int results_is_done(const char *dir);
-/* Write <dir>/done (last file of a unit). */
-int results_mark_done(const char *dir, Error *err);
+/* Write <dir>/done (last file of a unit): "done", "settings_hash: HEX" (the sha256 of the unit's
+ * settings.txt, everything that changes its numbers), then "file: SIZE SHA256 NAME" for every
+ * other non-hidden file of the unit (overlays/ included). */
+int results_mark_done(const char *dir, const char *settings_hash, Error *err);
+
+/* The keys of a unit's settings.txt that legitimately differ between the units of one report
+ * row (NULL-terminated): category, class_name, class_word, seed, references. */
+extern const char *const RESULTS_PER_UNIT_KEYS[];
+
+typedef enum {
+    RESULTS_UNIT_NEW,    /* no done marker */
+    RESULTS_UNIT_DONE,   /* done marker, every file it lists there with its size and sha256 */
+    RESULTS_UNIT_BROKEN  /* done marker, but a file is missing or changed (or an old marker) */
+} ResultsUnitState;
+
+/* The state of the unit folder dir; settings_hash gets the recorded hash ("" when none), why
+ * (cap bytes) says what is wrong for RESULTS_UNIT_BROKEN. */
+ResultsUnitState results_check_done(const char *dir, char settings_hash[65], char *why, size_t cap);
+
+/* A unit is computed into results_unit_temp_dir(dir) (".<unit>.<pid>.new" beside it, malloc'ed),
+ * then results_unit_commit moves it over dir: an old folder is first renamed aside
+ * (".<unit>.<pid>.old") and removed once the new one is in place. */
+char *results_unit_temp_dir(const char *dir);
+int results_unit_commit(const char *tmp_dir, const char *dir, Error *err);
+
+/* rm -rf path (no links followed); quiet. */
+void results_remove_folder(const char *path);
+
+/* Remove the hidden temp entries ".NAME.PID.SUFFIX" of folder whose writer PID is no longer
+ * running (left by kill -9); returns how many were removed. */
+int results_clean_temps(const char *folder);
+
+/* The whole text file path (NUL-terminated, malloc'ed; at most 16 MiB read), NULL when absent. */
+char *results_read_text(const char *path);
+
+/* The keys whose values differ between two "key = value" texts, as "key old -> new, ..."
+ * ("(none)" for a key only one has), skipping the NULL-terminated names in skip (may be NULL);
+ * malloc'ed, NULL when they agree. */
+char *results_settings_diff(const char *old_text, const char *new_text, const char *const *skip);
 
 /* ---- per-unit files ---- */
 

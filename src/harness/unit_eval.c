@@ -7,6 +7,7 @@
  * nearest-neighbour: winclip/eval_region.h);
  * conventions.md §2.14 (atomic, resumable result folders).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "harness/plot.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
+#include "util/sha256.h"
 
 enum { OVERLAYS_PER_UNIT = 3, CURVE_POINTS = 200 };
 
@@ -195,26 +197,83 @@ static void unit_config(const UnitJob *job, const char *category, const char *cl
     config_put(out, "unit.seed", buf, "(winclip run)");
 }
 
-int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
-                  int *plots_skipped, Error *err)
+/* settings.txt of a unit: every value that changes its numbers, one "key = value" a line. */
+static char *unit_settings_text(const UnitJob *job, const Pipeline *p, const CategoryData *cd, const char *class_word,
+                                int k, int seed, const char *const *refs)
 {
-    char *dir = results_unit_dir(results, job->experiment, job->dataset, cd->category, k, seed);
-    if (results_is_done(dir)) {
-        fprintf(stderr, "winclip run: %s: done, skipped\n", dir);
-        free(dir);
-        return 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK(f != NULL);
+    WinclipSettings s = p->settings;
+    s.k_shot = k;
+    winclip_settings_write(&s, f);
+    fprintf(f, "model_sha256 = %s\ndataset = %s\ncategory = %s\nclass_word = %s\nseed = %d\nreferences = ",
+            p->weights_sha256, job->dataset, cd->category, class_word, k > 0 ? seed : 0);
+    for (int i = 0; i < k; i++) fprintf(f, "%s%s", i ? "," : "", fs_basename(refs[i]));
+    fprintf(f, "%s\n", k > 0 ? "" : "none");
+    fclose(f);
+    return text;
+}
+
+/* The k references of a unit (dataset_sample_shots(seed, k)) into refs (k). */
+static int draw_refs(const CategoryData *cd, int k, int seed, const char **refs, Error *err)
+{
+    if (k == 0) return 0;
+    size_t *idx = xcalloc((size_t)k, sizeof *idx);
+    int rc = dataset_sample_shots(cd, seed, k, idx, err);
+    for (int i = 0; i < k && rc == 0; i++) refs[i] = cd->train_good[idx[i]];
+    free(idx);
+    return rc;
+}
+
+void unit_status_free(UnitStatus *st)
+{
+    free(st->dir);
+    free(st->settings);
+    free(st->why);
+    free(st->refs);
+    memset(st, 0, sizeof *st);
+}
+
+int unit_eval_status(UnitStatus *st, const UnitJob *job, const char *results, const Pipeline *p,
+                     const CategoryData *cd, int k, int seed, Error *err)
+{
+    memset(st, 0, sizeof *st);
+    st->dir = results_unit_dir(results, job->experiment, job->dataset, cd->category, k, seed);
+    st->refs = xcalloc((size_t)(k > 0 ? k : 1), sizeof *st->refs);
+    if (draw_refs(cd, k, seed, st->refs, err) != 0) return err->code;
+    char class_word[256];
+    winclip_settings_class_name(&p->settings, cd->category, class_word, sizeof class_word);
+    st->settings = unit_settings_text(job, p, cd, class_word, k, seed, st->refs);
+    sha256_hex_string(st->settings, st->hash);
+    char recorded[65], why[600];
+    ResultsUnitState rs = results_check_done(st->dir, recorded, why, sizeof why);
+    st->state = rs == RESULTS_UNIT_NEW ? UNIT_NEW : rs == RESULTS_UNIT_BROKEN ? UNIT_BROKEN : UNIT_DONE;
+    if (rs == RESULTS_UNIT_BROKEN) st->why = xstrdup(why);
+    if (rs == RESULTS_UNIT_DONE && strcmp(recorded, st->hash) != 0) {
+        char *path = xasprintf("%s/settings.txt", st->dir);
+        char *old = results_read_text(path);
+        st->why = old ? results_settings_diff(old, st->settings, NULL) : NULL;
+        if (!st->why) st->why = xstrdup(old ? "settings hash differs" : "no settings.txt");
+        st->state = UNIT_STALE;
+        free(old);
+        free(path);
     }
+    return 0;
+}
+
+/* Score, measure and write every file of a unit into dir (a fresh temp folder); `done` last. */
+static int unit_compute(const UnitJob *job, const UnitStatus *st, const char *dir, Pipeline *p,
+                        const CategoryData *cd, int k, int seed, int *plots_skipped, Error *err)
+{
     double t0 = time_now();
-    size_t *idx = xcalloc((size_t)(k > 0 ? k : 1), sizeof *idx);
-    const char **refs = xcalloc((size_t)(k > 0 ? k : 1), sizeof *refs);
     UnitEval u = {0};
     Config ucfg;
     char class_word[256];
     winclip_settings_class_name(&p->settings, cd->category, class_word, sizeof class_word);
     unit_config(job, cd->category, class_word, k, seed, &ucfg);
-    int rc = k > 0 ? dataset_sample_shots(cd, seed, k, idx, err) : 0;
-    for (int i = 0; i < k && rc == 0; i++) refs[i] = cd->train_good[idx[i]];
-    if (!rc) rc = pipeline_set_references(p, refs, k, err);
+    int rc = pipeline_set_references(p, st->refs, k, err);
     char label[160];
     if (k > 0) snprintf(label, sizeof label, "%s %s k%d s%d", job->experiment, cd->category, k, seed);
     else snprintf(label, sizeof label, "%s %s k0", job->experiment, cd->category);
@@ -225,29 +284,63 @@ int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const Ca
     if (!rc) rc = results_write_scores(dir, u.n, (const char *const *)u.paths, u.labels, u.scores, err);
     if (!rc) rc = results_write_metrics(dir, &ms, err);
     if (!rc) rc = results_write_config(dir, &ucfg, err);
-    if (!rc) rc = results_write_references(dir, k, refs, err);
+    if (!rc) rc = results_write_references(dir, k, st->refs, err);
+    if (!rc) {
+        char *path = xasprintf("%s/settings.txt", dir);
+        rc = fs_write_atomic(path, st->settings, strlen(st->settings), err);
+        free(path);
+    }
     if (!rc && job->save_maps)
         rc = results_write_maps(dir, u.n, u.h, u.w, u.scores, u.maps, u.masks, u.labels,
                                 (const char *const *)u.paths, err);
     if (!rc) rc = unit_eval_write_curves(&u, dir, label, plots_skipped, err);
     if (!rc) rc = unit_eval_write_overlays(&u, p, cd, dir, err);
     if (!rc) {
-        char hash[65];
-        config_hash(&ucfg, hash);
         Provenance pv = {job->experiment, job->dataset, cd->category, k, k > 0 ? seed : 0, job->weights, p->weights_sha256,
-                         hash, time_now() - t0};
+                         st->hash, time_now() - t0};
         rc = results_write_provenance(dir, &pv, err);
     }
-    if (!rc) rc = results_mark_done(dir, err);
-    if (!rc)
-        print_headline(dir, &ms, u.n, time_now() - t0);
+    if (!rc) rc = results_mark_done(dir, st->hash, err);
+    if (!rc) rc = results_unit_commit(dir, st->dir, err);
+    if (!rc) print_headline(st->dir, &ms, u.n, time_now() - t0);
     else err_prefixf(err, "%s: ", label);
     fflush(stdout);
     config_free(&ucfg);
     unit_eval_free(&u);
-    free(idx);
-    free(refs);
-    free(dir);
     return rc;
 }
 
+/* Remove what a killed run left: temp folders beside the unit, temp files inside it. */
+static void clean_stale_temps(const char *dir)
+{
+    const char *base = fs_basename(dir);
+    char *parent = xasprintf("%.*s", (int)(base - dir > 1 ? base - dir - 1 : 1), base - dir > 0 ? dir : ".");
+    int n = results_clean_temps(parent) + results_clean_temps(dir);
+    if (n) fprintf(stderr, "winclip run: %s: removed %d temp file%s left by an interrupted run\n", dir, n, n == 1 ? "" : "s");
+    free(parent);
+}
+
+int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
+                  int *plots_skipped, Error *err)
+{
+    char *dir = results_unit_dir(results, job->experiment, job->dataset, cd->category, k, seed);
+    clean_stale_temps(dir);
+    free(dir);
+    UnitStatus st;
+    int rc = unit_eval_status(&st, job, results, p, cd, k, seed, err);
+    if (!rc && st.state == UNIT_DONE) fprintf(stderr, "winclip run: %s: done, skipped\n", st.dir);
+    if (!rc && st.state == UNIT_STALE && !job->rerun)
+        rc = err_setf(err, ERR_USAGE, "%s was computed with other settings (%s): --rerun recomputes it", st.dir, st.why);
+    if (!rc && st.state == UNIT_STALE)
+        fprintf(stderr, "winclip run: %s: settings changed (%s): recomputed (--rerun)\n", st.dir, st.why);
+    if (!rc && st.state == UNIT_BROKEN)
+        fprintf(stderr, "winclip run: %s: not intact (%s): recomputed\n", st.dir, st.why);
+    if (!rc && st.state != UNIT_DONE) {
+        char *tmp = results_unit_temp_dir(st.dir);
+        rc = unit_compute(job, &st, tmp, p, cd, k, seed, plots_skipped, err);
+        if (rc) results_remove_folder(tmp);
+        free(tmp);
+    }
+    unit_status_free(&st);
+    return rc;
+}

@@ -34,7 +34,32 @@ typedef struct {
     const char *experiment, *dataset, *weights;
     const Config *cfg;   /* the experiment's resolved keys (config.resolved) */
     int save_maps;       /* write maps.h5 */
+    int rerun;           /* recompute units done with other settings (else an error) */
 } UnitJob;
+
+typedef enum {
+    UNIT_NEW,    /* not computed */
+    UNIT_DONE,   /* finished, intact, same settings: reused */
+    UNIT_STALE,  /* finished with other settings: an error, or recomputed under --rerun */
+    UNIT_BROKEN  /* done marker but a file missing or changed: recomputed */
+} UnitState;
+
+/* What a unit folder holds against what it would be computed with now. unit_status_free is safe
+ * on a zeroed value. */
+typedef struct {
+    UnitState state;
+    char *dir;          /* results_unit_dir */
+    char *settings;     /* settings.txt it would be written with: "key = value" lines */
+    char hash[65];      /* sha256 of settings */
+    char *why;          /* STALE: "key old -> new, ..."; BROKEN: what is wrong; else NULL */
+    const char **refs;  /* (k) the reference images drawn */
+} UnitStatus;
+
+void unit_status_free(UnitStatus *st);
+
+/* The state of unit (k, seed) of cd under results with p's current settings (no compute). */
+int unit_eval_status(UnitStatus *st, const UnitJob *job, const char *results, const Pipeline *p,
+                     const CategoryData *cd, int k, int seed, Error *err);
 
 void unit_eval_free(UnitEval *u);
 
@@ -54,8 +79,10 @@ int unit_eval_write_curves(const UnitEval *u, const char *dir, const char *title
 int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const CategoryData *cd, const char *dir,
                              Error *err);
 
-/* The whole unit: results_unit_dir(results, ...) is skipped when done; else references drawn
- * (dataset_sample_shots(seed, k)), scored, measured and written, `done` last. Prints one line. */
+/* The whole unit: results_unit_dir(results, ...) is skipped when done, intact and computed with
+ * the same settings (settings.txt hash); done with other settings is an error unless job->rerun;
+ * else references drawn (dataset_sample_shots(seed, k)), scored, measured and written into a
+ * temp folder, `done` last, which then replaces the unit folder. Prints one line. */
 int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
                   int *plots_skipped, Error *err);
 
