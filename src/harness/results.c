@@ -102,6 +102,7 @@ static int list_unit_files(const char *dir, const char *rel, char **text, size_t
     }
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
+    free(folder);
     return rc;
 }
 
