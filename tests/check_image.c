@@ -289,6 +289,69 @@ START_TEST(geometry_and_kernels)
 }
 END_TEST
 
+/* Crop before resize: every window of both resizes equals the same window of the whole resize,
+ * bit for bit (Pillow) and exactly (torch), for up- and down-scaling, unchanged axes and the
+ * shortest-crop windows of long images; and a 4 x 16384 image under shortest-crop (whole resized
+ * image 240 x 983040) is pre-processed through the window only. */
+START_TEST(window_equals_crop)
+{
+    const int shapes[][4] = {{37, 23, 50, 11}, {300, 120, 240, 96}, {64, 64, 64, 200}, {90, 13, 21, 13}, {7, 500, 240, 17142}};
+    uint32_t seed = 12345u;
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        int iw = shapes[t][0], ih = shapes[t][1], ow = shapes[t][2], oh = shapes[t][3];
+        size_t nin = (size_t)iw * ih * 3;
+        uint8_t *in = xmalloc(nin);
+        float *fin = xmalloc(nin * sizeof *fin);
+        for (size_t i = 0; i < nin; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            in[i] = (uint8_t)(seed >> 24);
+            fin[i] = (float)in[i] / 255.0f;
+        }
+        uint8_t *full = xmalloc((size_t)ow * oh * 3);
+        float *ffull = xmalloc((size_t)ow * oh * 3 * sizeof *ffull);
+        image_resize_pil_bicubic(in, iw, ih, 3, full, ow, oh);
+        image_resize_torch_aa(fin, iw, ih, 3, ffull, ow, oh);
+        ResizeWindow wins[] = {{0, 0, ow, oh}, {ow / 3, oh / 4, ow - ow / 3, oh / 2 + 1}, {ow - 1, oh - 1, 1, 1},
+                               {(ow - (ow < 17 ? ow : 17)) / 2, (oh - (oh < 17 ? oh : 17)) / 2, ow < 17 ? ow : 17,
+                                oh < 17 ? oh : 17}};
+        for (size_t k = 0; k < sizeof wins / sizeof wins[0]; k++) {
+            ResizeWindow w = wins[k];
+            uint8_t *got = xmalloc((size_t)w.w * w.h * 3);
+            float *fgot = xmalloc((size_t)w.w * w.h * 3 * sizeof *fgot);
+            image_resize_pil_bicubic_window(in, iw, ih, 3, ow, oh, w, got);
+            image_resize_torch_aa_window(fin, iw, ih, 3, ow, oh, w, fgot);
+            size_t bad = 0, fbad = 0;
+            for (int y = 0; y < w.h; y++)
+                for (int x = 0; x < w.w; x++)
+                    for (int c = 0; c < 3; c++) {
+                        bad += got[((size_t)y * w.w + x) * 3 + c] != full[((size_t)(y + w.y0) * ow + x + w.x0) * 3 + c];
+                        fbad += fgot[((size_t)c * w.h + y) * w.w + x] !=
+                                ffull[((size_t)c * oh + y + w.y0) * ow + x + w.x0];
+                    }
+            ck_assert_msg(bad == 0 && fbad == 0, "%dx%d -> %dx%d window %d,%d %dx%d: %zu pil and %zu torch values differ",
+                          iw, ih, ow, oh, w.x0, w.y0, w.w, w.h, bad, fbad);
+            free(got);
+            free(fgot);
+        }
+        free(in);
+        free(fin);
+        free(full);
+        free(ffull);
+    }
+    /* 4 x 16384 under shortest-crop: through the window only (the whole resize would be 700 MB) */
+    Image img = {4, 16384, xcalloc((size_t)4 * 16384 * 3, 1)};
+    for (size_t i = 0; i < (size_t)4 * 16384 * 3; i++) img.rgb[i] = (uint8_t)(i * 7 % 251);
+    float *x = xmalloc((size_t)3 * 240 * 240 * sizeof *x);
+    Error err = {0};
+    ck_assert_msg(image_preprocess(&img, 240, RESIZE_PIL_BICUBIC, GEOMETRY_SHORTEST_CROP, x, &err) == 0, "%s", err.msg);
+    ck_assert_msg(image_preprocess(&img, 240, RESIZE_TORCH_BICUBIC_AA, GEOMETRY_SHORTEST_CROP, x, &err) == 0, "%s",
+                  err.msg);
+    for (size_t i = 0; i < (size_t)3 * 240 * 240; i++) ck_assert(isfinite(x[i]));
+    free(x);
+    image_free(&img);
+}
+END_TEST
+
 START_TEST(png_round_trip)
 {
     char *dir = test_mkdtemp();
@@ -413,6 +476,7 @@ START_TEST(declared_sizes)
         {"zero_h.ppm", "P6\n4 0\n255\n", "4x0"},
         {"tall.pgm", "P5\n4 95140\n255\nabcdefgh", "4x95140"},
         {"many.pgm", "P5\n16384 16385\n255\nab", "16384x16385"},
+        {"area.pgm", "P5\n8200 8200\n255\nab", "8200x8200"}, /* each side fine, 67.2 Mpx too many */
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         snprintf(path, sizeof path, "%s/%s", dir, cases[i].name);
@@ -468,6 +532,7 @@ Suite *image_suite(void)
     tcase_add_test(core, tiny_clip_preprocessed);
     tcase_add_test(core, winclip_paper_inputs);
     tcase_add_test(core, geometry_and_kernels);
+    tcase_add_test(core, window_equals_crop);
     tcase_add_test(core, png_round_trip);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");

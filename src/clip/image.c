@@ -119,19 +119,23 @@ static double pil_bicubic(double x)
     return 0.0;
 }
 
-/* Pillow precompute_coeffs + normalize_coeffs_8bpc for one axis. bounds (2*out): xmin, taps;
- * kk (out*ksize) fixed-point weights. Returns ksize; the caller frees *bounds and *kk. */
-static int pil_coeffs(int in_size, int out_size, int **bounds_out, int32_t **kk_out)
+/* Pillow precompute_coeffs + normalize_coeffs_8bpc for the outputs [first, first + count) of
+ * one axis resized in_size -> out_size. bounds (2*count): xmin, taps; kk (count*ksize) fixed-point
+ * weights. Each output's coefficients depend only on (in_size, out_size, its index), so a window
+ * of outputs is bit-identical to the same outputs of the whole axis. Returns ksize; the caller
+ * frees *bounds and *kk. */
+static int pil_coeffs(int in_size, int out_size, int first, int count, int **bounds_out, int32_t **kk_out)
 {
     double scale = (double)in_size / out_size;
     double filterscale = scale < 1.0 ? 1.0 : scale;
     double support = 2.0 * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
-    double *pre = xmalloc((size_t)out_size * (size_t)ksize * sizeof *pre);
-    int *bounds = xmalloc((size_t)out_size * 2 * sizeof *bounds);
-    int32_t *kk = xmalloc((size_t)out_size * (size_t)ksize * sizeof *kk);
+    double *pre = xmalloc((size_t)count * (size_t)ksize * sizeof *pre);
+    int *bounds = xmalloc((size_t)count * 2 * sizeof *bounds);
+    int32_t *kk = xmalloc((size_t)count * (size_t)ksize * sizeof *kk);
     double ss = 1.0 / filterscale;
-    for (int xx = 0; xx < out_size; xx++) {
+    for (int i = 0; i < count; i++) {
+        int xx = first + i;
         double center = (xx + 0.5) * scale;
         double ww = 0.0;
         int xmin = (int)(center - support + 0.5);
@@ -139,7 +143,7 @@ static int pil_coeffs(int in_size, int out_size, int **bounds_out, int32_t **kk_
         int xmax = (int)(center + support + 0.5);
         if (xmax > in_size) xmax = in_size;
         xmax -= xmin;
-        double *k = pre + (size_t)xx * ksize;
+        double *k = pre + (size_t)i * ksize;
         int x;
         for (x = 0; x < xmax; x++) {
             double w = pil_bicubic((x + xmin - center + 0.5) * ss);
@@ -149,10 +153,10 @@ static int pil_coeffs(int in_size, int out_size, int **bounds_out, int32_t **kk_
         for (x = 0; x < xmax; x++)
             if (ww != 0.0) k[x] /= ww;
         for (; x < ksize; x++) k[x] = 0;
-        bounds[xx * 2] = xmin;
-        bounds[xx * 2 + 1] = xmax;
+        bounds[i * 2] = xmin;
+        bounds[i * 2 + 1] = xmax;
     }
-    for (size_t i = 0; i < (size_t)out_size * (size_t)ksize; i++)
+    for (size_t i = 0; i < (size_t)count * (size_t)ksize; i++)
         kk[i] = pre[i] < 0 ? (int32_t)(-0.5 + pre[i] * (1 << PIL_PRECISION_BITS))
                            : (int32_t)(0.5 + pre[i] * (1 << PIL_PRECISION_BITS));
     free(pre);
@@ -168,60 +172,68 @@ static uint8_t pil_clip8(int32_t ss)
     return (uint8_t)(ss >> PIL_PRECISION_BITS);
 }
 
-void image_resize_pil_bicubic(const uint8_t *in, int iw, int ih, int channels, uint8_t *out, int ow, int oh)
+static int window_ok(int ow, int oh, ResizeWindow win)
 {
-    CHECK(iw > 0 && ih > 0 && ow > 0 && oh > 0 && channels > 0);
+    return win.w > 0 && win.h > 0 && win.x0 >= 0 && win.y0 >= 0 && win.x0 <= ow - win.w && win.y0 <= oh - win.h;
+}
+
+void image_resize_pil_bicubic_window(const uint8_t *in, int iw, int ih, int channels, int ow, int oh,
+                                     ResizeWindow win, uint8_t *out)
+{
+    CHECK(iw > 0 && ih > 0 && ow > 0 && oh > 0 && channels > 0 && window_ok(ow, oh, win));
     const int C = channels;
+    const size_t row_out = (size_t)win.w * C;
     int need_h = ow != iw, need_v = oh != ih;
-    if (!need_h && !need_v) {
-        memcpy(out, in, (size_t)iw * (size_t)ih * (size_t)C);
-        return;
-    }
     int *bh = NULL, *bv = NULL;
     int32_t *kh = NULL, *kv = NULL;
-    int ksh = pil_coeffs(iw, ow, &bh, &kh);
-    int ksv = pil_coeffs(ih, oh, &bv, &kv);
-    int yfirst = bv[0], ylast = bv[2 * (oh - 1)] + bv[2 * (oh - 1) + 1];
-    const uint8_t *src = in; /* (rows, sw, C) input of the vertical pass */
-    int sw = iw, row0 = 0;   /* row0: source row of src's first row */
-    uint8_t *tmp = NULL;
-    if (need_h) {
-        int rows = ylast - yfirst;
-        uint8_t *dst = need_v ? (tmp = xmalloc((size_t)ow * (size_t)rows * (size_t)C)) : out;
-        for (int y = 0; y < rows; y++) {
-            const uint8_t *line = in + (size_t)(y + yfirst) * iw * C;
-            uint8_t *o = dst + (size_t)y * ow * C;
-            for (int xx = 0; xx < ow; xx++) {
-                int xmin = bh[2 * xx], xmax = bh[2 * xx + 1];
-                const int32_t *k = kh + (size_t)xx * ksh;
-                for (int c = 0; c < C; c++) {
-                    int32_t ss = 1 << (PIL_PRECISION_BITS - 1);
-                    for (int x = 0; x < xmax; x++) ss += (int32_t)line[(size_t)(x + xmin) * C + c] * k[x];
-                    o[(size_t)xx * C + c] = pil_clip8(ss);
-                }
+    int ksh = need_h ? pil_coeffs(iw, ow, win.x0, win.w, &bh, &kh) : 0;
+    int ksv = need_v ? pil_coeffs(ih, oh, win.y0, win.h, &bv, &kv) : 0;
+    /* input rows [yfirst, ylast) that the vertical pass reads (bounds are monotone in the output) */
+    int yfirst = need_v ? bv[0] : win.y0;
+    int ylast = need_v ? bv[2 * (win.h - 1)] + bv[2 * (win.h - 1) + 1] : win.y0 + win.h;
+    int rows = ylast - yfirst;
+    /* horizontal pass (or the column window) over those rows: (rows, win.w, C), uint8 as Pillow */
+    uint8_t *mid = need_v ? xmalloc((size_t)rows * row_out) : out;
+    for (int y = 0; y < rows; y++) {
+        const uint8_t *line = in + (size_t)(y + yfirst) * iw * C;
+        uint8_t *o = mid + (size_t)y * row_out;
+        if (!need_h) {
+            memcpy(o, line + (size_t)win.x0 * C, row_out);
+            continue;
+        }
+        for (int xx = 0; xx < win.w; xx++) {
+            int xmin = bh[2 * xx], xmax = bh[2 * xx + 1];
+            const int32_t *k = kh + (size_t)xx * ksh;
+            for (int c = 0; c < C; c++) {
+                int32_t ss = 1 << (PIL_PRECISION_BITS - 1);
+                for (int x = 0; x < xmax; x++) ss += (int32_t)line[(size_t)(x + xmin) * C + c] * k[x];
+                o[(size_t)xx * C + c] = pil_clip8(ss);
             }
         }
-        src = dst;
-        sw = ow;
-        row0 = yfirst;
     }
     if (need_v) {
-        for (int yy = 0; yy < oh; yy++) {
-            int ymin = bv[2 * yy] - row0, ymax = bv[2 * yy + 1];
+        for (int yy = 0; yy < win.h; yy++) {
+            int ymin = bv[2 * yy] - yfirst, ymax = bv[2 * yy + 1];
             const int32_t *k = kv + (size_t)yy * ksv;
-            uint8_t *o = out + (size_t)yy * sw * C;
-            for (int xc = 0; xc < sw * C; xc++) {
+            uint8_t *o = out + (size_t)yy * row_out;
+            for (size_t xc = 0; xc < row_out; xc++) {
                 int32_t ss = 1 << (PIL_PRECISION_BITS - 1);
-                for (int y = 0; y < ymax; y++) ss += (int32_t)src[(size_t)(y + ymin) * sw * C + xc] * k[y];
+                for (int y = 0; y < ymax; y++) ss += (int32_t)mid[(size_t)(y + ymin) * row_out + xc] * k[y];
                 o[xc] = pil_clip8(ss);
             }
         }
+        free(mid);
     }
-    free(tmp);
     free(bh);
     free(bv);
     free(kh);
     free(kv);
+}
+
+void image_resize_pil_bicubic(const uint8_t *in, int iw, int ih, int channels, uint8_t *out, int ow, int oh)
+{
+    ResizeWindow all = {0, 0, ow, oh};
+    image_resize_pil_bicubic_window(in, iw, ih, channels, ow, oh, all, out);
 }
 
 /* ---- torch antialiased bicubic (float) ---- */
@@ -235,16 +247,18 @@ static float torch_aa_cubic(float x)
     return 0.0f;
 }
 
-/* torch _compute_indices_weights_aa for one axis, float32 weights with torch's promotions.
- * bounds (2*out): xmin, taps; w (out*ksize). Returns ksize; the caller frees both. */
-static int torch_coeffs(int in_size, int out_size, int **bounds_out, float **w_out)
+/* torch _compute_indices_weights_aa for the outputs [first, first + count) of one axis, float32
+ * weights with torch's promotions (per output, so a window equals the same outputs of the whole
+ * axis). bounds (2*count): xmin, taps; w (count*ksize). Returns ksize; the caller frees both. */
+static int torch_coeffs(int in_size, int out_size, int first, int count, int **bounds_out, float **w_out)
 {
     float scale = (float)in_size / (float)out_size;
     float support = scale >= 1.0f ? (float)((4 * 0.5) * (double)scale) : (float)(4 * 0.5);
     int ksize = (int)ceil((double)support) * 2 + 1;
-    int *bounds = xmalloc((size_t)out_size * 2 * sizeof *bounds);
-    float *w = xcalloc((size_t)out_size * (size_t)ksize, sizeof *w);
-    for (int i = 0; i < out_size; i++) {
+    int *bounds = xmalloc((size_t)count * 2 * sizeof *bounds);
+    float *w = xcalloc((size_t)count * (size_t)ksize, sizeof *w);
+    for (int n = 0; n < count; n++) {
+        int i = first + n;
         float center = (float)((double)scale * (i + 0.5));
         float invscale = scale >= 1.0f ? (float)(1.0 / (double)scale) : 1.0f;
         long xmin = (long)((double)(center - support) + 0.5);
@@ -253,7 +267,7 @@ static int torch_coeffs(int in_size, int out_size, int **bounds_out, float **w_o
         if (xend > in_size) xend = in_size;
         long xsize = xend - xmin;
         float total = 0.0f;
-        float *k = w + (size_t)i * ksize;
+        float *k = w + (size_t)n * ksize;
         for (long j = 0; j < xsize; j++) {
             float d = (float)(j + xmin) - center;
             k[j] = torch_aa_cubic((float)(((double)d + 0.5) * (double)invscale));
@@ -261,8 +275,8 @@ static int torch_coeffs(int in_size, int out_size, int **bounds_out, float **w_o
         }
         for (long j = 0; j < xsize; j++)
             if (total != 0.0f) k[j] /= total;
-        bounds[2 * i] = (int)xmin;
-        bounds[2 * i + 1] = (int)xsize;
+        bounds[2 * n] = (int)xmin;
+        bounds[2 * n + 1] = (int)xsize;
     }
     *bounds_out = bounds;
     *w_out = w;
@@ -277,41 +291,72 @@ static float aa_dot(const float *in, size_t istride, const float *w, int taps)
     return acc;
 }
 
-void image_resize_torch_aa(const float *in, int iw, int ih, int channels, float *out, int ow, int oh)
+/* Input rows [*first, *last) of an ih -> oh resize that the output rows win.y0 .. win.y0 + win.h
+ * read (all of them when the height is unchanged). */
+static void torch_rows_needed(int ih, int oh, ResizeWindow win, int *first, int *last)
 {
-    CHECK(iw > 0 && ih > 0 && ow > 0 && oh > 0 && channels > 0);
-    int need_h = ow != iw, need_v = oh != ih;
-    if (!need_h && !need_v) {
-        memcpy(out, in, (size_t)iw * (size_t)ih * (size_t)channels * sizeof *out);
+    if (oh == ih) {
+        *first = win.y0;
+        *last = win.y0 + win.h;
         return;
     }
-    const float *src = in;
-    float *tmp = NULL;
-    if (need_h) {
-        int *b;
-        float *w;
-        int ks = torch_coeffs(iw, ow, &b, &w);
-        float *dst = need_v ? (tmp = xmalloc((size_t)channels * ih * ow * sizeof *tmp)) : out;
-        for (size_t row = 0; row < (size_t)channels * ih; row++)
-            for (int x = 0; x < ow; x++)
-                dst[row * ow + x] = aa_dot(in + row * iw + b[2 * x], 1, w + (size_t)x * ks, b[2 * x + 1]);
-        free(b);
-        free(w);
-        src = dst;
-    }
-    if (need_v) {
-        int *b;
-        float *w;
-        int ks = torch_coeffs(ih, oh, &b, &w);
-        for (int c = 0; c < channels; c++)
-            for (int y = 0; y < oh; y++)
-                for (int x = 0; x < ow; x++)
-                    out[((size_t)c * oh + y) * ow + x] = aa_dot(src + ((size_t)c * ih + b[2 * y]) * ow + x, (size_t)ow,
-                                                               w + (size_t)y * ks, b[2 * y + 1]);
-        free(b);
-        free(w);
-    }
-    free(tmp);
+    int *b;
+    float *w;
+    torch_coeffs(ih, oh, win.y0, win.h, &b, &w);
+    *first = b[0];
+    *last = b[2 * (win.h - 1)] + b[2 * (win.h - 1) + 1];
+    free(b);
+    free(w);
+}
+
+/* The window resize over an input that holds only rows [row0, row0 + rows) of the (channels,
+ * ih, iw) image (rows covering torch_rows_needed). */
+static void torch_aa_window(const float *in, int iw, int ih, int row0, int rows, int channels, int ow, int oh,
+                            ResizeWindow win, float *out)
+{
+    int need_h = ow != iw, need_v = oh != ih;
+    int yfirst, ylast;
+    torch_rows_needed(ih, oh, win, &yfirst, &ylast);
+    CHECK(yfirst >= row0 && ylast <= row0 + rows);
+    int nrows = ylast - yfirst;
+    /* width pass (or the column window) over the rows needed: (channels, nrows, win.w) */
+    float *mid = need_v ? xmalloc((size_t)channels * nrows * win.w * sizeof *mid) : out;
+    int *b = NULL;
+    float *w = NULL;
+    int ks = need_h ? torch_coeffs(iw, ow, win.x0, win.w, &b, &w) : 0;
+    for (int c = 0; c < channels; c++)
+        for (int y = 0; y < nrows; y++) {
+            const float *line = in + ((size_t)c * rows + (y + yfirst - row0)) * iw;
+            float *o = mid + ((size_t)c * nrows + y) * win.w;
+            for (int x = 0; x < win.w; x++)
+                o[x] = need_h ? aa_dot(line + b[2 * x], 1, w + (size_t)x * ks, b[2 * x + 1]) : line[win.x0 + x];
+        }
+    free(b);
+    free(w);
+    if (!need_v) return;
+    ks = torch_coeffs(ih, oh, win.y0, win.h, &b, &w);
+    for (int c = 0; c < channels; c++)
+        for (int y = 0; y < win.h; y++)
+            for (int x = 0; x < win.w; x++)
+                out[((size_t)c * win.h + y) * win.w + x] =
+                    aa_dot(mid + ((size_t)c * nrows + (b[2 * y] - yfirst)) * win.w + x, (size_t)win.w,
+                           w + (size_t)y * ks, b[2 * y + 1]);
+    free(b);
+    free(w);
+    free(mid);
+}
+
+void image_resize_torch_aa_window(const float *in, int iw, int ih, int channels, int ow, int oh, ResizeWindow win,
+                                  float *out)
+{
+    CHECK(iw > 0 && ih > 0 && ow > 0 && oh > 0 && channels > 0 && window_ok(ow, oh, win));
+    torch_aa_window(in, iw, ih, 0, ih, channels, ow, oh, win, out);
+}
+
+void image_resize_torch_aa(const float *in, int iw, int ih, int channels, float *out, int ow, int oh)
+{
+    ResizeWindow all = {0, 0, ow, oh};
+    image_resize_torch_aa_window(in, iw, ih, channels, ow, oh, all, out);
 }
 
 /* ---- geometry and the full pipeline ---- */
@@ -380,19 +425,21 @@ void image_crop_box(int width, int height, int size, Geometry geom, int *x0, int
     crop_axis(height, rh, size, y0, h);
 }
 
+/* The output window of the geometry's resize that its centre crop keeps. */
+static ResizeWindow crop_window(int rw, int rh, int size)
+{
+    ResizeWindow win = {crop_offset(rw, size), crop_offset(rh, size), size, size};
+    return win;
+}
+
 int image_resize_crop_u8(const Image *img, int size, Geometry geom, uint8_t *rgb_out, Error *err)
 {
     if (size < 1) return err_setf(err, ERR_VALUE, "image: preprocessing size must be >= 1, found %d", size);
     int rw, rh;
     image_resized_size(img->width, img->height, size, geom, &rw, &rh);
-    uint8_t *tmp = (rw == size && rh == size) ? rgb_out : xmalloc((size_t)rw * rh * 3);
-    image_resize_pil_bicubic(img->rgb, img->width, img->height, 3, tmp, rw, rh);
-    if (tmp != rgb_out) {
-        int top = crop_offset(rh, size), left = crop_offset(rw, size);
-        for (int y = 0; y < size; y++)
-            memcpy(rgb_out + (size_t)y * size * 3, tmp + ((size_t)(y + top) * rw + left) * 3, (size_t)size * 3);
-        free(tmp);
-    }
+    /* crop before resizing: only the (size, size) window the crop keeps is computed, so a very
+     * long image never allocates its whole resized size (bit-identical to resize-then-crop) */
+    image_resize_pil_bicubic_window(img->rgb, img->width, img->height, 3, rw, rh, crop_window(rw, rh, size), rgb_out);
     return 0;
 }
 
@@ -420,20 +467,20 @@ int image_preprocess(const Image *img, int size, ResizeMode mode, Geometry geom,
     if (mode != RESIZE_TORCH_BICUBIC_AA) return err_setf(err, ERR_VALUE, "image: unknown resize mode %d", (int)mode);
     int rw, rh;
     image_resized_size(img->width, img->height, size, geom, &rw, &rh);
-    size_t in_hw = (size_t)img->width * img->height;
-    float *planar = xmalloc(in_hw * 3 * sizeof *planar);     /* (3, H, W) v/255 */
-    float *resized = xmalloc((size_t)rw * rh * 3 * sizeof *resized); /* (3, rh, rw) */
+    ResizeWindow win = crop_window(rw, rh, size);
+    int row0, row_end; /* only the input rows the crop's rows read are converted to float */
+    torch_rows_needed(img->height, rh, win, &row0, &row_end);
+    int rows = row_end - row0, W = img->width;
+    size_t plane = (size_t)rows * W;
+    float *planar = xmalloc(plane * 3 * sizeof *planar);         /* (3, rows, W) v/255 */
+    float *cropped = xmalloc(n * 3 * sizeof *cropped);           /* (3, size, size) */
+    const uint8_t *px = img->rgb + (size_t)row0 * W * 3;
     for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < in_hw; i++) planar[c * in_hw + i] = (float)img->rgb[i * 3 + c] / 255.0f;
-    image_resize_torch_aa(planar, img->width, img->height, 3, resized, rw, rh);
-    int top = crop_offset(rh, size), left = crop_offset(rw, size);
+        for (size_t i = 0; i < plane; i++) planar[c * plane + i] = (float)px[i * 3 + c] / 255.0f;
+    torch_aa_window(planar, W, img->height, row0, rows, 3, rw, rh, win, cropped);
     for (int c = 0; c < 3; c++)
-        for (int y = 0; y < size; y++)
-            for (int x = 0; x < size; x++) {
-                float v = resized[((size_t)c * rh + y + top) * rw + x + left];
-                out[c * n + (size_t)y * size + x] = (v - IMAGE_CLIP_MEAN[c]) / IMAGE_CLIP_STD[c];
-            }
+        for (size_t i = 0; i < n; i++) out[c * n + i] = (cropped[c * n + i] - IMAGE_CLIP_MEAN[c]) / IMAGE_CLIP_STD[c];
     free(planar);
-    free(resized);
+    free(cropped);
     return 0;
 }

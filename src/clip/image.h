@@ -98,6 +98,21 @@ void image_resize_pil_bicubic(const uint8_t *in, int iw, int ih, int channels, u
  * Width pass first, then height; no clamping; unchanged axes skipped. */
 void image_resize_torch_aa(const float *in, int iw, int ih, int channels, float *out, int ow, int oh);
 
+/* A window of a resize's (ow, oh) output: columns [x0, x0 + w), rows [y0, y0 + h). */
+typedef struct {
+    int x0, y0, w, h;
+} ResizeWindow;
+
+/* The window win of the resizes above, computed alone: out (win.h, win.w, channels) for Pillow,
+ * (channels, win.h, win.w) for torch, bit-identical to cropping the whole resize (every output's
+ * taps depend only on its index), with memory for the window and the input rows it reads only.
+ * This is how the centre crop of shortest-crop is done (crop before resize). win must lie inside
+ * the output. */
+void image_resize_pil_bicubic_window(const uint8_t *in, int iw, int ih, int channels, int ow, int oh,
+                                     ResizeWindow win, uint8_t *out);
+void image_resize_torch_aa_window(const float *in, int iw, int ih, int channels, int ow, int oh, ResizeWindow win,
+                                  float *out);
+
 /* ---- masks ---- */
 
 typedef struct {

@@ -14,9 +14,11 @@
 
 #include "util/base.h"
 
-/* At most IMGHDR_MAX_SIDE px a side and IMGHDR_MAX_PIXELS pixels. */
+/* At most IMGHDR_MAX_SIDE px a side and IMGHDR_MAX_PIXELS pixels (64 Mpx: 192 MiB decoded as RGB,
+ * e.g. 8192 x 8192 or a 16384 x 4096 line-scan image; the resize then only computes the crop's
+ * window, clip/image.h). A tiny file declaring more is refused before any decoding. */
 #define IMGHDR_MAX_SIDE 16384
-#define IMGHDR_MAX_PIXELS ((int64_t)1 << 28)
+#define IMGHDR_MAX_PIXELS ((int64_t)1 << 26)
 
 /* Reads only the header of path: readable, a known format, 1 <= width, height <= IMGHDR_MAX_SIDE,
  * width * height <= IMGHDR_MAX_PIXELS; else ERR_IO / ERR_FORMAT naming what ("image", "mask"),
