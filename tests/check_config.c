@@ -275,6 +275,55 @@ START_TEST(bad_lines)
 }
 END_TEST
 
+/* ${WINCLIP_*} in file values: the variable when set and non-empty, else the default; an unset
+ * variable without a default, a non-WINCLIP name and a malformed reference are errors at
+ * file:line; --set values are taken verbatim. */
+START_TEST(env_expansion)
+{
+    const char *text = "root = ${WINCLIP_TEST_DIR:-datasets}/mvtec\n"
+                       "w = \"${WINCLIP_TEST_W:-a b}/x.h5\"\n"
+                       "both = ${WINCLIP_TEST_DIR:-d}+${WINCLIP_TEST_DIR:-d}\n";
+    unsetenv("WINCLIP_TEST_DIR");
+    unsetenv("WINCLIP_TEST_W");
+    Config cfg;
+    config_init(&cfg);
+    Error err = {0};
+    ck_assert_msg(config_load_string(&cfg, text, "e.conf", &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(config_get(&cfg, "root"), "datasets/mvtec");
+    ck_assert_str_eq(config_get(&cfg, "w"), "a b/x.h5");
+    ck_assert_str_eq(config_get(&cfg, "both"), "d+d");
+    config_free(&cfg);
+    setenv("WINCLIP_TEST_DIR", "/data/big folder", 1);
+    setenv("WINCLIP_TEST_W", "", 1); /* empty counts as unset */
+    config_init(&cfg);
+    ck_assert_msg(config_load_string(&cfg, text, "e.conf", &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(config_get(&cfg, "root"), "/data/big folder/mvtec");
+    ck_assert_str_eq(config_get(&cfg, "w"), "a b/x.h5");
+    ck_assert_str_eq(config_get(&cfg, "both"), "/data/big folder+/data/big folder");
+    ck_assert_int_eq(config_set(&cfg, "root=${WINCLIP_TEST_DIR}", &err), 0);
+    ck_assert_str_eq(config_get(&cfg, "root"), "${WINCLIP_TEST_DIR}");
+    config_free(&cfg);
+    unsetenv("WINCLIP_TEST_DIR");
+    struct {
+        const char *line;
+        int code;
+        const char *needle;
+    } bad[] = {{"k = ${WINCLIP_TEST_DIR}/x\n", ERR_MISSING, "WINCLIP_TEST_DIR is not set"},
+               {"k = ${HOME:-x}\n", ERR_FORMAT, "expected ${WINCLIP_NAME}"},
+               {"k = ${WINCLIP_TEST_DIR\n", ERR_FORMAT, "bad variable reference"},
+               {"k = ${}\n", ERR_FORMAT, "bad variable reference"}};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "ok = 1\n%s", bad[i].line);
+        config_init(&cfg);
+        err = (Error){0};
+        ck_assert_msg(config_load_string(&cfg, buf, "b.conf", &err) == bad[i].code, "accepted %s", bad[i].line);
+        ck_assert_msg(strstr(err.msg, "b.conf:2: ") == err.msg && strstr(err.msg, bad[i].needle), "%s", err.msg);
+        config_free(&cfg);
+    }
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -290,6 +339,7 @@ Suite *config_suite(void)
     tcase_add_test(lim, include_cycle);
     tcase_add_test(lim, include_missing);
     tcase_add_test(lim, bad_lines);
+    tcase_add_test(lim, env_expansion);
     suite_add_tcase(s, lim);
     return s;
 }

@@ -278,6 +278,55 @@ static char *parse_value(const char *p, const char *end, const char *where, Erro
     return xasprintf("%.*s", (int)(stop - p), p);
 }
 
+/* Expand ${WINCLIP_NAME} and ${WINCLIP_NAME:-default} in a file's value from the environment
+ * (only WINCLIP_* variables, so a config cannot depend on unrelated ones). Returns a malloc'ed
+ * string, or NULL + err naming where, the variable and what was expected. */
+static char *expand_vars(const char *value, const char *where, Error *err)
+{
+    size_t cap = strlen(value) + 1, len = 0;
+    char *out = xmalloc(cap);
+    for (const char *p = value; *p;) {
+        if (p[0] != '$' || p[1] != '{') {
+            out[len++] = *p++;
+            continue;
+        }
+        const char *close = strchr(p + 2, '}');
+        const char *name = p + 2;
+        size_t n = 0;
+        while (name[n] && (isalnum((unsigned char)name[n]) || name[n] == '_')) n++;
+        int has_default = name[n] == ':' && name[n + 1] == '-';
+        if (!close || n == 0 || (!has_default && name + n != close) || strncmp(name, "WINCLIP_", 8) != 0) {
+            free(out);
+            err_setf(err, ERR_FORMAT,
+                     "%s: bad variable reference in '%s': expected ${WINCLIP_NAME} or ${WINCLIP_NAME:-default}",
+                     where, value);
+            return NULL;
+        }
+        char var[128];
+        snprintf(var, sizeof var, "%.*s", (int)(n < sizeof var - 1 ? n : sizeof var - 1), name);
+        const char *env = getenv(var);
+        const char *rep = env && env[0] ? env : NULL;
+        size_t rep_len = rep ? strlen(rep) : 0;
+        if (!rep && has_default) {
+            rep = name + n + 2;
+            rep_len = (size_t)(close - rep);
+        }
+        if (!rep) {
+            free(out);
+            err_setf(err, ERR_MISSING, "%s: environment variable %s is not set (and '%s' gives no default)", where, var,
+                     value);
+            return NULL;
+        }
+        cap += rep_len;
+        out = xrealloc(out, cap);
+        memcpy(out + len, rep, rep_len);
+        len += rep_len;
+        p = close + 1;
+    }
+    out[len] = '\0';
+    return out;
+}
+
 static int parse_text(Config *cfg, const char *text, const char *name, IncludeStack *st, Error *err)
 {
     int line_no = 0;
@@ -307,7 +356,9 @@ static int parse_text(Config *cfg, const char *text, const char *name, IncludeSt
                             "%s: bad key '%.*s' (keys use letters, digits, '_', '.', '-')", where,
                             (int)(kend - p > 80 ? 80 : kend - p), p);
         char *key = xasprintf("%.*s", (int)(kend - p), p);
-        char *value = parse_value(eq + 1, end, where, err);
+        char *raw = parse_value(eq + 1, end, where, err);
+        char *value = raw ? expand_vars(raw, where, err) : NULL;
+        free(raw);
         if (!value) {
             free(key);
             return err->code;

@@ -6,7 +6,8 @@
  * relative to the including file, later keys override earlier ones), `--set key=value`
  * overrides, remember where every value came from (file:line or "--set"), strict number /
  * boolean / list parsing, report keys that no module consumed, write the resolved config.
- * Does not: know any key's meaning (each module reads its own keys), expand variables.
+ * Does not: know any key's meaning (each module reads its own keys), expand variables other
+ * than WINCLIP_* environment variables in file values.
  * Reference: shared/spec/conventions.md §2.13 (configs) and §2.14 (config.resolved).
  *
  *     Config cfg;
@@ -23,6 +24,9 @@
  *     key = value   # comment      `#` preceded by a blank (or at column 0) starts a comment
  *     key = "a # b"                double quotes keep the value verbatim (no escapes)
  *     include = ../model/x.conf    loaded at this point, relative to this file's folder
+ *     root = ${WINCLIP_DATA_DIR:-datasets}/mvtec   a WINCLIP_* environment variable, or the
+ *                                  default after `:-` when it is unset or empty (file values
+ *                                  only; `--set` values come from the shell already expanded)
  * Keys: letters, digits, `_`, `.`, `-`. Values are trimmed. A later assignment of the same key
  * (in the same file, a later include, or --set) replaces the value and its origin.
  */
