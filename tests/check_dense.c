@@ -120,7 +120,8 @@ START_TEST(one_class_score)
     ck_assert_int_eq(winclip_score(&maps, &sc, &set, &t, 0.01, &feat, NULL, 5, 5, &err), 0);
     ck_assert(fabs(maps.image_score - (1.0 - cn)) < 1e-6);
     ck_assert(fabs(maps.map[12] - (1.0 - cn)) < 1e-6); /* one scale: M_0 = a0 everywhere */
-    ck_assert_int_eq(winclip_text_init_one_class(&s, normal, 0, E, 0, 0, &err), ERR_VALUE);
+    WinclipText none = {0};
+    ck_assert_int_eq(winclip_text_init_one_class(&none, normal, 0, E, 0, 0, &err), ERR_VALUE);
     winclip_scratch_free(&sc);
     clip_features_free(&feat);
     winclip_text_free(&t);

@@ -23,7 +23,7 @@
 enum { TEXT_BATCH = 64 };
 
 typedef struct {
-    char *class_word;
+    char *class_word; /* "word|extra_normal_states|extra_anomalous_states" */
     WinclipText text;
 } ClassText;
 
@@ -118,15 +118,22 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
     PipelinePriv *v = p->priv;
     char word[256];
     winclip_settings_class_name(&p->settings, category, word, sizeof word);
+    /* kept per class word and state words: extra_anomalous_states.<category> may change them
+     * between categories of one run */
+    char *key = xasprintf("%s|%s|%s", word, p->settings.extra_normal_states, p->settings.extra_anomalous_states);
     for (int i = 0; i < v->n_classes; i++)
-        if (strcmp(v->classes[i].class_word, word) == 0) {
+        if (strcmp(v->classes[i].class_word, key) == 0) {
             *out = &v->classes[i].text;
+            free(key);
             return 0;
         }
     double t0 = time_now();
     PromptList prompts = {0};
     int rc = winclip_settings_prompts(&prompts, &p->settings, word, err);
-    if (rc != 0) return rc;
+    if (rc != 0) {
+        free(key);
+        return rc;
+    }
     const int E = v->model.cfg.embed_dim;
     int n_all = prompts.n_normal + prompts.n_anomalous;
     int32_t *ids = xmalloc((size_t)n_all * TOKENIZER_CONTEXT * sizeof *ids);
@@ -150,12 +157,14 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
             rc = winclip_text_init(&ct->text, emb, prompts.n_normal, emb + (size_t)prompts.n_normal * E,
                                    prompts.n_anomalous, E, p->settings.prototypes, err);
         if (rc == 0) {
-            ct->class_word = xstrdup(word);
+            ct->class_word = key;
+            key = NULL;
             v->n_classes++;
             *out = &ct->text;
         }
     }
     if (rc != 0) err_prefixf(err, "text prototypes of \"%s\": ", word);
+    free(key);
     free(ids);
     free(emb);
     prompts_free(&prompts);
