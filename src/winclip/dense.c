@@ -38,6 +38,10 @@ static void src_of(int d, int n_out, int n_in, int *i0, int *i1, double *wt)
 
 void dense_crop_resize(float *out, const float *pixels, int S, int y0, int x0, int side)
 {
+    /* the column sources are the same for every row: computed once */
+    int *xa = xmalloc((size_t)S * 2 * sizeof *xa), *xb = xa + S;
+    double *wx = xmalloc((size_t)S * sizeof *wx);
+    for (int x = 0; x < S; x++) src_of(x, S, side, &xa[x], &xb[x], &wx[x]);
     for (int ch = 0; ch < 3; ch++) {
         const float *in = pixels + (size_t)ch * S * S;
         float *dst = out + (size_t)ch * S * S;
@@ -47,15 +51,14 @@ void dense_crop_resize(float *out, const float *pixels, int S, int y0, int x0, i
             src_of(y, S, side, &ya, &yb, &wy);
             const float *ra = in + (size_t)(y0 + ya) * S + x0, *rb = in + (size_t)(y0 + yb) * S + x0;
             for (int x = 0; x < S; x++) {
-                int xa, xb;
-                double wx;
-                src_of(x, S, side, &xa, &xb, &wx);
-                double top = (1 - wx) * ra[xa] + wx * ra[xb];
-                double bot = (1 - wx) * rb[xa] + wx * rb[xb];
+                double top = (1 - wx[x]) * ra[xa[x]] + wx[x] * ra[xb[x]];
+                double bot = (1 - wx[x]) * rb[xa[x]] + wx[x] * rb[xb[x]];
                 dst[(size_t)y * S + x] = (float)((1 - wy) * top + wy * bot);
             }
         }
     }
+    free(xa);
+    free(wx);
 }
 
 void dense_project_tokens(float *out, const float *tokens, const float *proj, int n, int W, int E)
