@@ -201,7 +201,7 @@ DEMO_DIR    := results/demo
 # where the fetch scripts put weights and data (the same variables they read)
 WEIGHTS_DIR := $(or $(WINCLIP_WEIGHTS_DIR),datasets/weights)
 DATA_DIR    := $(or $(WINCLIP_DATA_DIR),datasets)
-EXPERIMENTS := $(sort $(basename $(notdir $(wildcard experiments/E*.conf))))
+EXPERIMENTS := $(sort $(basename $(notdir $(wildcard experiments/E*.conf experiments/B*.conf))))
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/winclip

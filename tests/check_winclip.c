@@ -286,7 +286,9 @@ START_TEST(settings_roundtrip)
                            {"patch_tokens", "pre_ln_post"}, {"resize", "torch-bicubic-aa"},
                            {"geometry", "shortest-crop"}, {"image_size", "224"},
                            {"output_size", "original"}, {"smoothing_sigma", "4"}, {"k_shot", "2"},
-                           {"extra_normal_states", "clean"}, {"class_name", "metal nut"}};
+                           {"extra_normal_states", "clean"}, {"class_name", "metal nut"},
+                           {"one_class_score", "similarity"}, {"dense", "tiling"}, {"language", "false"},
+                           {"tiling_subset", "3"}};
     for (size_t i = 0; i < ARRAY_LEN(kv); i++)
         ck_assert_msg(winclip_settings_set(&s, kv[i][0], kv[i][1], &err) == 0, "%s", err.msg);
     ck_assert_int_eq(s.n_scales, 3);
@@ -585,7 +587,7 @@ START_TEST(anomalib_tiny_zero_shot)
     ck_assert_int_eq(winclip_settings_set(&s, "prototypes", "mean", &err), 0);
     ck_assert_int_eq(winclip_settings_set(&s, "temperature", "0.07", &err), 0);
     float *proto = read_f32(&f, "/gelu/winclip_text_embeddings_bottle", 64);
-    WinclipText text = {32, proto, proto + 32}; /* rows are already the prototypes */
+    WinclipText text = {32, proto, proto + 32, WINCLIP_TEXT_TWO_CLASS}; /* rows are already the prototypes */
     float *img = read_f32(&f, "/gelu/image_embedding", 3 * 32);
     float *tok = read_f32(&f, "/gelu/vision_tokens_ln_post", 3 * 226 * 64);
     float *w2 = read_f32(&f, "/gelu/winclip_window_embeddings_k2", 3 * 196 * 32);
@@ -681,7 +683,9 @@ START_TEST(settings_equal_fields)
         {"scales", "2,4"}, {"stride", "2"}, {"image_scale", "false"}, {"aggregation", "mean"},
         {"fusion", "mean"}, {"patch_tokens", "pre_ln_post"}, {"resize", "torch-bicubic-aa"},
         {"geometry", "shortest-crop"}, {"image_size", "224"}, {"output_size", "64"},
-        {"smoothing_sigma", "2"}, {"k_shot", "4"},
+        {"smoothing_sigma", "2"}, {"k_shot", "4"}, {"one_class_score", "similarity"},
+        {"dense", "patch_tokens"}, {"dense", "tiling"}, {"dense", "maskclip"}, {"language", "false"},
+        {"tiling_subset", "0"}, {"prompts", "one_class"}, {"prompts", "two_class"},
     };
     for (size_t i = 0; i < ARRAY_LEN(change); i++) {
         b = a;

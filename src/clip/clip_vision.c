@@ -46,6 +46,7 @@ void clip_features_free(ClipImageFeatures *f)
     free(f->tokens_ln_post);
     free(f->tokens_pre_ln_post);
     for (int s = 0; s < CLIP_MAX_SCALES; s++) free(f->windows[s]);
+    free(f->dense_tokens);
     memset(f, 0, sizeof *f);
 }
 

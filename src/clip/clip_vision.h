@@ -40,6 +40,8 @@ typedef struct {
     float *tokens_pre_ln_post;  /* (G*G, W) last block output of the patch tokens */
     float *windows[CLIP_MAX_SCALES]; /* windows[s]: (n_windows[s], E) window embeddings,
                                         window order of windows.h, unnormalised */
+    float *dense_tokens;        /* (G*G, E) or NULL: projected per-patch tokens of the dense
+                                   ablations (winclip/dense.h); never cached, freed here */
 } ClipImageFeatures;
 
 /* Allocate (zeroed) every array of f for geometry g (window_geometry_init, or an encoder's

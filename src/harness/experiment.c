@@ -112,10 +112,13 @@ int experiment_read(ExperimentPlan *pl, Error *err)
     for (size_t i = 0; i < ARRAY_LEN(RUN_KEYS); i++) config_declare(c, RUN_KEYS[i]);
     for (size_t i = 0; i < c->count; i++) {
         const ConfigEntry *e = &c->entries[i];
-        if (strncmp(e->key, "class_name.", 11) == 0) {
+        const char *per_cat = strncmp(e->key, "class_name.", 11) == 0 ? "class_name"
+                              : strncmp(e->key, "extra_anomalous_states.", 23) == 0 ? "extra_anomalous_states"
+                                                                                   : NULL;
+        if (per_cat) { /* <key>.<category>: checked here, applied by category_settings */
             Error tmp = {0};
             WinclipSettings probe = pl->settings;
-            if (winclip_settings_set(&probe, "class_name", e->value, &tmp) != 0)
+            if (winclip_settings_set(&probe, per_cat, e->value, &tmp) != 0)
                 return err_setf(err, ERR_VALUE, "%s: %s: %s", e->origin, e->key, tmp.msg);
             config_mark_used(c, e->key);
             continue;
@@ -270,14 +273,23 @@ int experiment_validate(const ExperimentPlan *pl, Pipeline *p)
     return 1;
 }
 
-/* p->settings for category: the experiment's, with its class_name.<category> word if any. */
+/* p->settings for category: the experiment's, with its class_name.<category> word and its
+ * extra_anomalous_states.<category> words (appended to extra_anomalous_states) if any. */
 static int category_settings(const ExperimentPlan *pl, Pipeline *p, const char *category, Error *err)
 {
-    char key[128];
+    char key[160];
     snprintf(key, sizeof key, "class_name.%s", category);
     const ConfigEntry *cn = config_find(&pl->cfg, key);
     p->settings = pl->settings;
-    return cn ? winclip_settings_set(&p->settings, "class_name", cn->value, err) : 0;
+    if (cn && winclip_settings_set(&p->settings, "class_name", cn->value, err) != 0) return err->code;
+    snprintf(key, sizeof key, "extra_anomalous_states.%s", category);
+    const ConfigEntry *ea = config_find(&pl->cfg, key);
+    if (!ea) return 0;
+    const char *general = pl->settings.extra_anomalous_states;
+    char *words = general[0] ? xasprintf("%s, %s", general, ea->value) : xstrdup(ea->value);
+    int rc = winclip_settings_set(&p->settings, "extra_anomalous_states", words, err);
+    free(words);
+    return rc;
 }
 
 /* The units of a category in run order: (k, seed) pairs into ks/seeds (n_k * n_seeds + 1). */

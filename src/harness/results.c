@@ -57,7 +57,8 @@ int results_is_done(const char *dir)
     return ok;
 }
 
-const char *const RESULTS_PER_UNIT_KEYS[] = {"category", "class_name", "class_word", "seed", "references", NULL};
+const char *const RESULTS_PER_UNIT_KEYS[] = {"category", "class_name", "class_word", "seed", "references",
+                                             "extra_anomalous_states", NULL};
 
 /* ---- the done marker: settings hash + size and sha256 of every file of the unit ---- */
 

@@ -21,6 +21,7 @@
 #include "util/fsutil.h"
 #include "util/progress.h"
 #include "util/sha256.h"
+#include "winclip/dense.h"
 
 enum { OVERLAYS_PER_UNIT = 3, CURVE_POINTS = 200 };
 
@@ -263,6 +264,57 @@ int unit_eval_status(UnitStatus *st, const UnitJob *job, const char *results, co
     return 0;
 }
 
+/* The test images a unit scores: all of cd, or for dense = tiling the fixed subset of
+ * tiling_subset images (dense_subset_index: evenly spaced over the sorted list) in *sub, whose
+ * test array *picked the caller frees. */
+static const CategoryData *unit_images(const Pipeline *p, const CategoryData *cd, CategoryData *sub, Sample **picked)
+{
+    size_t n = (size_t)p->settings.tiling_subset;
+    *picked = NULL;
+    if (p->settings.dense != WINCLIP_DENSE_TILING || n == 0 || n >= cd->n_test) return cd;
+    *sub = *cd;
+    *picked = xcalloc(n, sizeof **picked);
+    for (size_t i = 0; i < n; i++) (*picked)[i] = cd->test[dense_subset_index(i, cd->n_test, n)];
+    sub->test = *picked;
+    sub->n_test = n;
+    return sub;
+}
+
+/* Pipeline time counters, to take a unit's share as a difference. */
+typedef struct {
+    double load, backbone, dense, scoring, cache;
+    long passes, hits;
+} Clocks;
+
+static Clocks clocks_of(const Pipeline *p)
+{
+    Clocks c = {p->seconds_load, p->seconds_backbone, p->seconds_dense, p->seconds_scoring, p->seconds_cache,
+                p->backbone_passes, p->cache_hits};
+    return c;
+}
+
+/* dir/timing.tsv: milliseconds per test image of the unit (wall, and per pipeline stage), so the
+ * report can show the cost of the dense variants. Not part of the metrics (it is not deterministic).
+ * Backbone time is only spent on feature-cache misses (cache_hits says how many images were read
+ * from the cache); the dense features (dense.h) bypass the cache and are always timed. */
+static int write_timing(const char *dir, const Pipeline *p, const Clocks *c0, int n, double wall, Error *err)
+{
+    Clocks c1 = clocks_of(p);
+    double per = n > 0 ? 1000.0 / n : 0.0;
+    char *text = xasprintf("key\tvalue\ndense\t%s\nimages\t%d\nms_per_image\t%.3f\nms_per_image_load\t%.3f\n"
+                           "ms_per_image_backbone\t%.3f\nms_per_image_dense\t%.3f\nms_per_image_scoring\t%.3f\n"
+                           "ms_per_image_cache\t%.3f\nbackbone_passes\t%ld\ncache_hits\t%ld\n",
+                           winclip_settings_dense_name(p->settings.dense), n, wall * per, (c1.load - c0->load) * per,
+                           (c1.backbone - c0->backbone) * per, (c1.dense - c0->dense) * per,
+                           (c1.scoring - c0->scoring) * per, (c1.cache - c0->cache) * per, c1.passes - c0->passes,
+                           c1.hits - c0->hits);
+    char *path = xasprintf("%s/timing.tsv", dir);
+    int rc = fs_write_atomic(path, text, strlen(text), err);
+    free(path);
+    free(text);
+    return rc;
+}
+
 /* Score, measure and write every file of a unit into dir (a fresh temp folder); `done` last. */
 static int unit_compute(const UnitJob *job, const UnitStatus *st, const char *dir, Pipeline *p,
                         const CategoryData *cd, int k, int seed, int *plots_skipped, Error *err)
@@ -277,7 +329,13 @@ static int unit_compute(const UnitJob *job, const UnitStatus *st, const char *di
     char label[160];
     if (k > 0) snprintf(label, sizeof label, "%s %s k%d s%d", job->experiment, cd->category, k, seed);
     else snprintf(label, sizeof label, "%s %s k0", job->experiment, cd->category);
-    if (!rc) rc = unit_eval_score(&u, p, cd, label, err);
+    CategoryData sub;
+    Sample *picked = NULL;
+    const CategoryData *images = unit_images(p, cd, &sub, &picked);
+    Clocks c0 = clocks_of(p);
+    double ts = time_now();
+    if (!rc) rc = unit_eval_score(&u, p, images, label, err);
+    double t_score = time_now() - ts;
     MetricSet ms;
     if (!rc) rc = unit_eval_metrics(&u, &ms, err);
     if (!rc) rc = fs_mkdirs(dir, err);
@@ -294,7 +352,8 @@ static int unit_compute(const UnitJob *job, const UnitStatus *st, const char *di
         rc = results_write_maps(dir, u.n, u.h, u.w, u.scores, u.maps, u.masks, u.labels,
                                 (const char *const *)u.paths, err);
     if (!rc) rc = unit_eval_write_curves(&u, dir, label, plots_skipped, err);
-    if (!rc) rc = unit_eval_write_overlays(&u, p, cd, dir, err);
+    if (!rc) rc = unit_eval_write_overlays(&u, p, images, dir, err);
+    if (!rc) rc = write_timing(dir, p, &c0, u.n, t_score, err);
     if (!rc) {
         Provenance pv = {job->experiment, job->dataset, cd->category, k, k > 0 ? seed : 0, job->weights, p->weights_sha256,
                          st->hash, time_now() - t0};
@@ -307,6 +366,7 @@ static int unit_compute(const UnitJob *job, const UnitStatus *st, const char *di
     fflush(stdout);
     config_free(&ucfg);
     unit_eval_free(&u);
+    free(picked);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "clip/clip_model.h"
 #include "clip/clip_text.h"
 #include "clip/clip_vision.h"
+#include "winclip/dense.h"
 #include "winclip/feature_cache.h"
 #include "clip/image.h"
 #include "util/sha256.h"
@@ -22,7 +23,7 @@
 enum { TEXT_BATCH = 64 };
 
 typedef struct {
-    char *class_word;
+    char *class_word; /* "word|extra_normal_states|extra_anomalous_states" */
     WinclipText text;
 } ClassText;
 
@@ -117,15 +118,22 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
     PipelinePriv *v = p->priv;
     char word[256];
     winclip_settings_class_name(&p->settings, category, word, sizeof word);
+    /* kept per class word and state words: extra_anomalous_states.<category> may change them
+     * between categories of one run */
+    char *key = xasprintf("%s|%s|%s", word, p->settings.extra_normal_states, p->settings.extra_anomalous_states);
     for (int i = 0; i < v->n_classes; i++)
-        if (strcmp(v->classes[i].class_word, word) == 0) {
+        if (strcmp(v->classes[i].class_word, key) == 0) {
             *out = &v->classes[i].text;
+            free(key);
             return 0;
         }
     double t0 = time_now();
     PromptList prompts = {0};
     int rc = winclip_settings_prompts(&prompts, &p->settings, word, err);
-    if (rc != 0) return rc;
+    if (rc != 0) {
+        free(key);
+        return rc;
+    }
     const int E = v->model.cfg.embed_dim;
     int n_all = prompts.n_normal + prompts.n_anomalous;
     int32_t *ids = xmalloc((size_t)n_all * TOKENIZER_CONTEXT * sizeof *ids);
@@ -142,15 +150,21 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
         v->classes = xrealloc(v->classes, (size_t)(v->n_classes + 1) * sizeof *v->classes);
         ClassText *ct = &v->classes[v->n_classes];
         memset(ct, 0, sizeof *ct);
-        rc = winclip_text_init(&ct->text, emb, prompts.n_normal, emb + (size_t)prompts.n_normal * E,
-                               prompts.n_anomalous, E, p->settings.prototypes, err);
+        if (prompts.n_anomalous == 0) /* prompts = one_class */
+            rc = winclip_text_init_one_class(&ct->text, emb, prompts.n_normal, E, p->settings.prototypes,
+                                             p->settings.one_class_score, err);
+        else
+            rc = winclip_text_init(&ct->text, emb, prompts.n_normal, emb + (size_t)prompts.n_normal * E,
+                                   prompts.n_anomalous, E, p->settings.prototypes, err);
         if (rc == 0) {
-            ct->class_word = xstrdup(word);
+            ct->class_word = key;
+            key = NULL;
             v->n_classes++;
             *out = &ct->text;
         }
     }
     if (rc != 0) err_prefixf(err, "text prototypes of \"%s\": ", word);
+    free(key);
     free(ids);
     free(emb);
     prompts_free(&prompts);
@@ -212,6 +226,9 @@ done:
 int pipeline_set_references(Pipeline *p, const char *const *paths, int k_shot, Error *err)
 {
     PipelinePriv *v = p->priv;
+    if (k_shot > 0 && p->settings.dense != WINCLIP_DENSE_WINDOWS)
+        return err_setf(err, ERR_VALUE, "dense = %s is a zero-shot ablation: it needs k_shot = 0 "
+                        "(found K = %d)", winclip_settings_dense_name(p->settings.dense), k_shot);
     winclip_memory_free(&v->memory);
     p->k_shot = 0;
     if (k_shot <= 0) return 0;
@@ -231,6 +248,26 @@ int pipeline_set_references(Pipeline *p, const char *const *paths, int k_shot, E
     return rc;
 }
 
+/* The dense ablation's features of one image into f (dense.h), timed in seconds_dense. They
+ * bypass the feature cache: the image is decoded again when they need its pixels. */
+static int dense_features(Pipeline *p, const char *image_path, ClipImageFeatures *f, Error *err)
+{
+    PipelinePriv *v = p->priv;
+    double t0 = time_now();
+    int rc = 0;
+    if (dense_needs_pixels(&p->settings)) {
+        Image img = {0};
+        if (image_load(&img, image_path, err) != 0) return err->code;
+        rc = image_preprocess(&img, p->image_size, (ResizeMode)p->settings.resize,
+                              (Geometry)p->settings.geometry, v->pixels, err);
+        image_free(&img);
+    }
+    if (rc == 0) rc = dense_apply(&p->settings, &v->vision, v->pixels, f, err);
+    p->seconds_dense += time_now() - t0;
+    p->dense_images++;
+    return rc != 0 ? err_prefixf(err, "%s: ", image_path) : 0;
+}
+
 int pipeline_score(Pipeline *p, const char *image_path, const char *category, WinclipMaps *maps,
                    Error *err)
 {
@@ -243,6 +280,10 @@ int pipeline_score(Pipeline *p, const char *image_path, const char *category, Wi
     int w = 0, h = 0;
     rc = pipeline_features(p, image_path, &f, &w, &h, err);
     if (rc != 0) return rc;
+    if (p->settings.dense != WINCLIP_DENSE_WINDOWS && (rc = dense_features(p, image_path, &f, err)) != 0) {
+        clip_features_free(&f);
+        return rc;
+    }
     EvalRegion region;
     eval_region_compute(&region, &p->settings, p->image_size, w, h);
     double t0 = time_now();

@@ -47,6 +47,8 @@ typedef struct {
     double seconds_memory;     /* building few-shot memories (features excluded)           */
     double seconds_scoring;    /* winclip_score: aggregation, memory search, upsampling    */
     double seconds_cache;      /* feature cache reads and writes                           */
+    double seconds_dense;      /* dense ablation features (dense.h; never cached)          */
+    long dense_images;         /* images that went through dense_apply                     */
     PipelinePriv *priv;        /* model, tokenizer, cache, class prototypes, memory        */
 } Pipeline;
 

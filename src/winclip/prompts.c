@@ -74,8 +74,11 @@ static const char *const SINGLE_TEMPLATE[] = {"a photo of a {}."};
 static const char *const BARE_TEMPLATE[] = {"{}"};
 static const char *const BARE_STATE[] = {"{}"};
 static const char *const DAMAGED_STATE[] = {"damaged {}"};
+static const char *const NORMAL_WORD_STATE[] = {"normal {}"};       /* CLIP-AC pair, winclip.md §14 */
+static const char *const ANOMALOUS_WORD_STATE[] = {"anomalous {}"};
 
-static const char *const SET_NAMES[] = {"paper22", "anomalib21", "single", "states", "templates"};
+static const char *const SET_NAMES[] = {"paper22", "anomalib21", "single", "states", "templates",
+                                        "one_class", "two_class"};
 
 const char *prompts_set_name(PromptSet set)
 {
@@ -197,6 +200,17 @@ int prompts_build(PromptList *p, PromptSet set, const char *class_name,
         break;
     case PROMPTS_TEMPLATES:
         ns = BARE_STATE, n_ns = 1, as = DAMAGED_STATE, n_as = 1;
+        break;
+    case PROMPTS_ONE_CLASS:
+        if (n_extra_anomalous > 0)
+            return err_setf(err, ERR_VALUE, "extra_anomalous_states: prompts = one_class has no "
+                            "anomalous prompts (found %d extra anomalous states)", n_extra_anomalous);
+        ns = NORMAL_WORD_STATE, n_ns = 1, as = NULL, n_as = 0;
+        tp = BARE_TEMPLATE, n_tp = 1;
+        break;
+    case PROMPTS_TWO_CLASS:
+        ns = NORMAL_WORD_STATE, n_ns = 1, as = ANOMALOUS_WORD_STATE, n_as = 1;
+        tp = BARE_TEMPLATE, n_tp = 1;
         break;
     default:
         return err_setf(err, ERR_VALUE, "prompts: unknown prompt set %d", (int)set);

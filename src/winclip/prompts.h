@@ -26,13 +26,18 @@
  * - STATES:     the 7 / 4 state phrases alone, no template ("bottle", "flawless bottle", ...).
  * - TEMPLATES:  the 22 paper templates with the bare class (normal) vs "damaged {}" (anomalous),
  *               22 / 22: the template ensemble without the state ensemble.
+ * - ONE_CLASS:  the single prompt "normal {}" and no anomalous prompt (1 / 0): the CPE ladder's
+ *               first step (winclip.md §14); scored by winclip.c as one-class (no softmax).
+ * - TWO_CLASS:  "normal {}" vs "anomalous {}", no template (1 / 1): CLIP-AC, the paper's pair.
  * Extra states (see prompts_build) are added to the state list of every set. */
 typedef enum {
     PROMPTS_PAPER22 = 0,
     PROMPTS_ANOMALIB21,
     PROMPTS_SINGLE,
     PROMPTS_STATES,
-    PROMPTS_TEMPLATES
+    PROMPTS_TEMPLATES,
+    PROMPTS_ONE_CLASS,
+    PROMPTS_TWO_CLASS
 } PromptSet;
 
 /* Config name of a set ("paper22", ...) and the reverse (-1 if unknown). */
@@ -50,7 +55,7 @@ typedef struct {
     int n_normal;
     char **anomalous; /* (n_anomalous) same layout                                         */
     int n_anomalous;
-    int n_templates;  /* templates per state (1 for SINGLE and STATES)                     */
+    int n_templates;  /* templates per state (1 for SINGLE, STATES, ONE_CLASS, TWO_CLASS) */
 } PromptList;
 
 /* Build every prompt of `set` for class_name (used verbatim: callers map "metal_nut" to
@@ -58,7 +63,8 @@ typedef struct {
  * extra_normal / extra_anomalous (may be NULL when the count is 0): user state phrases appended
  * after the built-in states. A phrase containing "{}" is a state template used as is ("{} with
  * bad soldering"); a phrase without "{}" is an adjective put before the class: "bent" -> "bent {}".
- * A phrase with more than one "{}" or with other braces is ERR_VALUE.
+ * A phrase with more than one "{}" or with other braces is ERR_VALUE. ONE_CLASS has no
+ * anomalous prompts: extra anomalous states with it are ERR_VALUE.
  * Returns 0, or ERR_VALUE naming the bad phrase. p is overwritten (free it before reuse). */
 int prompts_build(PromptList *p, PromptSet set, const char *class_name,
                   const char *const *extra_normal, int n_extra_normal,

@@ -22,7 +22,10 @@ static const char *const PATCH_NAMES[] = {"ln_post", "pre_ln_post"};
 static const char *const RESIZE_NAMES[] = {"pil-bicubic", "torch-bicubic-aa"};
 static const char *const GEOMETRY_NAMES[] = {"squash", "shortest-crop"};
 static const char *const BOOL_NAMES[] = {"false", "true"};
-static const char *const PROMPT_NAMES[] = {"paper22", "anomalib21", "single", "states", "templates"};
+static const char *const PROMPT_NAMES[] = {"paper22", "anomalib21", "single", "states", "templates",
+                                           "one_class", "two_class"};
+static const char *const ONE_CLASS_NAMES[] = {"distance", "similarity"};
+static const char *const DENSE_NAMES[] = {"windows", "patch_tokens", "tiling", "maskclip"};
 
 /* 1 when the first n entries of a and b agree (slots past n_scales are not part of the value). */
 static int scales_equal(const int *a, const int *b, int n)
@@ -44,7 +47,9 @@ int winclip_settings_equal(const WinclipSettings *a, const WinclipSettings *b)
            a->fusion == b->fusion && a->patch_tokens == b->patch_tokens &&
            a->resize == b->resize && a->geometry == b->geometry &&
            a->image_size == b->image_size && a->output_size == b->output_size &&
-           a->smoothing_sigma == b->smoothing_sigma && a->k_shot == b->k_shot;
+           a->smoothing_sigma == b->smoothing_sigma && a->k_shot == b->k_shot &&
+           a->one_class_score == b->one_class_score && a->dense == b->dense &&
+           a->language == b->language && a->tiling_subset == b->tiling_subset;
 }
 
 void winclip_settings_default(WinclipSettings *s)
@@ -67,6 +72,10 @@ void winclip_settings_default(WinclipSettings *s)
     s->output_size = 240;
     s->smoothing_sigma = 0.0;
     s->k_shot = 0;
+    s->one_class_score = WINCLIP_ONE_CLASS_DISTANCE;
+    s->dense = WINCLIP_DENSE_WINDOWS;
+    s->language = 1;
+    s->tiling_subset = WINCLIP_TILING_SUBSET_DEFAULT;
 }
 
 /* Copy value without surrounding blanks into buf; 0 if it does not fit. */
@@ -241,6 +250,14 @@ int winclip_settings_set(WinclipSettings *s, const char *key, const char *value_
         return parse_num(&s->smoothing_sigma, key, value, 0.0, 0, "0 | a number >= 0 (pixels)", err);
     if (strcmp(key, "k_shot") == 0)
         return parse_int(&s->k_shot, key, value, 0, 1024, "an integer in 0..1024", err);
+    if (strcmp(key, "one_class_score") == 0)
+        return parse_enum(&s->one_class_score, key, value, ONE_CLASS_NAMES, 2, err);
+    if (strcmp(key, "dense") == 0)
+        return parse_enum(&s->dense, key, value, DENSE_NAMES, (int)ARRAY_LEN(DENSE_NAMES), err);
+    if (strcmp(key, "language") == 0) return parse_enum(&s->language, key, value, BOOL_NAMES, 2, err);
+    if (strcmp(key, "tiling_subset") == 0)
+        return parse_int(&s->tiling_subset, key, value, 0, 100000,
+                         "an integer in 0..100000 (0 = every test image)", err);
     return err_setf(err, ERR_MISSING, "unknown key \"%s\"", key);
 }
 
@@ -248,6 +265,7 @@ static const char *const SETTING_KEYS[] = {
     "prompts", "extra_normal_states", "extra_anomalous_states", "class_name", "prototypes",
     "temperature", "scales", "stride", "image_scale", "aggregation", "fusion", "patch_tokens",
     "resize", "geometry", "image_size", "output_size", "smoothing_sigma", "k_shot",
+    "one_class_score", "dense", "language", "tiling_subset",
 };
 
 const char *const *winclip_settings_keys(int *count)
@@ -282,6 +300,13 @@ void winclip_settings_write(const WinclipSettings *s, FILE *fp)
     else fprintf(fp, "output_size = original\n");
     fprintf(fp, "smoothing_sigma = %.17g\n", s->smoothing_sigma);
     fprintf(fp, "k_shot = %d\n", s->k_shot);
+    /* ablation keys: only when not at their default (see settings.h) */
+    if (s->one_class_score != WINCLIP_ONE_CLASS_DISTANCE)
+        fprintf(fp, "one_class_score = %s\n", ONE_CLASS_NAMES[s->one_class_score]);
+    if (s->dense != WINCLIP_DENSE_WINDOWS) fprintf(fp, "dense = %s\n", DENSE_NAMES[s->dense]);
+    if (!s->language) fprintf(fp, "language = false\n");
+    if (s->dense == WINCLIP_DENSE_TILING || s->tiling_subset != WINCLIP_TILING_SUBSET_DEFAULT)
+        fprintf(fp, "tiling_subset = %d\n", s->tiling_subset);
 }
 
 void winclip_settings_preprocess_key(const WinclipSettings *s, int model_image_size, char *buf,
@@ -349,6 +374,11 @@ void winclip_settings_output_dims(const WinclipSettings *s, int img_w, int img_h
 {
     *out_h = s->output_size > 0 ? s->output_size : img_h;
     *out_w = s->output_size > 0 ? s->output_size : img_w;
+}
+
+const char *winclip_settings_dense_name(int dense)
+{
+    return dense >= 0 && dense < (int)ARRAY_LEN(DENSE_NAMES) ? DENSE_NAMES[dense] : "?";
 }
 
 const char *winclip_settings_patch_name(int patch_tokens)

@@ -27,6 +27,12 @@
 enum { WINCLIP_PROTO_NORMALIZE = 0, WINCLIP_PROTO_MEAN = 1 };         /* prototypes    */
 enum { WINCLIP_AGG_HARMONIC = 0, WINCLIP_AGG_MEAN = 1 };              /* aggregation, fusion */
 enum { WINCLIP_PATCH_LN_POST = 0, WINCLIP_PATCH_PRE_LN_POST = 1 };    /* patch_tokens  */
+/* dense: what the zero-shot map is built from (winclip.md §14; dense.h) */
+enum { WINCLIP_DENSE_WINDOWS = 0, WINCLIP_DENSE_PATCH_TOKENS = 1, WINCLIP_DENSE_TILING = 2,
+       WINCLIP_DENSE_MASKCLIP = 3 };
+/* one_class_score: the score of prompts = one_class (no anomalous prototype) */
+enum { WINCLIP_ONE_CLASS_DISTANCE = 0, WINCLIP_ONE_CLASS_SIMILARITY = 1 };
+#define WINCLIP_TILING_SUBSET_DEFAULT 10 /* test images per category scored with dense = tiling */
 /* resize and geometry hold image.h's ResizeMode and Geometry values. */
 
 typedef struct {
@@ -49,6 +55,11 @@ typedef struct {
     int output_size;                   /* map side; 0 = the original image size (240)      */
     double smoothing_sigma;            /* Gaussian sigma in output pixels; 0 = none        */
     int k_shot;                        /* reference images (0 = zero-shot WinCLIP)         */
+    /* keys added for the ablations (issue 10); written only when not at their default */
+    int one_class_score;               /* WINCLIP_ONE_CLASS_*             (distance)       */
+    int dense;                         /* WINCLIP_DENSE_*                 (windows)        */
+    int language;                      /* WinCLIP+ uses the zero-shot map (1)              */
+    int tiling_subset;                 /* dense = tiling: images per category, 0 = all (10) */
 } WinclipSettings;
 
 /* Paper-mode defaults (fixtures/winclip_paper settings). */
@@ -72,6 +83,10 @@ int winclip_settings_equal(const WinclipSettings *a, const WinclipSettings *b);
  *   resize = pil-bicubic | torch-bicubic-aa      geometry = squash | shortest-crop
  *   image_size = model | <int 16..4096>          output_size = 240 | original | <int 1..8192>
  *   smoothing_sigma = 0 | <number >= 0>          k_shot = 0 | <int 0..1024>
+ *   one_class_score = distance | similarity      (prompts = one_class: 1 - cos, or (1 + cos) / 2)
+ *   dense = windows | patch_tokens | tiling | maskclip   (dense.h)
+ *   language = true | false           (false: WinCLIP+ map = M_fs, image score = max M_fs)
+ *   tiling_subset = 10 | <int 0..100000> (0 = every test image)
  * Returns 0; ERR_MISSING (message "unknown key") when key is not a method key, so callers can
  * offer it to other modules; ERR_VALUE naming the key, the bad value and the allowed values. */
 int winclip_settings_set(WinclipSettings *s, const char *key, const char *value, Error *err);
@@ -79,7 +94,10 @@ int winclip_settings_set(WinclipSettings *s, const char *key, const char *value,
 /* The method's config keys, in winclip_settings_write order (static storage; *count set). */
 const char *const *winclip_settings_keys(int *count);
 
-/* Write every key as a resolved `key = value` line (readable back by winclip_settings_set). */
+/* Write every key as a resolved `key = value` line (readable back by winclip_settings_set).
+ * The ablation keys (one_class_score, dense, language, tiling_subset) are written only when not
+ * at their default (tiling_subset also whenever dense = tiling), so settings.txt and the stale-unit
+ * hash of units computed before those keys existed do not change; any non-default value does. */
 void winclip_settings_write(const WinclipSettings *s, FILE *fp);
 
 /* Preprocessing identity "resize=pil-bicubic;geometry=squash;image_size=240" (image_size
@@ -100,6 +118,9 @@ int winclip_settings_prompts(PromptList *p, const WinclipSettings *s, const char
 /* Output map size for a region of img_w x img_h pixels (eval_region.h): output_size x output_size,
  * or the region's own size when output_size = original. */
 void winclip_settings_output_dims(const WinclipSettings *s, int img_w, int img_h, int *out_h, int *out_w);
+
+/* Name of a WINCLIP_DENSE_* value ("windows", ...), for messages and timing files. */
+const char *winclip_settings_dense_name(int dense);
 
 /* Name of a WINCLIP_PATCH_* value ("ln_post", "pre_ln_post"), for messages. */
 const char *winclip_settings_patch_name(int patch_tokens);

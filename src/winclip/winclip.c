@@ -62,6 +62,21 @@ int winclip_text_init(WinclipText *t, const float *normal, int n_normal, const f
     return 0;
 }
 
+int winclip_text_init_one_class(WinclipText *t, const float *normal, int n_normal, int dim, int mode,
+                                int one_class_score, Error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (n_normal <= 0 || dim <= 0)
+        return err_setf(err, ERR_VALUE, "text prototypes: one-class needs at least one normal prompt "
+                        "embedding (got %d, dim %d)", n_normal, dim);
+    t->embed_dim = dim;
+    t->normal = xmalloc((size_t)dim * sizeof *t->normal);
+    winclip_prototype(t->normal, normal, n_normal, dim, mode);
+    t->score = one_class_score == WINCLIP_ONE_CLASS_SIMILARITY ? WINCLIP_TEXT_ONE_CLASS_SIMILARITY
+                                                               : WINCLIP_TEXT_ONE_CLASS_DISTANCE;
+    return 0;
+}
+
 void winclip_text_free(WinclipText *t)
 {
     free(t->normal);
@@ -78,6 +93,13 @@ static double cosine_f64(const float *a, const float *b, int n)
 double winclip_ascore(const float *f, const WinclipText *t, double tau, double cos_out[2])
 {
     double cn = cosine_f64(f, t->normal, t->embed_dim);
+    if (t->score != WINCLIP_TEXT_TWO_CLASS) { /* one-class (§14): no anomalous prototype */
+        if (cos_out) {
+            cos_out[0] = cn;
+            cos_out[1] = 0.0;
+        }
+        return t->score == WINCLIP_TEXT_ONE_CLASS_SIMILARITY ? (1.0 + cn) / 2.0 : 1.0 - cn;
+    }
     double ca = cosine_f64(f, t->anomalous, t->embed_dim);
     if (cos_out) {
         cos_out[0] = cn;
@@ -362,6 +384,7 @@ void winclip_scratch_init(WinclipScratch *sc, const WindowGeometry *features,
     }
     sc->m0 = floats(cells);
     sc->map15 = floats(cells);
+    sc->dense_map = floats(cells);
     if (sc->k_shot > 0) {
         sc->mp = floats(cells);
         sc->mfs = floats(cells);
@@ -385,6 +408,7 @@ void winclip_scratch_free(WinclipScratch *sc)
     }
     free(sc->m0);
     free(sc->map15);
+    free(sc->dense_map);
     free(sc->mp);
     free(sc->mfs);
     free(sc->unit);
@@ -434,9 +458,16 @@ static int check_inputs(const WinclipSettings *s, const WinclipText *text,
     if (text->embed_dim != fg->embed_dim)
         return err_setf(err, ERR_SHAPE, "winclip: text prototypes have dim %d, image features %d",
                         text->embed_dim, fg->embed_dim);
-    if (s->n_scales == 0 && !s->image_scale)
+    const int dense_tokens = s->dense == WINCLIP_DENSE_PATCH_TOKENS || s->dense == WINCLIP_DENSE_MASKCLIP;
+    if (dense_tokens && f->dense_tokens == NULL)
+        return err_setf(err, ERR_SHAPE, "winclip: dense = %s, but the image features carry no dense "
+                        "tokens (dense.h computes them)", winclip_settings_dense_name(s->dense));
+    if (s->n_scales == 0 && !s->image_scale && !dense_tokens)
         return err_setf(err, ERR_VALUE, "winclip: scales = none with image_scale = false leaves "
                         "no zero-shot scale");
+    if (!s->language && !(mem && mem->k_shot > 0))
+        return err_setf(err, ERR_VALUE, "winclip: language = false needs few-shot references "
+                        "(k_shot > 0); zero-shot WinCLIP is language only");
     for (int i = 0; i < s->n_scales; i++)
         if (feature_scale(f, s->scales[i], s->stride) < 0)
             return err_setf(err, ERR_SHAPE, "winclip: image features lack windows of scale %d "
@@ -460,13 +491,22 @@ static int check_inputs(const WinclipSettings *s, const WinclipText *text,
 }
 
 /* §3, §5: a0 = ascore_0(f); A_k[w] = ascore_0(F_k[w]); M_k = aggregate(A_k) (§5.1);
- * M_0 = fuse(M_k..., a0) (§5.2). */
+ * M_0 = fuse(M_k..., a0) (§5.2). Dense tokens (§14, patch_tokens / maskclip): the one map
+ * ascore_0(token) per patch takes the place of the window scales. */
 static void score_zero_shot(WinclipMaps *maps, const WinclipSettings *s, const WinclipText *text,
                             double tau, const ClipImageFeatures *f)
 {
     const int G = f->geom.grid, E = f->geom.embed_dim;
     maps->a0 = winclip_ascore(f->image_embedding, text, tau, maps->image_cos);
     const float *scale_maps[WINCLIP_MAX_SCALES] = {0};
+    if (s->dense == WINCLIP_DENSE_PATCH_TOKENS || s->dense == WINCLIP_DENSE_MASKCLIP) {
+        for (int c = 0; c < G * G; c++)
+            maps->dense_scores[c] =
+                (float)winclip_ascore(f->dense_tokens + (size_t)c * (size_t)E, text, tau, NULL);
+        scale_maps[0] = maps->dense_scores;
+        winclip_fuse(maps->m0, scale_maps, 1, s->image_scale ? &maps->a0 : NULL, G * G, s->fusion);
+        return;
+    }
     for (int i = 0; i < s->n_scales; i++) {
         int fi = feature_scale(f, s->scales[i], s->stride);
         int nw = windows_count(G, s->scales[i], s->stride);
@@ -504,10 +544,12 @@ static void score_few_shot(WinclipMaps *maps, WinclipScratch *sc, const WinclipS
     winclip_fuse(maps->mfs, fs_maps, s->n_scales + 1, NULL, cells, WINCLIP_AGG_MEAN);
     double max_fs = maps->mfs[0];
     for (int c = 0; c < cells; c++) {
-        maps->map15[c] = (float)(((double)maps->m0[c] + (double)maps->mfs[c]) / 2.0);
+        maps->map15[c] = s->language ? (float)(((double)maps->m0[c] + (double)maps->mfs[c]) / 2.0)
+                                     : maps->mfs[c];
         if (maps->mfs[c] > max_fs) max_fs = maps->mfs[c];
     }
-    maps->image_score = (maps->a0 + max_fs) / 2.0;
+    /* language = false (ours, §14): the vision map alone and its maximum */
+    maps->image_score = s->language ? (maps->a0 + max_fs) / 2.0 : max_fs;
 }
 
 /* Point maps at the scratch's arrays (few-shot ones only when K > 0). */
@@ -521,6 +563,7 @@ static void maps_attach(WinclipMaps *maps, WinclipScratch *sc, int fewshot)
     }
     maps->m0 = sc->m0;
     maps->map15 = sc->map15;
+    maps->dense_scores = sc->dense_map;
     maps->mp = fewshot ? sc->mp : NULL;
     maps->mfs = fewshot ? sc->mfs : NULL;
     maps->map = sc->map;
@@ -537,6 +580,8 @@ int winclip_score(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *
     const int fewshot = mem && mem->k_shot > 0;
     scratch_fit(sc, f, s, fewshot ? mem->k_shot : 0, out_h, out_w);
     maps_attach(maps, sc, fewshot);
+    if (s->dense != WINCLIP_DENSE_PATCH_TOKENS && s->dense != WINCLIP_DENSE_MASKCLIP)
+        maps->dense_scores = NULL;
     geometry_for(&maps->geom, &f->geom, s);
     maps->k_shot = fewshot ? mem->k_shot : 0;
     maps->out_h = out_h;

@@ -29,10 +29,18 @@
 
 /* ---- text prototypes (§2.4) ---- */
 
+/* How winclip_ascore scores against a WinclipText. */
+enum {
+    WINCLIP_TEXT_TWO_CLASS = 0,           /* softmax over [cos_n, cos_a] / tau (§3)          */
+    WINCLIP_TEXT_ONE_CLASS_DISTANCE = 1,  /* no t_a: 1 - cos_n (ours, winclip.md §14)        */
+    WINCLIP_TEXT_ONE_CLASS_SIMILARITY = 2 /* no t_a: (1 + cos_n) / 2, the raw similarity's order */
+};
+
 typedef struct {
     int embed_dim;     /* E                                                   */
     float *normal;     /* (E) t_n: unit norm (normalize) or raw mean (mean)   */
-    float *anomalous;  /* (E) t_a                                             */
+    float *anomalous;  /* (E) t_a; NULL for a one-class text                  */
+    int score;         /* WINCLIP_TEXT_*                                      */
 } WinclipText;
 
 /* out (dim) = prototype of embeddings (n, dim): WINCLIP_PROTO_NORMALIZE: L2-normalise each row,
@@ -44,10 +52,15 @@ void winclip_prototype(float *out, const float *embeddings, int n, int dim, int 
  * (n_anomalous, dim). Returns 0 (ERR_VALUE for empty lists). Free with winclip_text_free. */
 int winclip_text_init(WinclipText *t, const float *normal, int n_normal, const float *anomalous,
                       int n_anomalous, int dim, int mode, Error *err);
+/* One-class text (prompts = one_class): only t_n, from normal (n_normal, dim); one_class_score
+ * is WINCLIP_ONE_CLASS_DISTANCE or _SIMILARITY (settings.h). Returns 0 or ERR_VALUE. */
+int winclip_text_init_one_class(WinclipText *t, const float *normal, int n_normal, int dim, int mode,
+                                int one_class_score, Error *err);
 void winclip_text_free(WinclipText *t);
 
 /* ascore_0(f) = softmax([cos_n, cos_a] / tau)[1] = 1 / (1 + exp(-(cos_a - cos_n) / tau)), in
- * double. f (E) need not be normalised. cos_out (2) or NULL gets [cos_n, cos_a]. */
+ * double. f (E) need not be normalised. cos_out (2) or NULL gets [cos_n, cos_a].
+ * One-class text: 1 - cos_n (distance) or (1 + cos_n) / 2 (similarity); tau unused, cos_a = 0. */
 double winclip_ascore(const float *f, const WinclipText *t, double tau, double cos_out[2]);
 
 /* ---- kernels (no allocation) ---- */
@@ -117,18 +130,22 @@ typedef struct {
     double tau;                                 /* temperature used                         */
     double image_cos[2];                        /* [cos(f, t_n), cos(f, t_a)]               */
     double a0;                                  /* ascore_0 of the full image               */
-    double image_score;                         /* a0, or (a0 + max Mfs) / 2 when K > 0     */
+    double image_score;                         /* a0, or (a0 + max Mfs) / 2 when K > 0
+                                                   (max Mfs with language = false)          */
     /* zero-shot (§5) */
     float *window_scores[WINCLIP_MAX_SCALES];   /* (n_windows[s]) A_k[w]                    */
     float *zs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G) M_k                                */
     float *m0;                                  /* (G*G) fused zero-shot map M_0            */
+    float *dense_scores;                        /* (G*G) dense = patch_tokens | maskclip:
+                                                   ascore_0 of each dense token; else NULL  */
     /* few-shot (§6), K > 0 only */
     float *window_dist[WINCLIP_MAX_SCALES];     /* (n_windows[s]) d(F_k[w], R_k)            */
     float *fs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G) M'_k                               */
     float *mp;                                  /* (G*G) patch distance map M_p             */
     float *mfs;                                 /* (G*G) M_fs = mean(M_p, M'_k...) (Mvision) */
     /* final */
-    float *map15;                               /* (G*G) M_0, or (M_0 + M_fs) / 2           */
+    float *map15;                               /* (G*G) M_0, or (M_0 + M_fs) / 2 (K > 0),
+                                                   or M_fs (K > 0, language = false)       */
     float *map;                                 /* (out_h, out_w) upsampled (+ smoothed)    */
 } WinclipMaps;
 
@@ -145,6 +162,7 @@ typedef struct {
     float *window_dist[WINCLIP_MAX_SCALES];     /* (n_windows[s]), K > 0                     */
     float *fs_scale_maps[WINCLIP_MAX_SCALES];   /* (G*G), K > 0                              */
     float *m0, *map15, *mp, *mfs;               /* (G*G) each; mp, mfs when K > 0            */
+    float *dense_map;                           /* (G*G) per-token scores, dense tokens      */
     float *unit;                                /* (max rows, dim) unit query rows, K > 0    */
     float *block;                               /* (max rows, chunk) query @ memory^T, K > 0 */
     int chunk;                                  /* memory rows per GEMM block                */
@@ -162,12 +180,15 @@ void winclip_scratch_init(WinclipScratch *sc, const WindowGeometry *features,
 void winclip_scratch_free(WinclipScratch *sc);
 
 /* Score one image. f: its features (the settings' scales must be present; the patch variant
- * too when mem has K > 0). mem: NULL or K = 0 for zero-shot. tau: winclip_settings_temperature().
+ * too when mem has K > 0; f->dense_tokens when dense = patch_tokens | maskclip, which then
+ * replace the window scales: M_0 = fuse(ascore_0 per token [, a0]); dense = tiling comes as
+ * window embeddings, dense.h). mem: NULL or K = 0 for zero-shot. tau: winclip_settings_temperature().
  * out_h, out_w: size of maps->map (winclip_settings_output_dims). sc: the caller's scratch
  * (zeroed or winclip_scratch_init'ed). maps is overwritten; its arrays point into sc and stay
  * valid until the next winclip_score with sc or winclip_scratch_free (two maps alive at once
- * need two scratches). Returns 0 or ERR_SHAPE (missing scale, dims of text / memory / features
- * differ). */
+ * need two scratches). language = false (K > 0): map = M_fs, image score = max M_fs (ours,
+ * winclip.md §14). Returns 0, ERR_SHAPE (missing scale or dense tokens, dims of text / memory /
+ * features differ) or ERR_VALUE (language = false without references). */
 int winclip_score(WinclipMaps *maps, WinclipScratch *sc, const WinclipSettings *s,
                   const WinclipText *text, double tau, const ClipImageFeatures *f,
                   const WinclipMemory *mem, int out_h, int out_w, Error *err);
