@@ -56,6 +56,9 @@ static int parse_args(RunArgs *a, int argc, char **argv)
         } else if (strcmp(o, "--shard") == 0) {
             if (i + 1 >= argc) return cli_usage_error(&cmd_run, "--shard needs I/N (e.g. 0/3)");
             a->shard = argv[++i];
+            ShardSpec spec;
+            Error e = {0};
+            if (shard_parse(a->shard, &spec, &e) != 0) return cli_usage_error(&cmd_run, "%s", e.msg);
         } else if (strcmp(o, "--shards") == 0) {
             char *end = NULL;
             long v = i + 1 < argc ? strtol(argv[++i], &end, 10) : 0;

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# test_shard.sh - `winclip run --shard I/N` and the per-unit / per-category locks: N = 1, 2, 3
+# shards of the demo-shaped experiment (3 categories x k0, k1_s0, k2_s0), run one after another
+# and then concurrently, give results identical to one unsharded run (every file cmp-identical,
+# except provenance.txt with its time and date and the done marker's line for it), every unit
+# computed exactly once (the runs' "units computed" lines sum to 9) and the same backbone passes
+# in total; `--plan --shards N` lists every category once and matches the passes; two concurrent
+# unsharded runs on one results folder both succeed and compute each unit once; a run that finds
+# a unit's lock held waits for it (said so); a shard killed with kill -9 is rerun to identical
+# results; bad --shard values are usage errors.
+set -u
+BIN=${WINCLIP_BIN:?WINCLIP_BIN not set}
+SHARED=${WINCLIP_SHARED:-}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+. "$REPO/tests/lib_fixtures.sh"
+[ -n "$SHARED" ] || need_fixture test_shard.sh "(WINCLIP_SHARED not set)"
+SHARED=$(cd "$SHARED" && pwd)
+export WINCLIP_VOCAB=$SHARED/clip/bpe_simple_vocab_16e6.txt.gz
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+need_fixture test_shard.sh "$WINCLIP_VOCAB"
+T=$(mktemp -d /tmp/winclip_shard.XXXXXX)
+holder=
+trap '[ -n "$holder" ] && kill $holder 2>/dev/null; rm -rf "$T"' EXIT
+fail=0
+bad() { echo "FAIL $*"; fail=1; }
+
+"$BIN" synth --out "$T/data" --categories 3 --size 64 --train 3 --test 3 >/dev/null || { echo "FAIL synth"; exit 1; }
+MODEL=$SHARED/fixtures/tiny_clip/model.h5
+if [ ! -f "$MODEL" ]; then
+    MODEL=$T/model.h5
+    "$BIN" make-random-model --arch tiny --out "$MODEL" >/dev/null || { echo "FAIL make-random-model"; exit 1; }
+fi
+cat >"$T/sh.conf" <<EOF2
+include   = $REPO/configs/dataset/synthetic.conf
+include   = $REPO/configs/method/winclip_few_shot.conf
+table     = demo
+weights   = $MODEL
+root      = $T/data
+k_shots   = 0,1,2
+seeds     = 0
+save_maps = true
+EOF2
+UNITS=9
+
+# sum of "units computed: X" (field 1), "skipped: Y" (2) or "backbone passes: P" (3) over logs
+total() {
+    local what=$1; shift
+    case $what in
+    computed) sed -n 's/^winclip run: units computed: \([0-9]*\),.*/\1/p' "$@" ;;
+    skipped) sed -n 's/^winclip run: units computed: [0-9]*, skipped: \([0-9]*\).*/\1/p' "$@" ;;
+    passes) sed -n 's/^winclip run: backbone passes: \([0-9]*\),.*/\1/p' "$@" ;;
+    esac | awk '{s += $1} END {print s + 0}'
+}
+# every file of the reference run, identical in $1 (provenance.txt and its done line excepted)
+same_results() {
+    local R=$1 label=$2 f n=0
+    (cd "$T/R0" && find sh -type f | sort) >"$T/files0"
+    (cd "$R" && find sh -type f | sort) >"$T/files1"
+    cmp -s "$T/files0" "$T/files1" || { bad "$label: other files than the unsharded run"; diff "$T/files0" "$T/files1" | head; }
+    while read -r f; do
+        case $f in
+        */provenance.txt) continue ;;
+        */done) cmp -s <(grep -v ' provenance.txt$' "$T/R0/$f") <(grep -v ' provenance.txt$' "$R/$f") ||
+            { bad "$label: $f differs"; n=$((n + 1)); } ;;
+        *) cmp -s "$T/R0/$f" "$R/$f" || { bad "$label: $f differs"; n=$((n + 1)); } ;;
+        esac
+    done <"$T/files0"
+    [ "$(find "$R/sh" -name done | wc -l)" = $UNITS ] || bad "$label: not $UNITS done markers"
+    [ -z "$(find "$R/sh" -name '.*')" ] || bad "$label: temp files left: $(find "$R/sh" -name '.*')"
+}
+
+# ---- the reference: one unsharded run ----
+"$BIN" run "$T/sh.conf" --results "$T/R0" >"$T/log0" 2>"$T/err0" || { bad "unsharded run"; cat "$T/err0"; exit 1; }
+P0=$(total passes "$T/log0")
+[ "$(total computed "$T/log0")" = $UNITS ] || bad "unsharded: $UNITS units computed"
+[ "$P0" -gt 0 ] || bad "unsharded: no backbone passes counted"
+grep -q "metrics.tsv" <(find "$T/R0/sh" -type f) || bad "unsharded: no metrics.tsv"
+
+for N in 1 2 3; do
+    # ---- the plan: every category in exactly one shard, the passes as run ----
+    "$BIN" run --plan "$T/sh.conf" --shards $N >"$T/plan$N" 2>&1 || { bad "--plan --shards $N"; cat "$T/plan$N"; }
+    for c in synth_grid synth_fabric synth_disc; do
+        [ "$(grep -c "^    synthetic/$c: k0 k1_s0 k2_s0" "$T/plan$N")" = 1 ] || bad "plan $N: $c not in exactly one shard"
+    done
+    [ "$(grep -c '^  shard [0-9]*/'$N': ' "$T/plan$N")" = $N ] || bad "plan $N: $N shards listed"
+    grep -q "total: $P0 backbone passes" "$T/plan$N" || { bad "plan $N: total passes != $P0 (the run's)"; cat "$T/plan$N"; }
+
+    # ---- one after another ----
+    for ((i = 0; i < N; i++)); do
+        "$BIN" run "$T/sh.conf" --results "$T/S$N" --shard $i/$N >"$T/s$N.$i" 2>"$T/se$N.$i" ||
+            { bad "shard $i/$N"; cat "$T/se$N.$i"; }
+    done
+    [ "$(total computed "$T"/s$N.*)" = $UNITS ] || bad "sequential $N shards: units computed $(total computed "$T"/s$N.*) != $UNITS"
+    [ "$(total passes "$T"/s$N.*)" = "$P0" ] || bad "sequential $N shards: backbone passes $(total passes "$T"/s$N.*) != $P0"
+    same_results "$T/S$N" "sequential $N shards"
+
+    # ---- concurrently ----
+    pids=
+    for ((i = 0; i < N; i++)); do
+        "$BIN" run "$T/sh.conf" --results "$T/C$N" --shard $i/$N >"$T/c$N.$i" 2>"$T/ce$N.$i" &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait $p || bad "concurrent $N shards: a shard failed"; done
+    [ "$(total computed "$T"/c$N.*)" = $UNITS ] || bad "concurrent $N shards: units computed $(total computed "$T"/c$N.*) != $UNITS"
+    [ "$(total passes "$T"/c$N.*)" = "$P0" ] || bad "concurrent $N shards: backbone passes $(total passes "$T"/c$N.*) != $P0"
+    same_results "$T/C$N" "concurrent $N shards"
+done
+
+# ---- more shards than categories: the extra shard has nothing to do ----
+"$BIN" run "$T/sh.conf" --results "$T/S4" --shard 3/4 >"$T/s4" 2>&1 || bad "shard 3/4 (empty) failed"
+grep -q "nothing to do" "$T/s4" || { bad "empty shard: not said"; cat "$T/s4"; }
+
+# ---- two concurrent unsharded runs on one results folder: both finish, each unit once ----
+"$BIN" run "$T/sh.conf" --results "$T/L" >"$T/l1" 2>"$T/le1" & p1=$!
+"$BIN" run "$T/sh.conf" --results "$T/L" >"$T/l2" 2>"$T/le2" & p2=$!
+wait $p1 || { bad "concurrent run 1 failed"; cat "$T/le1"; }
+wait $p2 || { bad "concurrent run 2 failed"; cat "$T/le2"; }
+[ "$(total computed "$T/l1" "$T/l2")" = $UNITS ] || bad "two concurrent runs: $(total computed "$T/l1" "$T/l2") units computed, $UNITS expected"
+[ "$(total skipped "$T/l1" "$T/l2")" = $UNITS ] || bad "two concurrent runs: each unit skipped by one of them"
+[ "$(total passes "$T/l1" "$T/l2")" = "$P0" ] || bad "two concurrent runs: backbone passes $(total passes "$T/l1" "$T/l2") != $P0"
+same_results "$T/L" "two concurrent runs"
+
+# ---- a unit whose lock another process holds is waited for, then computed once ----
+rm -rf "$T/W" && mkdir -p "$T/W/.locks/sh/synthetic/synth_fabric"
+mkfifo "$T/go"
+lock=$T/W/.locks/sh/synthetic/synth_fabric/k1_s0.lock
+flock -x "$lock" -c "echo 'pid 1234 on testhost' >'$lock'; read x <'$T/go'" & holder=$!
+for _ in $(seq 100); do [ -s "$lock" ] && break; sleep 0.1; done
+"$BIN" run "$T/sh.conf" --results "$T/W" --only synth_fabric >"$T/w" 2>"$T/we" & runner=$!
+for _ in $(seq 300); do grep -q "being computed by pid 1234 on testhost: waiting" "$T/we" && break; sleep 0.1; done
+grep -q "synth_fabric/k1_s0: being computed by pid 1234 on testhost: waiting for it" "$T/we" ||
+    { bad "held unit lock: no 'being computed by ... waiting' message"; cat "$T/we"; }
+[ -e "$T/W/sh/synthetic/synth_fabric/k1_s0/done" ] && bad "held unit lock: the unit was computed while locked"
+echo go >"$T/go"; wait $holder; holder=
+wait $runner || { bad "run after the lock was released"; cat "$T/we"; }
+[ "$(total computed "$T/w")" = 3 ] || bad "held unit lock: 3 units computed after the wait"
+for u in k0 k1_s0 k2_s0; do
+    cmp -s "$T/R0/sh/synthetic/synth_fabric/$u/metrics.tsv" "$T/W/sh/synthetic/synth_fabric/$u/metrics.tsv" ||
+        bad "held unit lock: $u differs"
+done
+
+# ---- a shard killed with kill -9 mid-run is simply rerun ----
+"$BIN" run "$T/sh.conf" --results "$T/K" --shard 0/2 >"$T/k0" 2>&1 & victim=$!
+for _ in $(seq 300); do grep -q "i-AUROC" "$T/k0" && break; sleep 0.02; done
+kill -9 $victim 2>/dev/null; wait $victim 2>/dev/null
+for i in 0 1; do
+    "$BIN" run "$T/sh.conf" --results "$T/K" --shard $i/2 >"$T/k$i.b" 2>&1 || { bad "rerun of killed shard $i/2"; cat "$T/k$i.b"; }
+done
+same_results "$T/K" "killed shard rerun"
+
+# ---- usage errors ----
+for bad_spec in 3/3 -1/2 1 a/b 0/0 "1/2x"; do
+    "$BIN" run "$T/sh.conf" --results "$T/X" --shard "$bad_spec" >/dev/null 2>"$T/ue"
+    [ $? = 2 ] && grep -q -- "--shard '$bad_spec': expected I/N" "$T/ue" || { bad "--shard $bad_spec: usage error expected"; cat "$T/ue"; }
+done
+"$BIN" run "$T/sh.conf" --shards 2 >/dev/null 2>&1
+[ $? = 2 ] || bad "--shards without --plan: usage error expected"
+[ ! -e "$T/X" ] || bad "a usage error wrote results"
+
+exit $fail
