@@ -13,6 +13,7 @@ BIN=${WINCLIP_BIN:?WINCLIP_BIN not set}
 SHARED=${WINCLIP_SHARED:-}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/tests/lib_fixtures.sh"
+. "$REPO/tests/lib_shard.sh"
 [ -n "$SHARED" ] || need_fixture test_shard.sh "(WINCLIP_SHARED not set)"
 SHARED=$(cd "$SHARED" && pwd)
 export WINCLIP_VOCAB=$SHARED/clip/bpe_simple_vocab_16e6.txt.gz
@@ -42,39 +43,14 @@ save_maps = true
 EOF2
 UNITS=9
 
-# sum of "units computed: X" (field 1), "skipped: Y" (2) or "backbone passes: P" (3) over logs
-total() {
-    local what=$1; shift
-    case $what in
-    computed) sed -n 's/^winclip run: units computed: \([0-9]*\),.*/\1/p' "$@" ;;
-    skipped) sed -n 's/^winclip run: units computed: [0-9]*, skipped: \([0-9]*\).*/\1/p' "$@" ;;
-    passes) sed -n 's/^winclip run: backbone passes: \([0-9]*\),.*/\1/p' "$@" ;;
-    esac | awk '{s += $1} END {print s + 0}'
-}
-# every file of the reference run, identical in $1 (provenance.txt and its done line excepted)
-same_results() {
-    local R=$1 label=$2 f n=0
-    (cd "$T/R0" && find sh -type f | sort) >"$T/files0"
-    (cd "$R" && find sh -type f | sort) >"$T/files1"
-    cmp -s "$T/files0" "$T/files1" || { bad "$label: other files than the unsharded run"; diff "$T/files0" "$T/files1" | head; }
-    while read -r f; do
-        case $f in
-        */provenance.txt) continue ;;
-        */done) cmp -s <(grep -v ' provenance.txt$' "$T/R0/$f") <(grep -v ' provenance.txt$' "$R/$f") ||
-            { bad "$label: $f differs"; n=$((n + 1)); } ;;
-        *) cmp -s "$T/R0/$f" "$R/$f" || { bad "$label: $f differs"; n=$((n + 1)); } ;;
-        esac
-    done <"$T/files0"
-    [ "$(find "$R/sh" -name done | wc -l)" = $UNITS ] || bad "$label: not $UNITS done markers"
-    [ -z "$(find "$R/sh" -name '.*')" ] || bad "$label: temp files left: $(find "$R/sh" -name '.*')"
-}
+check_same() { same_results "$T/R0" "$1" "$2" $UNITS || fail=1; }
 
 # ---- the reference: one unsharded run ----
 "$BIN" run "$T/sh.conf" --results "$T/R0" >"$T/log0" 2>"$T/err0" || { bad "unsharded run"; cat "$T/err0"; exit 1; }
-P0=$(total passes "$T/log0")
-[ "$(total computed "$T/log0")" = $UNITS ] || bad "unsharded: $UNITS units computed"
+P0=$(run_total passes "$T/log0")
+[ "$(run_total computed "$T/log0")" = $UNITS ] || bad "unsharded: $UNITS units computed"
 [ "$P0" -gt 0 ] || bad "unsharded: no backbone passes counted"
-grep -q "metrics.tsv" <(find "$T/R0/sh" -type f) || bad "unsharded: no metrics.tsv"
+[ "$(find "$T/R0/sh" -name metrics.tsv | wc -l)" = $UNITS ] || bad "unsharded: $UNITS metrics.tsv expected"
 
 for N in 1 2 3; do
     # ---- the plan: every category in exactly one shard, the passes as run ----
@@ -90,9 +66,9 @@ for N in 1 2 3; do
         "$BIN" run "$T/sh.conf" --results "$T/S$N" --shard $i/$N >"$T/s$N.$i" 2>"$T/se$N.$i" ||
             { bad "shard $i/$N"; cat "$T/se$N.$i"; }
     done
-    [ "$(total computed "$T"/s$N.*)" = $UNITS ] || bad "sequential $N shards: units computed $(total computed "$T"/s$N.*) != $UNITS"
-    [ "$(total passes "$T"/s$N.*)" = "$P0" ] || bad "sequential $N shards: backbone passes $(total passes "$T"/s$N.*) != $P0"
-    same_results "$T/S$N" "sequential $N shards"
+    [ "$(run_total computed "$T"/s$N.*)" = $UNITS ] || bad "sequential $N shards: units computed $(run_total computed "$T"/s$N.*) != $UNITS"
+    [ "$(run_total passes "$T"/s$N.*)" = "$P0" ] || bad "sequential $N shards: backbone passes $(run_total passes "$T"/s$N.*) != $P0"
+    check_same "$T/S$N" "sequential $N shards"
 
     # ---- concurrently ----
     pids=
@@ -101,9 +77,9 @@ for N in 1 2 3; do
         pids="$pids $!"
     done
     for p in $pids; do wait $p || bad "concurrent $N shards: a shard failed"; done
-    [ "$(total computed "$T"/c$N.*)" = $UNITS ] || bad "concurrent $N shards: units computed $(total computed "$T"/c$N.*) != $UNITS"
-    [ "$(total passes "$T"/c$N.*)" = "$P0" ] || bad "concurrent $N shards: backbone passes $(total passes "$T"/c$N.*) != $P0"
-    same_results "$T/C$N" "concurrent $N shards"
+    [ "$(run_total computed "$T"/c$N.*)" = $UNITS ] || bad "concurrent $N shards: units computed $(run_total computed "$T"/c$N.*) != $UNITS"
+    [ "$(run_total passes "$T"/c$N.*)" = "$P0" ] || bad "concurrent $N shards: backbone passes $(run_total passes "$T"/c$N.*) != $P0"
+    check_same "$T/C$N" "concurrent $N shards"
 done
 
 # ---- more shards than categories: the extra shard has nothing to do ----
@@ -115,10 +91,10 @@ grep -q "nothing to do" "$T/s4" || { bad "empty shard: not said"; cat "$T/s4"; }
 "$BIN" run "$T/sh.conf" --results "$T/L" >"$T/l2" 2>"$T/le2" & p2=$!
 wait $p1 || { bad "concurrent run 1 failed"; cat "$T/le1"; }
 wait $p2 || { bad "concurrent run 2 failed"; cat "$T/le2"; }
-[ "$(total computed "$T/l1" "$T/l2")" = $UNITS ] || bad "two concurrent runs: $(total computed "$T/l1" "$T/l2") units computed, $UNITS expected"
-[ "$(total skipped "$T/l1" "$T/l2")" = $UNITS ] || bad "two concurrent runs: each unit skipped by one of them"
-[ "$(total passes "$T/l1" "$T/l2")" = "$P0" ] || bad "two concurrent runs: backbone passes $(total passes "$T/l1" "$T/l2") != $P0"
-same_results "$T/L" "two concurrent runs"
+[ "$(run_total computed "$T/l1" "$T/l2")" = $UNITS ] || bad "two concurrent runs: $(run_total computed "$T/l1" "$T/l2") units computed, $UNITS expected"
+[ "$(run_total skipped "$T/l1" "$T/l2")" = $UNITS ] || bad "two concurrent runs: each unit skipped by one of them"
+[ "$(run_total passes "$T/l1" "$T/l2")" = "$P0" ] || bad "two concurrent runs: backbone passes $(run_total passes "$T/l1" "$T/l2") != $P0"
+check_same "$T/L" "two concurrent runs"
 
 # ---- a unit whose lock another process holds is waited for, then computed once ----
 rm -rf "$T/W" && mkdir -p "$T/W/.locks/sh/synthetic/synth_fabric"
@@ -133,20 +109,21 @@ grep -q "synth_fabric/k1_s0: being computed by pid 1234 on testhost: waiting for
 [ -e "$T/W/sh/synthetic/synth_fabric/k1_s0/done" ] && bad "held unit lock: the unit was computed while locked"
 echo go >"$T/go"; wait $holder; holder=
 wait $runner || { bad "run after the lock was released"; cat "$T/we"; }
-[ "$(total computed "$T/w")" = 3 ] || bad "held unit lock: 3 units computed after the wait"
+[ "$(run_total computed "$T/w")" = 3 ] || bad "held unit lock: 3 units computed after the wait"
 for u in k0 k1_s0 k2_s0; do
     cmp -s "$T/R0/sh/synthetic/synth_fabric/$u/metrics.tsv" "$T/W/sh/synthetic/synth_fabric/$u/metrics.tsv" ||
         bad "held unit lock: $u differs"
 done
 
 # ---- a shard killed with kill -9 mid-run is simply rerun ----
+: >"$T/k0"
 "$BIN" run "$T/sh.conf" --results "$T/K" --shard 0/2 >"$T/k0" 2>&1 & victim=$!
 for _ in $(seq 300); do grep -q "i-AUROC" "$T/k0" && break; sleep 0.02; done
 kill -9 $victim 2>/dev/null; wait $victim 2>/dev/null
 for i in 0 1; do
     "$BIN" run "$T/sh.conf" --results "$T/K" --shard $i/2 >"$T/k$i.b" 2>&1 || { bad "rerun of killed shard $i/2"; cat "$T/k$i.b"; }
 done
-same_results "$T/K" "killed shard rerun"
+check_same "$T/K" "killed shard rerun"
 
 # ---- usage errors ----
 for bad_spec in 3/3 -1/2 1 a/b 0/0 "1/2x"; do
