@@ -82,6 +82,14 @@ for N in 1 2 3; do
     check_same "$T/C$N" "concurrent $N shards"
 done
 
+# ---- a plan over two experiments counts the features they share once (as the cache does) ----
+sed 's/^seeds .*/seeds = 0\ntemperature = 0.07/' "$T/sh.conf" >"$T/sh2.conf"
+"$BIN" run --plan "$T/sh.conf" "$T/sh2.conf" --shards 2 >"$T/plan2x" 2>&1 || { bad "--plan of two experiments"; cat "$T/plan2x"; }
+grep -q "^  total: $P0 backbone passes; largest shard" "$T/plan2x" || { bad "plan of two: shared features not counted once"; cat "$T/plan2x"; }
+cp -a "$T/R0" "$T/R0x"
+"$BIN" run "$T/sh2.conf" --results "$T/R0x" >"$T/log2x" 2>&1 || { bad "second experiment"; cat "$T/log2x"; }
+[ "$(run_total passes "$T/log2x")" = 0 ] || bad "second experiment over the same features: $(run_total passes "$T/log2x") backbone passes, 0 expected"
+
 # ---- more shards than categories: the extra shard has nothing to do ----
 "$BIN" run "$T/sh.conf" --results "$T/S4" --shard 3/4 >"$T/s4" 2>&1 || bad "shard 3/4 (empty) failed"
 grep -q "nothing to do" "$T/s4" || { bad "empty shard: not said"; cat "$T/s4"; }

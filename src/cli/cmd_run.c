@@ -1,10 +1,11 @@
 /*
  * cmd_run.c - `winclip run EXPERIMENT`: evaluate one experiment file into results/, resumably.
  *
- * Does: parse the options (--only, --jobs, --results, --set), then call the harness: the
- * experiment is resolved, read and validated before any compute (harness/experiment.h), every
- * unit of every category is evaluated (harness/unit_eval.h; `--jobs N` forks one process per
- * category), finished units are skipped.
+ * Does: parse the options (--only, --jobs, --results, --set, --rerun, --shard, --plan,
+ * --shards), then call the harness: the experiment is resolved, read and validated before any
+ * compute (harness/experiment.h), restricted to its shard (harness/shard.h), every unit of
+ * every category is evaluated under its lock (harness/unit_eval.h, run_lock.h; `--jobs N`
+ * forks one process per category), finished units are skipped; --plan prints partitions.
  * Does not: aggregate over categories or seeds (`winclip report`), download anything.
  * Reference: shared/spec/winclip.md §7, §9; conventions.md §2.13-§2.14; metrics.md §2 (masks).
  */
@@ -101,7 +102,8 @@ static int load_plan(const RunArgs *a, const char *spec, ExperimentPlan *pl, Err
 static int print_plans(const RunArgs *a, Error *err)
 {
     int n_shards = a->shards ? a->shards : 1, rc = 0;
-    ShardCost *sum = xcalloc((size_t)n_shards, sizeof *sum);
+    ShardSum sum;
+    shard_sum_init(&sum, n_shards);
     for (int e = 0; e < a->n_specs && !rc; e++) {
         ExperimentPlan pl;
         memset(&pl, 0, sizeof pl);
@@ -110,24 +112,12 @@ static int print_plans(const RunArgs *a, Error *err)
         rc = load_plan(a, a->specs[e], &pl, err);
         if (!rc) rc = shard_plan_make(&sp, &pl, n_shards, err);
         if (!rc) shard_plan_print(&sp, &pl, stdout);
-        for (int s = 0; s < n_shards && !rc; s++) {
-            ShardCost c = shard_plan_cost(&sp, s);
-            sum[s].categories += c.categories, sum[s].units += c.units, sum[s].passes += c.passes;
-            sum[s].test_images += c.test_images, sum[s].reference_images += c.reference_images;
-            sum[s].scorings += c.scorings;
-        }
+        if (!rc) shard_sum_add(&sum, &sp, &pl);
         shard_plan_free(&sp);
         experiment_free(&pl);
     }
-    if (!rc && a->n_specs > 1) {
-        printf("plan: %d experiments, %d shard%s: per shard over all of them\n", a->n_specs, n_shards,
-               n_shards == 1 ? "" : "s");
-        for (int s = 0; s < n_shards; s++)
-            printf("  shard %d/%d: %ld units, %ld backbone passes (%ld test + %ld reference images), %ld image "
-                   "scorings\n", s, n_shards, sum[s].units, sum[s].passes, sum[s].test_images,
-                   sum[s].reference_images, sum[s].scorings);
-    }
-    free(sum);
+    if (!rc && a->n_specs > 1) shard_sum_print(&sum, stdout);
+    shard_sum_free(&sum);
     return rc;
 }
 
@@ -214,7 +204,8 @@ done:
 const Command cmd_run = {
     "run", "evaluate an experiment (experiments/NAME.conf) into results/, resumably",
     "usage: winclip run EXPERIMENT [--only CATEGORY...] [--jobs N] [--results DIR]\n"
-    "                   [--set key=value]... [--rerun]\n"
+    "                   [--set key=value]... [--rerun] [--shard I/N]\n"
+    "       winclip run --plan EXPERIMENT... [--shards N] [--only CATEGORY...] [--set key=value]...\n"
     "\n"
     "EXPERIMENT is a name in experiments/ (E01_zero_shot_mvtec, demo, ...) or a path to a\n"
     ".conf file. Its keys (includes resolved, --set applied last) are: the method settings of\n"
@@ -252,6 +243,27 @@ const Command cmd_run = {
     "differ (old -> new): --rerun recomputes exactly those. So rerunning after an\n"
     "interruption (Ctrl-C, kill, power loss) continues where it stopped and gives identical\n"
     "files; temp files a killed run left are removed. Progress (images/s, ETA) goes to stderr.\n"
+    "The run ends with the units it computed and skipped, and one line\n"
+    "`backbone passes: N, cache hits: H, cache misses: M` (summed over --jobs children).\n"
+    "\n"
+    "Several processes may share one results folder (two terminals, --jobs, the shards of a\n"
+    "Slurm array on a shared filesystem): a unit is computed under its lock and a category\n"
+    "under its features' lock (flock(2) on files in DIR/.locks/, released by the kernel when a\n"
+    "process dies, kill -9 included), so no unit is computed twice or half-written and no image\n"
+    "is encoded twice. A category another process is computing is deferred, then waited for\n"
+    "(said so, with that process's pid and host); its units are then skipped as done.\n"
+    "\n"
+    "Sharding: --shard I/N runs part I (0..N-1, as SLURM_ARRAY_TASK_ID) of a deterministic\n"
+    "partition: whole categories, longest first by test images (each test image costs one\n"
+    "backbone pass and one scoring per unit) to the least loaded shard. N shards together do\n"
+    "exactly what one run does, each unit once, and give identical files; the partition is the\n"
+    "same for every experiment over the same categories, so a category's cached features are\n"
+    "computed by one shard. A shard with no category (N > categories) exits 0 at once. A shard\n"
+    "that died is simply rerun. --plan prints the partition of each EXPERIMENT for --shards N\n"
+    "(default 1) with its cost per shard (backbone passes on a cold cache: test + distinct\n"
+    "reference images; image scorings), then, for several experiments, the sum per shard with\n"
+    "the features they share counted once; it needs the datasets' listings only and computes\n"
+    "nothing. experiments/slurm/ submits an experiment as a Slurm array (make reproduce-slurm).\n"
     "\n"
     "Options:\n"
     "  --only CAT...     only these categories (one or more names of the experiment's list)\n"
@@ -261,11 +273,16 @@ const Command cmd_run = {
     "  --results DIR     results root (default results)\n"
     "  --set key=value   override a key after the file (repeatable)\n"
     "  --rerun           recompute the units finished with other settings (replaced atomically)\n"
+    "  --shard I/N       only part I of N (see Sharding); with --jobs, its categories forked\n"
+    "  --plan            print the partition and its cost, compute nothing (several EXPERIMENTs)\n"
+    "  --shards N        the number of parts --plan shows (1..4096)\n"
     "\n"
     "Exit status: 0 ok, 1 config / validation / runtime error, 2 command-line usage error.\n"
     "\n"
     "Examples:\n"
     "  winclip run E01_zero_shot_mvtec --only bottle\n"
     "  winclip run E03_few_shot_mvtec --set seeds=0 --set k_shots=1\n"
-    "  winclip run demo --results results/demo/runs && winclip report --results results/demo/runs demo\n",
+    "  winclip run demo --results results/demo/runs && winclip report --results results/demo/runs demo\n"
+    "  winclip run --plan E01_zero_shot_mvtec E03_few_shot_mvtec --shards 8\n"
+    "  winclip run E03_few_shot_mvtec --shard 2/8     # as task 2 of an 8-task array\n",
     run};

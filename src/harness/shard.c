@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "winclip/settings.h"
+
 int shard_parse(const char *text, ShardSpec *spec, Error *err)
 {
     char *end = NULL;
@@ -73,12 +75,14 @@ static long passes_of(const ShardCategory *c)
     return c->test_images + c->reference_images;
 }
 
-/* a before b: more passes, then more scorings, then earlier in the config. */
+/* a before b: more test images, then earlier in the config. Test images drive every cost (one
+ * backbone pass each; one scoring per unit each) and, unlike the reference images, do not depend
+ * on K and the seeds, so every experiment over the same categories gets the same assignment: a
+ * category's features, shared through the cache by E01, E03 and the ablations, are computed by
+ * one task, which then finds them in the cache for its later experiments. */
 static int runs_before(const ShardCategory *cats, int a, int b)
 {
-    const ShardCategory *x = &cats[a], *y = &cats[b];
-    if (passes_of(x) != passes_of(y)) return passes_of(x) > passes_of(y);
-    if (x->scorings != y->scorings) return x->scorings > y->scorings;
+    if (cats[a].test_images != cats[b].test_images) return cats[a].test_images > cats[b].test_images;
     return a < b;
 }
 
@@ -100,18 +104,16 @@ int shard_plan_make(ShardPlan *sp, const ExperimentPlan *pl, int n_shards, Error
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    long *passes = xcalloc((size_t)n_shards, sizeof *passes), *scorings = xcalloc((size_t)n_shards, sizeof *scorings);
+    long *load = xcalloc((size_t)n_shards, sizeof *load); /* test images per shard */
     for (int j = 0; j < sp->n_categories; j++) {
         ShardCategory *c = &sp->categories[order[j]];
         int best = 0;
         for (int s = 1; s < n_shards; s++)
-            if (passes[s] < passes[best] || (passes[s] == passes[best] && scorings[s] < scorings[best])) best = s;
+            if (load[s] < load[best]) best = s;
         c->shard = best;
-        passes[best] += passes_of(c);
-        scorings[best] += c->scorings;
+        load[best] += c->test_images;
     }
-    free(passes);
-    free(scorings);
+    free(load);
     free(order);
     return 0;
 }
@@ -186,4 +188,88 @@ int shard_plan_restrict(const ShardPlan *sp, ExperimentPlan *pl, int shard, Erro
     }
     free(only);
     return rc;
+}
+
+/* ---- several experiments: the sum per shard ---- */
+
+/* The features a category's units need, as the cache keys them (today's cache: the whole scale
+ * list): dataset, category, weights, pre-processing, stride, scales. malloc'ed. */
+static char *feature_key(const ExperimentPlan *pl, const char *category)
+{
+    char pre[256];
+    winclip_settings_preprocess_key(&pl->settings, 0, pre, sizeof pre);
+    char *key = xasprintf("%s|%s|%s|%s|%d|", pl->dataset, category, pl->weights, pre, pl->settings.stride);
+    for (int i = 0; i < pl->settings.n_scales; i++) {
+        char *longer = xasprintf("%s%d,", key, pl->settings.scales[i]);
+        free(key);
+        key = longer;
+    }
+    return key;
+}
+
+void shard_sum_init(ShardSum *sum, int n_shards)
+{
+    memset(sum, 0, sizeof *sum);
+    sum->n_shards = n_shards;
+    sum->shards = xcalloc((size_t)n_shards, sizeof *sum->shards);
+}
+
+void shard_sum_free(ShardSum *sum)
+{
+    for (int i = 0; i < sum->n_seen; i++) free(sum->seen[i]);
+    free(sum->seen);
+    free(sum->seen_refs);
+    free(sum->shards);
+    memset(sum, 0, sizeof *sum);
+}
+
+/* Category c of experiment pl into its shard's sum, each cached feature counted once. */
+static void sum_category(ShardSum *sum, const ExperimentPlan *pl, const ShardCategory *c)
+{
+    ShardCost *s = &sum->shards[c->shard];
+    char *key = feature_key(pl, c->category);
+    int i = 0;
+    while (i < sum->n_seen && strcmp(sum->seen[i], key) != 0) i++;
+    if (i == sum->n_seen) {
+        sum->seen = xrealloc(sum->seen, (size_t)(sum->n_seen + 1) * sizeof *sum->seen);
+        sum->seen_refs = xrealloc(sum->seen_refs, (size_t)(sum->n_seen + 1) * sizeof *sum->seen_refs);
+        sum->seen[sum->n_seen] = key;
+        sum->seen_refs[sum->n_seen++] = 0;
+        s->test_images += c->test_images;
+        s->passes += c->test_images;
+    } else {
+        free(key);
+    }
+    if (c->reference_images > sum->seen_refs[i]) { /* nested draws: the larger set holds the smaller */
+        s->reference_images += c->reference_images - sum->seen_refs[i];
+        s->passes += c->reference_images - sum->seen_refs[i];
+        sum->seen_refs[i] = c->reference_images;
+    }
+    s->categories++;
+    s->units += c->units;
+    s->scorings += c->scorings;
+}
+
+void shard_sum_add(ShardSum *sum, const ShardPlan *sp, const ExperimentPlan *pl)
+{
+    CHECK(sp->n_shards == sum->n_shards);
+    for (int c = 0; c < sp->n_categories; c++) sum_category(sum, pl, &sp->categories[c]);
+    sum->n_experiments++;
+}
+
+void shard_sum_print(const ShardSum *sum, FILE *out)
+{
+    fprintf(out, "plan: %d experiments, %d shard%s, per shard over all of them (features the experiments share "
+                 "through the cache counted once):\n", sum->n_experiments, sum->n_shards, sum->n_shards == 1 ? "" : "s");
+    long all = 0, most = 0;
+    for (int s = 0; s < sum->n_shards; s++) {
+        const ShardCost *c = &sum->shards[s];
+        fprintf(out, "  shard %d/%d: %ld units, %ld backbone passes (%ld test + %ld reference images), %ld image "
+                     "scorings\n", s, sum->n_shards, c->units, c->passes, c->test_images, c->reference_images,
+                c->scorings);
+        all += c->passes;
+        most = c->passes > most ? c->passes : most;
+    }
+    fprintf(out, "  total: %ld backbone passes; largest shard %.0f%% of them\n", all,
+            all ? 100.0 * (double)most / (double)all : 0.0);
 }

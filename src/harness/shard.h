@@ -6,10 +6,13 @@
  * Does: estimate each category's cost from its listing (backbone passes on a cold feature cache
  * = test images + distinct few-shot reference images over every K and seed; image scorings =
  * units x test images), then assign whole categories to shards, longest-processing-time first
- * (categories by passes, then scorings, descending, ties in config order; each to the shard with
- * the fewest passes so far, then fewest scorings, then lowest index). Whole categories:
- * the test images of a category are encoded by one shard, the feature cache of a category
- * (one file per category) has one writer, and a category's units share its features at once.
+ * by test images (they drive both costs; categories by test images descending, ties in config
+ * order; each to the shard with the fewest test images so far, ties to the lowest index).
+ * Whole categories: the test images of a category are encoded by one shard, the feature cache
+ * of a category (one file per category) has one writer, and a category's units share its
+ * features at once. Keyed on test images only, the partition is the same for every experiment
+ * over the same categories (E01, E03 and the ablations), so one task computes a category's
+ * features and finds them in the cache for its later experiments.
  * Print the partition and its cost per shard (`winclip run --plan ... --shards N`).
  * Does not: run anything (experiment.c), lock (run_lock.h). A shard with no category
  * (N > categories) has nothing to do and says so.
@@ -69,5 +72,25 @@ void shard_plan_print(const ShardPlan *sp, const ExperimentPlan *pl, FILE *out);
 
 /* Keep only shard's categories in pl (experiment_restrict); 0 or ERR_*. */
 int shard_plan_restrict(const ShardPlan *sp, ExperimentPlan *pl, int shard, Error *err);
+
+/* ---- several experiments (`--plan E... --shards N`) ---- */
+
+/* The cost per shard over several experiments' plans, each feature the experiments share through
+ * the cache (same dataset, category, weights, pre-processing, window scales and stride) counted
+ * once: what N array tasks running the experiments one after another compute in all. */
+typedef struct {
+    int n_shards, n_experiments;
+    ShardCost *shards; /* (n_shards) */
+    char **seen;       /* (n_seen) feature keys counted */
+    long *seen_refs;   /* (n_seen) reference images counted for each */
+    int n_seen;
+} ShardSum;
+
+void shard_sum_init(ShardSum *sum, int n_shards);
+void shard_sum_free(ShardSum *sum); /* safe on a zeroed value */
+/* Add one experiment's plan (same n_shards). */
+void shard_sum_add(ShardSum *sum, const ShardPlan *sp, const ExperimentPlan *pl);
+/* "plan: E experiments, N shards, ...", a line per shard, the total. */
+void shard_sum_print(const ShardSum *sum, FILE *out);
 
 #endif
