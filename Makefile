@@ -235,7 +235,7 @@ reproduce: deps
 SHARDS    ?= 8
 PARTITION ?=
 ACCOUNT   ?=
-TIME      ?= 12:00:00
+TIME      ?= 6:00:00
 MEM       ?= 4G
 CPUS      ?= 2
 

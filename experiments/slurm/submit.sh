@@ -9,10 +9,11 @@
 # Variables (environment; `make reproduce-slurm` passes PARTITION, ACCOUNT, TIME, MEM, CPUS):
 #   WINCLIP_SLURM_PARTITION  --partition, default: none (the cluster's default partition)
 #   WINCLIP_SLURM_ACCOUNT    --account, default: none
-#   WINCLIP_SLURM_TIME       --time of each shard task, default 12:00:00
-#   WINCLIP_SLURM_MEM        --mem of each shard task, default 4G (empty: no --mem); a demo shard
-#                            peaks at ~40 MB (measured); a full-size shard is an estimate of
-#                            ~1.5 GB (README "Running on a Slurm cluster")
+#   WINCLIP_SLURM_TIME       --time of each shard task, default 6:00:00
+#   WINCLIP_SLURM_MEM        --mem of each shard task, default 4G (empty: no --mem): a demo shard
+#                            peaks at 54 MB (measured); a full-size shard at about 1.2 GB, E71
+#                            (metrics at the original size) about 2.1 GB (estimates: README
+#                            "Running on a Slurm cluster")
 #   WINCLIP_SLURM_CPUS       --cpus-per-task (threads per shard), default 2
 #   WINCLIP_SLURM_REPORT_TIME  --time of the report job, default 0:30:00
 #   WINCLIP_SLURM_LOGS       folder for the job logs, default <results>/slurm-logs
@@ -41,7 +42,7 @@ common=(--chdir="$repo" --export=ALL)
 # shellcheck disable=SC2206 # a list of sbatch options
 [ -n "${WINCLIP_SLURM_SBATCH_ARGS:-}" ] && common+=($WINCLIP_SLURM_SBATCH_ARGS)
 shard_opts=(--array="0-$((shards - 1))" --cpus-per-task="${WINCLIP_SLURM_CPUS:-2}"
-            --time="${WINCLIP_SLURM_TIME:-12:00:00}" --output="$logs/shard-%A_%a.log")
+            --time="${WINCLIP_SLURM_TIME:-6:00:00}" --output="$logs/shard-%A_%a.log")
 mem=${WINCLIP_SLURM_MEM-4G}
 [ -n "$mem" ] && shard_opts+=(--mem="$mem")
 report_opts=(--cpus-per-task=1 --time="${WINCLIP_SLURM_REPORT_TIME:-0:30:00}" --output="$logs/report-%j.log")
