@@ -90,6 +90,12 @@ cp -a "$T/R0" "$T/R0x"
 "$BIN" run "$T/sh2.conf" --results "$T/R0x" >"$T/log2x" 2>&1 || { bad "second experiment"; cat "$T/log2x"; }
 [ "$(run_total passes "$T/log2x")" = 0 ] || bad "second experiment over the same features: $(run_total passes "$T/log2x") backbone passes, 0 expected"
 
+# ---- --jobs: the forked children's units and passes are summed in the final lines ----
+"$BIN" run "$T/sh.conf" --results "$T/J" --jobs 3 >"$T/j" 2>&1 || { bad "--jobs 3"; cat "$T/j"; }
+[ "$(run_total computed "$T/j")" = $UNITS ] || bad "--jobs 3: units computed $(run_total computed "$T/j") != $UNITS"
+[ "$(run_total passes "$T/j")" = "$P0" ] || bad "--jobs 3: backbone passes $(run_total passes "$T/j") != $P0"
+check_same "$T/J" "--jobs 3"
+
 # ---- more shards than categories: the extra shard has nothing to do ----
 "$BIN" run "$T/sh.conf" --results "$T/S4" --shard 3/4 >"$T/s4" 2>&1 || bad "shard 3/4 (empty) failed"
 grep -q "nothing to do" "$T/s4" || { bad "empty shard: not said"; cat "$T/s4"; }
