@@ -90,6 +90,23 @@ cp -a "$T/R0" "$T/R0x"
 "$BIN" run "$T/sh2.conf" --results "$T/R0x" >"$T/log2x" 2>&1 || { bad "second experiment"; cat "$T/log2x"; }
 [ "$(run_total passes "$T/log2x")" = 0 ] || bad "second experiment over the same features: $(run_total passes "$T/log2x") backbone passes, 0 expected"
 
+# ---- two experiments sharing the feature cache, concurrently (issue 9, fault 6): no cache file is
+# taken for corrupt, each image is encoded once ----
+"$BIN" run "$T/sh.conf" --results "$T/F" >"$T/f1" 2>"$T/fe1" & p1=$!
+"$BIN" run "$T/sh2.conf" --results "$T/F" >"$T/f2" 2>"$T/fe2" & p2=$!
+wait $p1 || { bad "shared cache: run 1 failed"; cat "$T/fe1"; }
+wait $p2 || { bad "shared cache: run 2 failed"; cat "$T/fe2"; }
+[ "$(run_total computed "$T/f1" "$T/f2")" = $((2 * UNITS)) ] || bad "shared cache: $((2 * UNITS)) units expected"
+[ "$(run_total passes "$T/f1" "$T/f2")" = "$P0" ] || bad "shared cache: backbone passes $(run_total passes "$T/f1" "$T/f2") != $P0"
+[ -z "$(find "$T/F" -name '*.corrupt')" ] || bad "shared cache: cache files moved aside as corrupt"
+grep -qi "corrupt" "$T/fe1" "$T/fe2" && bad "shared cache: a run reported a corrupt cache"
+for u in k0 k1_s0 k2_s0; do
+    cmp -s "$T/R0/sh/synthetic/synth_grid/$u/metrics.tsv" "$T/F/sh/synthetic/synth_grid/$u/metrics.tsv" ||
+        bad "shared cache: sh $u differs"
+    cmp -s "$T/R0x/sh2/synthetic/synth_grid/$u/metrics.tsv" "$T/F/sh2/synthetic/synth_grid/$u/metrics.tsv" ||
+        bad "shared cache: sh2 $u differs"
+done
+
 # ---- --jobs: the forked children's units and passes are summed in the final lines ----
 "$BIN" run "$T/sh.conf" --results "$T/J" --jobs 3 >"$T/j" 2>&1 || { bad "--jobs 3"; cat "$T/j"; }
 [ "$(run_total computed "$T/j")" = $UNITS ] || bad "--jobs 3: units computed $(run_total computed "$T/j") != $UNITS"
