@@ -25,7 +25,8 @@ endif
 
 DEB_PACKAGES := gcc make pkg-config libopenblas-dev libdnnl-dev libhdf5-dev libstb-dev check \
                 libsubunit-dev zlib1g-dev gnuplot-nox curl xz-utils ca-certificates \
-                clang libclang-rt-dev libomp-dev python3
+                clang libclang-rt-dev libomp-dev python3 \
+                slurmctld slurmd munge slurm-client
 
 CC      ?= gcc
 V       ?= 0
@@ -80,7 +81,7 @@ MAIN_OBJ  := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all build deps test check test-shell debug bench demo weights datasets reproduce tables \
-        clean help fuzz fuzz-build
+        clean help fuzz fuzz-build reproduce-slurm reproduce-slurm-submit
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/winclip
@@ -95,6 +96,7 @@ help:
 	@echo "make weights    download + verify + convert the CLIP weights (internet needed)"
 	@echo "make datasets   download + verify + extract MVTec AD and VisA (internet needed)"
 	@echo "make reproduce  weights, datasets, every paper experiment, tables and plots"
+	@echo "make reproduce-slurm SHARDS=N  the same on a Slurm cluster: an N-task array + a report job"
 	@echo "make tables     the paper tables (winclip report) of the experiments already run"
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make fuzz       build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS (default 20)"
@@ -224,6 +226,30 @@ reproduce: deps
 	@for e in $(EXPERIMENTS); do echo "== $$e"; OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} \
 	  $(BUILD)/winclip run $$e || exit 1; done
 	@$(MAKE) --no-print-directory tables
+
+# ---- Slurm: every paper experiment as one array of SHARDS tasks + a dependent report job ----
+# experiments/slurm/submit.sh (README "Running on a Slurm cluster"): each task runs
+# `winclip run E --shard I/SHARDS` for every experiment E into the shared results/; the report
+# job (--dependency=afterok) runs `winclip report` once all tasks succeeded. Resubmit to resume.
+# PARTITION / ACCOUNT empty: the cluster's defaults. TIME, MEM, CPUS: per shard task.
+SHARDS    ?= 8
+PARTITION ?=
+ACCOUNT   ?=
+TIME      ?= 6:00:00
+MEM       ?= 4G
+CPUS      ?= 2
+
+reproduce-slurm: deps
+	@$(MAKE) --no-print-directory $(BUILD)/winclip
+	@ls $(WEIGHTS_DIR)/*.h5 >/dev/null 2>&1 || $(MAKE) --no-print-directory weights
+	@test -d $(DATA_DIR)/mvtec_anomaly_detection -a -d $(DATA_DIR)/visa || $(MAKE) --no-print-directory datasets
+	@$(MAKE) --no-print-directory reproduce-slurm-submit
+
+# the submission alone (no build, no download checks); WINCLIP_SLURM_DRY_RUN=1 prints it
+reproduce-slurm-submit:
+	@WINCLIP_SLURM_PARTITION="$(PARTITION)" WINCLIP_SLURM_ACCOUNT="$(ACCOUNT)" WINCLIP_SLURM_TIME="$(TIME)" \
+	  WINCLIP_SLURM_MEM="$(MEM)" WINCLIP_SLURM_CPUS="$(CPUS)" WINCLIP_BIN="$${WINCLIP_BIN:-$(BUILD)/winclip}" \
+	  bash experiments/slurm/submit.sh $(SHARDS) $(EXPERIMENTS)
 
 # tables: the paper tables (winclip report) over every paper experiment already run.
 tables: $(BUILD)/winclip

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness/results.h"
+#include "harness/run_lock.h"
 #include "harness/unit_eval.h"
 #include "util/fsutil.h"
 #include "util/h5.h"
@@ -223,7 +224,7 @@ int experiment_restrict(ExperimentPlan *pl, const char *const *only, int n_only,
     return 0;
 }
 
-static int load_category(const ExperimentPlan *pl, const char *category, CategoryData *cd, Error *err)
+int experiment_load_category(const ExperimentPlan *pl, const char *category, CategoryData *cd, Error *err)
 {
     int rc = dataset_load(cd, pl->layout, pl->root, category, pl->split_csv[0] ? pl->split_csv : NULL, err);
     if (rc == 0) dataset_set_name(cd, pl->dataset);
@@ -243,7 +244,7 @@ int experiment_validate(const ExperimentPlan *pl, Pipeline *p)
     for (int i = 0; i < pl->n_categories && fs_is_dir(pl->root); i++) {
         CategoryData cd = {0};
         Error e = {0};
-        if (load_category(pl, pl->categories[i], &cd, &e) != 0 || dataset_validate(&cd, &e) != 0)
+        if (experiment_load_category(pl, pl->categories[i], &cd, &e) != 0 || dataset_validate(&cd, &e) != 0)
             problems_add(&pr, "dataset %s, category %s: %s", pl->dataset, pl->categories[i], e.msg);
         else if ((size_t)max_k > cd.n_train)
             problems_add(&pr, "dataset %s, category %s: k_shots asks for %d references but train/good has %zu images",
@@ -293,7 +294,7 @@ static int category_settings(const ExperimentPlan *pl, Pipeline *p, const char *
 }
 
 /* The units of a category in run order: (k, seed) pairs into ks/seeds (n_k * n_seeds + 1). */
-static int category_units(const ExperimentPlan *pl, int *ks, int *seeds)
+int experiment_category_units(const ExperimentPlan *pl, int *ks, int *seeds)
 {
     int n = 0;
     for (int i = 0; i < pl->n_k; i++)
@@ -306,22 +307,61 @@ static int category_units(const ExperimentPlan *pl, int *ks, int *seeds)
     return n;
 }
 
-int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipeline *p, const char *category,
-                            int *plots_skipped, Error *err)
+/* 1 when some unit of cd is not done (new, broken, stale): the category needs its lock and cache. */
+static int category_to_compute(const ExperimentPlan *pl, const UnitJob *job, const char *results, Pipeline *p,
+                               const CategoryData *cd, const int *ks, const int *seeds, int n, int *to_compute,
+                               Error *err)
 {
-    CategoryData cd = {0};
-    int rc = load_category(pl, category, &cd, err);
-    if (!rc) rc = category_settings(pl, p, category, err);
-    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps, pl->rerun};
-    int *ks = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *ks);
-    int *seeds = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *seeds);
-    int n = category_units(pl, ks, seeds), to_compute = 0;
-    for (int i = 0; i < n && !rc && !to_compute; i++) {
+    int rc = 0;
+    *to_compute = 0;
+    for (int i = 0; i < n && !rc && !*to_compute; i++) {
         UnitStatus st;
-        rc = unit_eval_status(&st, &job, results, p, &cd, ks[i], seeds[i], err);
-        to_compute = !rc && st.state != UNIT_DONE;
+        rc = unit_eval_status(&st, job, results, p, cd, ks[i], seeds[i], err);
+        *to_compute = !rc && st.state != UNIT_DONE;
         unit_status_free(&st);
     }
+    (void)pl;
+    return rc;
+}
+
+/* The category's lock: with something to compute, taken (waiting when blocking, else 1 =
+ * deferred); with nothing, only tried, and job->keep_temps set when another process holds it
+ * (its temp files may be live on another machine, where their pids mean nothing here). */
+static int lock_category(RunLock *lk, const ExperimentPlan *pl, const char *results, const char *category,
+                         int to_compute, int blocking, UnitJob *job, Error *err)
+{
+    char *path = run_lock_category_path(results, pl->dataset, category);
+    char holder[160];
+    Error ignore = {0};
+    int rc = run_lock_take(lk, path, 0, holder, sizeof holder, to_compute ? err : &ignore);
+    if (!to_compute) {
+        job->keep_temps = rc == 1; /* an unusable lock file (read-only results): nothing is written anyway */
+        rc = 0;
+    } else if (rc == 1 && !blocking) {
+        printf("winclip run: %s %s/%s: being computed by %s: deferred\n", pl->name, pl->dataset, category, holder);
+    } else if (rc == 1) {
+        printf("winclip run: %s %s/%s: being computed by %s: waiting for it\n", pl->name, pl->dataset, category,
+               holder);
+        fflush(stdout);
+        rc = run_lock_take(lk, path, 1, NULL, 0, err);
+    }
+    free(path);
+    return rc;
+}
+
+int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipeline *p, const char *category,
+                            int blocking, UnitCounts *counts, int *plots_skipped, Error *err)
+{
+    CategoryData cd = {0};
+    int rc = experiment_load_category(pl, category, &cd, err);
+    if (!rc) rc = category_settings(pl, p, category, err);
+    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps, pl->rerun, 0, counts};
+    int *ks = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *ks);
+    int *seeds = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *seeds);
+    int n = experiment_category_units(pl, ks, seeds), to_compute = 0;
+    RunLock lk = {-1};
+    if (!rc) rc = category_to_compute(pl, &job, results, p, &cd, ks, seeds, n, &to_compute, err);
+    if (!rc) rc = lock_category(&lk, pl, results, category, to_compute, blocking, &job, err);
     /* the cache only when something is computed: a finished run in a read-only folder needs none */
     char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
     if (!rc && to_compute) rc = pipeline_open_cache(p, cache, err);
@@ -331,6 +371,7 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
     free(seeds);
     Error ignore = {0};
     pipeline_open_cache(p, NULL, &ignore);
+    run_lock_release(&lk);
     dataset_free(&cd);
     return rc;
 }
@@ -338,14 +379,14 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
 int experiment_check_stale(const ExperimentPlan *pl, const char *results, Pipeline *p)
 {
     Problems pr = {0};
-    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps, pl->rerun};
+    UnitJob job = {pl->name, pl->dataset, pl->weights, &pl->cfg, pl->save_maps, pl->rerun, 0, NULL};
     int *ks = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *ks);
     int *seeds = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *seeds);
-    int n = category_units(pl, ks, seeds), n_stale = 0;
+    int n = experiment_category_units(pl, ks, seeds), n_stale = 0;
     for (int c = 0; c < pl->n_categories; c++) {
         CategoryData cd = {0};
         Error e = {0};
-        int rc = load_category(pl, pl->categories[c], &cd, &e);
+        int rc = experiment_load_category(pl, pl->categories[c], &cd, &e);
         if (!rc) rc = category_settings(pl, p, pl->categories[c], &e);
         for (int i = 0; i < n && !rc; i++) {
             UnitStatus st;
@@ -394,11 +435,45 @@ int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *
     return rc;
 }
 
-/* --jobs N: one child process per category, at most N at once. Returns 0 when all succeed. */
-int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipeline *p, int jobs)
+/* What a forked child sends its parent when it ends (one write, under PIPE_BUF: atomic). */
+typedef struct {
+    long computed, skipped, waited, passes, hits, misses;
+} ChildTally;
+
+static void tally_add_pipeline(RunTally *t, const Pipeline *p)
+{
+    t->backbone_passes += p->backbone_passes;
+    t->cache_hits += p->cache_hits;
+    t->cache_misses += p->cache_misses;
+}
+
+static void run_child(const ExperimentPlan *pl, const char *results, Pipeline *p, int c, int fd)
+{
+    Error err = {0};
+    int skipped = 0;
+    UnitCounts uc = {0};
+    long passes0 = p->backbone_passes, hits0 = p->cache_hits, misses0 = p->cache_misses;
+    int rc = experiment_run_category(pl, results, p, pl->categories[c], 1, &uc, &skipped, &err);
+    if (rc) fprintf(stderr, "winclip run: %s\n", err.msg);
+    if (!rc && skipped) fprintf(stderr, "winclip run: gnuplot not found: curve plots skipped (.dat/.gp kept)\n");
+    ChildTally ct = {uc.computed, uc.skipped, uc.waited, p->backbone_passes - passes0, p->cache_hits - hits0,
+                     p->cache_misses - misses0};
+    if (write(fd, &ct, sizeof ct) != (ssize_t)sizeof ct) fprintf(stderr, "winclip run: tally not sent\n");
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc ? 1 : 0);
+}
+
+/* --jobs N: one child process per category (each waits for its category's lock), at most N at once. */
+static int run_forked(const ExperimentPlan *pl, const char *results, Pipeline *p, int jobs, RunTally *t)
 {
     pid_t *pids = xcalloc((size_t)pl->n_categories, sizeof *pids);
-    int running = 0, failed = 0, next = 0;
+    int running = 0, failed = 0, next = 0, fds[2];
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "winclip run: pipe: %s\n", strerror(errno));
+        free(pids);
+        return 1;
+    }
     fflush(stdout);
     fflush(stderr);
     while (next < pl->n_categories || running > 0) {
@@ -410,16 +485,7 @@ int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipelin
                 next = pl->n_categories;
                 continue;
             }
-            if (pid == 0) {
-                Error err = {0};
-                int skipped = 0;
-                int rc = experiment_run_category(pl, results, p, pl->categories[next], &skipped, &err);
-                if (rc) fprintf(stderr, "winclip run: %s\n", err.msg);
-                if (!rc && skipped) fprintf(stderr, "winclip run: gnuplot not found: curve plots skipped (.dat/.gp kept)\n");
-                fflush(stdout);
-                fflush(stderr);
-                _exit(rc ? 1 : 0);
-            }
+            if (pid == 0) close(fds[0]), run_child(pl, results, p, next, fds[1]);
             pids[next++] = pid;
             running++;
             continue;
@@ -433,8 +499,35 @@ int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipelin
                 if (pids[i] == done) fprintf(stderr, "winclip run: category %s failed\n", pl->categories[i]);
             failed = 1;
         }
+        ChildTally ct; /* the child wrote before exiting: its tally is in the pipe now */
+        if (read(fds[0], &ct, sizeof ct) == (ssize_t)sizeof ct) {
+            t->units.computed += ct.computed, t->units.skipped += ct.skipped, t->units.waited += ct.waited;
+            t->backbone_passes += ct.passes, t->cache_hits += ct.hits, t->cache_misses += ct.misses;
+        }
     }
+    close(fds[0]);
+    close(fds[1]);
     free(pids);
     return failed;
 }
 
+int experiment_run_all(const ExperimentPlan *pl, const char *results, Pipeline *p, int jobs, RunTally *t,
+                       int *plots_skipped, Error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (jobs > 1 && pl->n_categories > 1) {
+        if (run_forked(pl, results, p, jobs, t) != 0)
+            return err_setf(err, ERR_INTERNAL, "%s: a category failed (see above)", pl->name);
+        return 0;
+    }
+    int *deferred = xcalloc((size_t)pl->n_categories + 1, sizeof *deferred), rc = 0;
+    for (int c = 0; c < pl->n_categories && rc >= 0; c++) {
+        rc = experiment_run_category(pl, results, p, pl->categories[c], 0, &t->units, plots_skipped, err);
+        deferred[c] = rc == 1;
+    }
+    for (int c = 0; c < pl->n_categories && rc >= 0; c++)
+        if (deferred[c]) rc = experiment_run_category(pl, results, p, pl->categories[c], 1, &t->units, plots_skipped, err);
+    free(deferred);
+    tally_add_pipeline(t, p);
+    return rc < 0 ? rc : 0;
+}

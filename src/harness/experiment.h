@@ -8,8 +8,8 @@
  *         experiment_read(&pl, &err)) goto fail;
  *     if (experiment_validate(&pl, &pipeline)) goto done;     // problems printed
  *     experiment_write_conf(&pl, "results", &err);
- *     for (int i = 0; i < pl.n_categories; i++)
- *         experiment_run_category(&pl, "results", &pipeline, pl.categories[i], &skipped, &err);
+ *     RunTally tally;
+ *     experiment_run_all(&pl, "results", &pipeline, 1, &tally, &skipped, &err);
  *     experiment_free(&pl);
  *
  * Reference: shared/spec/winclip.md §7, §9; conventions.md §2.13-§2.14.
@@ -19,6 +19,7 @@
 
 #include "data/dataset.h"
 #include "harness/config.h"
+#include "harness/unit_eval.h"
 #include "util/base.h"
 #include "winclip/pipeline.h"
 #include "winclip/winclip.h"
@@ -65,12 +66,34 @@ int experiment_check_stale(const ExperimentPlan *pl, const char *results, Pipeli
 /* <results>/<name>/experiment.conf: what `winclip report` files the experiment under. */
 int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *err);
 
-/* Every unit of one category (k0, then k<K>_s<seed>) with the shared feature cache
- * <results>/cache/<dataset>_<category>.h5; *plots_skipped set when gnuplot is missing. */
-int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipeline *p, const char *category,
-                            int *plots_skipped, Error *err);
+/* The category's listing (dataset_load with the experiment's layout, root, split_csv; the
+ * dataset name set). */
+int experiment_load_category(const ExperimentPlan *pl, const char *category, CategoryData *cd, Error *err);
 
-/* --jobs N: one child process per category, at most N at once. Returns 0 when all succeed. */
-int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipeline *p, int jobs);
+/* The units of a category in run order (k0 once, then k<K>_s<seed> for K > 0 and every seed):
+ * (k, seed) into ks / seeds (capacity n_k * n_seeds + 1). Returns how many. */
+int experiment_category_units(const ExperimentPlan *pl, int *ks, int *seeds);
+
+/* Every unit of one category (unit_eval_run) with the shared feature cache
+ * <results>/cache/<dataset>_<category>.h5, holding the category's lock (run_lock.h) while
+ * anything is computed: blocking = 1 waits for it (said so), blocking = 0 returns 1 at once when
+ * another process holds it (said so: "deferred"). counts (may be NULL) are added to;
+ * *plots_skipped set when gnuplot is missing. Returns 0, 1 (deferred) or ERR_*. */
+int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipeline *p, const char *category,
+                            int blocking, UnitCounts *counts, int *plots_skipped, Error *err);
+
+/* What a run did: units, and the pipeline's backbone passes and cache hits / misses (summed
+ * over forked children). */
+typedef struct {
+    UnitCounts units;
+    long backbone_passes, cache_hits, cache_misses;
+} RunTally;
+
+/* Every category of pl, in order. One process (jobs 1): a category another process is computing
+ * is deferred and, after the others, waited for; so two runs on one results folder share the
+ * work and both end with every unit done. jobs > 1: one forked child per category (each waits
+ * for its category's lock), at most jobs at once. Returns 0 when every category succeeded. */
+int experiment_run_all(const ExperimentPlan *pl, const char *results, Pipeline *p, int jobs, RunTally *tally,
+                       int *plots_skipped, Error *err);
 
 #endif

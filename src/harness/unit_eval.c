@@ -18,6 +18,7 @@
 #include "eval/metrics.h"
 #include "harness/overlay.h"
 #include "harness/plot.h"
+#include "harness/run_lock.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
 #include "util/sha256.h"
@@ -380,15 +381,40 @@ static void clean_stale_temps(const char *dir)
     free(parent);
 }
 
+/* Take the unit's lock (waiting, said so, while another process holds it), then read its state
+ * again into st: another process may have finished it meanwhile. */
+static int lock_unit(RunLock *lk, UnitStatus *st, const UnitJob *job, const char *results, const Pipeline *p,
+                     const CategoryData *cd, int k, int seed, Error *err)
+{
+    char *path = run_lock_unit_path(results, job->experiment, job->dataset, cd->category, k, seed);
+    char holder[160];
+    int rc = run_lock_take(lk, path, 0, holder, sizeof holder, err);
+    if (rc == 1) {
+        fprintf(stderr, "winclip run: %s: being computed by %s: waiting for it\n", st->dir, holder);
+        if (job->counts) job->counts->waited++;
+        rc = run_lock_take(lk, path, 1, NULL, 0, err);
+    }
+    free(path);
+    if (rc) return rc;
+    unit_status_free(st);
+    rc = unit_eval_status(st, job, results, p, cd, k, seed, err);
+    if (!rc && st->state == UNIT_DONE) fprintf(stderr, "winclip run: %s: done by another process, skipped\n", st->dir);
+    return rc;
+}
+
 int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
                   int *plots_skipped, Error *err)
 {
-    char *dir = results_unit_dir(results, job->experiment, job->dataset, cd->category, k, seed);
-    clean_stale_temps(dir);
-    free(dir);
+    if (!job->keep_temps) {
+        char *dir = results_unit_dir(results, job->experiment, job->dataset, cd->category, k, seed);
+        clean_stale_temps(dir);
+        free(dir);
+    }
     UnitStatus st;
+    RunLock lk = {-1};
     int rc = unit_eval_status(&st, job, results, p, cd, k, seed, err);
     if (!rc && st.state == UNIT_DONE) fprintf(stderr, "winclip run: %s: done, skipped\n", st.dir);
+    else if (!rc) rc = lock_unit(&lk, &st, job, results, p, cd, k, seed, err);
     if (!rc && st.state == UNIT_STALE && !job->rerun)
         rc = err_setf(err, ERR_USAGE, "%s was computed with other settings (%s): --rerun recomputes it", st.dir, st.why);
     if (!rc && st.state == UNIT_STALE)
@@ -400,7 +426,11 @@ int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const Ca
         rc = unit_compute(job, &st, tmp, p, cd, k, seed, plots_skipped, err);
         if (rc) results_remove_folder(tmp);
         free(tmp);
+        if (!rc && job->counts) job->counts->computed++;
+    } else if (!rc && job->counts) {
+        job->counts->skipped++;
     }
+    run_lock_release(&lk);
     unit_status_free(&st);
     return rc;
 }

@@ -29,12 +29,19 @@ typedef struct {
     uint8_t *masks;   /* (n, h, w) ground truth at the map size */
 } UnitEval;
 
+/* How many units a run computed and skipped (finished before, or by another process). */
+typedef struct {
+    long computed, skipped, waited; /* waited: units another process held when this one came */
+} UnitCounts;
+
 /* What a unit folder records about its experiment; all borrowed. */
 typedef struct {
     const char *experiment, *dataset, *weights;
     const Config *cfg;   /* the experiment's resolved keys (config.resolved) */
     int save_maps;       /* write maps.h5 */
     int rerun;           /* recompute units done with other settings (else an error) */
+    int keep_temps;      /* 1: another process may be writing this category: leave temp files */
+    UnitCounts *counts;  /* updated when not NULL */
 } UnitJob;
 
 typedef enum {
@@ -81,8 +88,10 @@ int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const Categor
 
 /* The whole unit: results_unit_dir(results, ...) is skipped when done, intact and computed with
  * the same settings (settings.txt hash); done with other settings is an error unless job->rerun;
- * else references drawn (dataset_sample_shots(seed, k)), scored, measured and written into a
- * temp folder, `done` last, which then replaces the unit folder. Prints one line. */
+ * else the unit's lock is taken (run_lock.h; waiting, said so, while another process holds it),
+ * the state read again (another process may have finished it meanwhile: then skipped), and
+ * references drawn (dataset_sample_shots(seed, k)), scored, measured and written into a temp
+ * folder, `done` last, which then replaces the unit folder. Prints one line. */
 int unit_eval_run(const UnitJob *job, const char *results, Pipeline *p, const CategoryData *cd, int k, int seed,
                   int *plots_skipped, Error *err);
 

@@ -48,6 +48,15 @@ int h5_delete(H5File *f, const char *path, Error *err)
     return 0;
 }
 
+/* Dataset creation properties without modification times, so a file written twice with the
+ * same data is byte-identical (runs and shards compare with cmp). Close with H5Pclose. */
+static hid_t untimed_dcpl(void)
+{
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0) H5Pset_obj_track_times(dcpl, 0);
+    return dcpl;
+}
+
 static int write_native(H5File *f, const char *path, hid_t filetype, hid_t memtype, const void *data,
                         int rank, const int64_t *dims, Error *err)
 {
@@ -58,7 +67,9 @@ static int write_native(H5File *f, const char *path, hid_t filetype, hid_t memty
     CHECK(rank >= 0 && rank <= H5_MAX_RANK);
     for (int i = 0; i < rank; i++) hd[i] = (hsize_t)dims[i];
     hid_t s = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, hd, NULL);
-    hid_t d = H5Dcreate2((hid_t)f->id, path, filetype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = untimed_dcpl();
+    hid_t d = H5Dcreate2((hid_t)f->id, path, filetype, s, H5P_DEFAULT, dcpl >= 0 ? dcpl : H5P_DEFAULT, H5P_DEFAULT);
+    if (dcpl >= 0) H5Pclose(dcpl);
     if (d < 0) {
         H5Sclose(s);
         return err_setf(err, ERR_IO, "%s: cannot create dataset '%s'", f->path, path);
@@ -99,7 +110,9 @@ int h5_write_strings(H5File *f, const char *path, const char *const *strings, si
     H5Tset_cset(t, H5T_CSET_UTF8);
     hsize_t n = (hsize_t)count;
     hid_t s = H5Screate_simple(1, &n, NULL);
-    hid_t d = H5Dcreate2((hid_t)f->id, path, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = untimed_dcpl();
+    hid_t d = H5Dcreate2((hid_t)f->id, path, t, s, H5P_DEFAULT, dcpl >= 0 ? dcpl : H5P_DEFAULT, H5P_DEFAULT);
+    if (dcpl >= 0) H5Pclose(dcpl);
     if (d < 0) rc = err_setf(err, ERR_IO, "%s: cannot create dataset '%s'", f->path, path);
     else if (count > 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings) < 0)
         rc = err_setf(err, ERR_IO, "%s: cannot write '%s'", f->path, path);
