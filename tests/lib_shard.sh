@@ -18,7 +18,8 @@ run_total() {
 
 # same_results REF DIR LABEL UNITS: the same unit files (<exp>/<dataset>/<category>/<unit>/...) and
 # experiment.conf files under the results roots REF and DIR, each cmp-identical except provenance.txt
-# (wall time and date) and the done marker's line for it; UNITS done markers; no temp files.
+# and timing.tsv (wall times and date; timing.tsv's cache hits depend on who encoded first) and the
+# done marker's lines for them; UNITS done markers; no temp files.
 # Prints FAIL lines and returns 1 on any difference.
 same_results() {
     local ref=$1 dir=$2 label=$3 units=$4 f rc=0
@@ -30,8 +31,8 @@ same_results() {
     cmp -s "$lf.0" "$lf.1" || { echo "FAIL $label: other files than the reference"; diff "$lf.0" "$lf.1" | head; rc=1; }
     while read -r f; do
         case $f in
-        */provenance.txt) continue ;;
-        */done) cmp -s <(grep -v ' provenance.txt$' "$ref/$f") <(grep -v ' provenance.txt$' "$dir/$f") ||
+        */provenance.txt | */timing.tsv) continue ;;
+        */done) cmp -s <(grep -vE ' (provenance.txt|timing.tsv)$' "$ref/$f") <(grep -vE ' (provenance.txt|timing.tsv)$' "$dir/$f") ||
             { echo "FAIL $label: $f differs"; rc=1; } ;;
         *) [ -f "$dir/$f" ] && { cmp -s "$ref/$f" "$dir/$f" || { echo "FAIL $label: $f differs"; rc=1; }; } ;;
         esac
