@@ -180,6 +180,11 @@ int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const Categor
         n_picked += pick_extremes(u, want, want == 0, picked + n_picked);
     char *odir = xasprintf("%s/overlays", dir);
     int rc = fs_mkdirs(odir, err);
+    char *index = NULL; /* overlays/index.tsv: what the report page's gallery shows */
+    size_t index_len = 0;
+    FILE *ix = open_memstream(&index, &index_len);
+    CHECK(ix != NULL);
+    fprintf(ix, "png\tname\tlabel\tscore\tpath\n");
     for (int k = 0; k < n_picked && rc == 0; k++) {
         const Sample *s = &cd->test[picked[k]];
         char *name = xstrdup(s->name);
@@ -189,9 +194,16 @@ int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const Categor
         rc = overlay_write(p, s->image_path, u->maps + per * (size_t)picked[k],
                            u->has_masks ? u->masks + per * (size_t)picked[k] : NULL,
                            u->w, u->h, lo, hi, png, err);
+        fprintf(ix, "%s.png\t%s\t%d\t%.9g\t%s\n", name, s->name, u->labels[picked[k]], u->scores[picked[k]],
+                s->image_path);
         free(png);
         free(name);
     }
+    fclose(ix);
+    char *ipath = xasprintf("%s/index.tsv", odir);
+    if (rc == 0) rc = fs_write_atomic(ipath, index, index_len, err);
+    free(ipath);
+    free(index);
     free(odir);
     return rc;
 }

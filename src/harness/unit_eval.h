@@ -78,7 +78,7 @@ int unit_eval_write_curves(const UnitEval *u, const char *dir, const char *title
 /* dir/overlays/<defect>_<stem>.png for the UNIT_OVERLAYS_EACH highest-scoring normal images and
  * the UNIT_OVERLAYS_EACH lowest-scoring defective ones (the false positives and negatives a user
  * looks at first; ties: dataset order); colour range = min..max over every map of the unit so
- * the overlays compare. */
+ * the overlays compare. overlays/index.tsv lists them: png, name, label, score, path. */
 #define UNIT_OVERLAYS_EACH 3
 int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const CategoryData *cd, const char *dir,
                              Error *err);
