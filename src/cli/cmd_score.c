@@ -34,7 +34,8 @@ typedef struct {
     int masks;          /* --masks: DIR/masks/NNNN_<name>.png (needs a pixel threshold) */
     int timings;        /* --timings: per-stage seconds to stderr at the end */
     const char **refs;  /* (n_refs) */
-    int n_refs;
+    int n_refs, max_refs;
+    char *run_refs;     /* --threshold-from a K > 0 unit: its references.txt (refs point into it) */
     const char **sets;  /* (n_sets) "key=value" */
     int n_sets;
     const char **args;   /* (n_args) FOLDER | LIST | IMAGE as given */
@@ -245,11 +246,53 @@ static int parse_args(ScoreArgs *a, int argc, char **argv)
 
 /* Method settings from --config / --set into s. Returns 0, or the exit status after printing
  * the error (1: the config file cannot be read; 2: usage). */
-static int resolve_settings(const ScoreArgs *a, Config *cfg, WinclipSettings *s)
+/* --threshold-from: the run's method settings (settings.txt) are the starting point (its class
+ * word when --class is its category), and a K > 0 run's references (references.txt) are used when
+ * no --ref is given, so the scores are those the thresholds were chosen on. */
+static int adopt_run(ScoreArgs *a, WinclipSettings *s, Error *err)
+{
+    if (score_thresholds_from_run(&a->thr, a->threshold_from, err) != 0) return err->code;
+    if (!a->thr.run_settings) return 0;
+    int run_k = 0, same_category = 0;
+    char *text = xstrdup(a->thr.run_settings), *word = NULL;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *eq = strstr(line, " = ");
+        if (!eq) continue;
+        *eq = 0;
+        const char *value = eq + 3;
+        Error ignore = {0};
+        if (!strcmp(line, "k_shot")) run_k = atoi(value);
+        else if (!strcmp(line, "category")) same_category = !strcmp(value, a->category);
+        else if (!strcmp(line, "class_word")) word = eq + 3;
+        else if (strcmp(line, "class_name") != 0) winclip_settings_set(s, line, value, &ignore); /* others: not method keys */
+    }
+    if (same_category && word) snprintf(s->class_name, sizeof s->class_name, "%s", word);
+    free(text);
+    if (run_k <= 0 || a->n_refs > 0) return 0;
+    char *path = xasprintf("%s/references.txt", a->thr.run_dir);
+    char *refs = results_read_text(path);
+    if (!refs) {
+        err_setf(err, ERR_MISSING, "--threshold-from: %s not found (a K = %d unit lists its references there)", path, run_k);
+        free(path);
+        return err->code;
+    }
+    free(path);
+    a->run_refs = refs;
+    for (char *line = strtok(refs, "\n"); line && a->n_refs < a->max_refs; line = strtok(NULL, "\n")) a->refs[a->n_refs++] = line;
+    if (a->n_refs != run_k)
+        return err_setf(err, ERR_FORMAT, "--threshold-from: references.txt lists %d images, the run has K = %d", a->n_refs, run_k);
+    return 0;
+}
+
+static int resolve_settings(ScoreArgs *a, Config *cfg, WinclipSettings *s)
 {
     Error err = {0};
     winclip_settings_default(s);
     int k_shot_set = 0;
+    if (a->threshold_from && adopt_run(a, s, &err) != 0) {
+        fprintf(stderr, "winclip score: %s\n", err.msg);
+        return 1;
+    }
     if (a->config && config_load(cfg, a->config, &err) != 0) {
         fprintf(stderr, "winclip score: %s\n", err.msg);
         return err.code == ERR_IO || err.code == ERR_MISSING ? 1 : 2;
@@ -318,9 +361,11 @@ static int score_one(const ScoreArgs *a, Pipeline *p, ScoreOutputs *o, int i, Er
         o->hw[2 * i + 1] = m.out_w;
     }
     if (rc == 0 && o->csv) {
+        /* float32 as in a run's scores.tsv, whose values the thresholds of --threshold-from are */
+        double score32 = (double)(float)m.image_score;
         score_csv_field(o->csv, a->images[i]);
-        fprintf(o->csv, ",%.9g", m.image_score);
-        if (!isnan(a->thr.image)) fprintf(o->csv, ",%s", m.image_score >= a->thr.image ? "anomalous" : "normal");
+        fprintf(o->csv, ",%.9g", score32);
+        if (!isnan(a->thr.image)) fprintf(o->csv, ",%s", score32 >= a->thr.image ? "anomalous" : "normal");
         fputc('\n', o->csv);
     }
     if (rc == 0 && a->masks) {
@@ -353,7 +398,6 @@ static int prepare_inputs(ScoreArgs *a, Error *err)
     a->images = xcalloc(a->n_image_list, sizeof *a->images);
     for (size_t i = 0; i < a->n_image_list; i++) a->images[i] = a->image_list[i];
     if (score_inputs_validate(a->image_list, a->n_image_list, err) != 0) return err->code;
-    if (a->threshold_from && score_thresholds_from_run(&a->thr, a->threshold_from, err) != 0) return err->code;
     if (a->masks && isnan(a->thr.pixel))
         return err_setf(err, ERR_VALUE, "--masks: %s has no pixel threshold (pixel_f1_threshold n/a: a run without "
                         "masks); give --pixel-threshold V", a->threshold_from);
@@ -412,7 +456,8 @@ static void print_timings(const Pipeline *p)
 static int run(int argc, char **argv)
 {
     ScoreArgs a = {0};
-    a.refs = xcalloc((size_t)argc, sizeof *a.refs);
+    a.refs = xcalloc((size_t)argc + 64, sizeof *a.refs);
+    a.max_refs = argc + 64;
     a.sets = xcalloc((size_t)argc, sizeof *a.sets);
     a.args = xcalloc((size_t)argc, sizeof *a.args);
     char *overlay_dir = NULL;
@@ -439,9 +484,13 @@ static int run(int argc, char **argv)
         fprintf(o.csv, "path,score%s\n", isnan(a.thr.image) ? "" : ",decision");
     }
     if (a.maps_out && (fs_mkdirs_parent(a.maps_out, &err) != 0 || h5_create(&o.out, a.maps_out, &err) != 0)) goto fail;
-    if (pipeline_init(&p, a.model, &s, &err) != 0 || (a.cache && pipeline_open_cache(&p, a.cache, &err) != 0) ||
-        check_run_settings(&a, &p, &err) != 0 || pipeline_set_references(&p, a.refs, a.n_refs, &err) != 0)
+    if (pipeline_init(&p, a.model, &s, &err) != 0 || (a.cache && pipeline_open_cache(&p, a.cache, &err) != 0))
         goto fail;
+    if (check_run_settings(&a, &p, &err) != 0) {
+        status = 2;
+        goto fail;
+    }
+    if (pipeline_set_references(&p, a.refs, a.n_refs, &err) != 0) goto fail;
     if (a.png_dir && !(o.index = open_png_index(a.png_dir, &err))) goto fail;
     o.scores = xcalloc((size_t)a.n_images, sizeof *o.scores);
     o.maps = xcalloc((size_t)a.n_images, sizeof *o.maps);
@@ -465,6 +514,7 @@ done:
     free(a.images);
     free(a.args);
     score_thresholds_free(&a.thr);
+    free(a.run_refs);
     h5_close(&o.out);
     if (status != 0 && a.maps_out && o.out.path[0]) remove(a.maps_out);
     for (int i = 0; o.maps && i < a.n_images; i++) free(o.maps[i]);
@@ -515,11 +565,15 @@ const Command cmd_score = {
     "  --out DIR          write DIR/scores.csv (path,score[,decision]), DIR/overlays/ (as\n"
     "                     --png-dir, unless given) and, with a threshold, DIR/threshold.txt\n"
     "                     (the thresholds used, their source and the rule).\n"
-    "  --threshold V      decision = anomalous when score >= V, else normal.\n"
+    "  --threshold V      decision = anomalous when score >= V, else normal (scores.csv holds\n"
+    "                     the score as float32, as a run's scores.tsv, and decides on it).\n"
     "  --threshold-from RUN_DIR   the F1-max thresholds of a finished unit of `winclip run`\n"
     "                     (RUN_DIR/metrics.tsv: image_f1_threshold, pixel_f1_threshold), e.g.\n"
-    "                     results/E/custom/widget/k0; its settings.txt must match this\n"
-    "                     command's settings and model (else exit 2 naming the keys).\n"
+    "                     results/E/custom/widget/k0. Its settings.txt is the starting point\n"
+    "                     of the method settings (then --config, --set), a K > 0 unit's\n"
+    "                     references.txt gives the --ref images when none is given; the\n"
+    "                     result must match the run's settings and model (else exit 2\n"
+    "                     naming the keys).\n"
     "  --pixel-threshold V   map threshold of --masks (instead of the run's).\n"
     "  --masks            DIR/masks/NNNN_<name>.png: 255 where map >= the pixel threshold.\n"
     "  --timings          print seconds per stage to stderr at the end: init (model load,\n"

@@ -160,6 +160,7 @@ int score_thresholds_from_run(ScoreThresholds *t, const char *run_dir, Error *er
         snprintf(t->source, sizeof t->source, "%s (F1-max thresholds of that run)", path);
         if (isnan(t->image))
             rc = err_setf(err, ERR_VALUE, "%s: image_f1_threshold is not available", path);
+        snprintf(t->run_dir, sizeof t->run_dir, "%s", dir);
         char *st = xasprintf("%s/settings.txt", dir);
         t->run_settings = results_read_text(st);
         free(st);

@@ -39,6 +39,7 @@ typedef struct {
     double image_f1, pixel_f1;  /* F1max at those thresholds (from a run), else NaN */
     char source[1200];          /* "--threshold" or the metrics.tsv read */
     char *run_settings;         /* the unit's settings.txt (malloc'ed) or NULL */
+    char run_dir[1024];         /* the unit folder read (--threshold-from) */
 } ScoreThresholds;
 
 void score_thresholds_init(ScoreThresholds *t);
