@@ -182,5 +182,17 @@ WINCLIP_CACHE_DIR=off "$BIN" score -m "$MODEL" --class $C --timings "$TEST/good/
 "$BIN" score -m "$MODEL" --class $C --cache "$T/fc/feat.h5" "$TEST/good/000.png" >/dev/null 2>&1
 ls "$T/fc/text"/text-*.bin >/dev/null 2>&1 || bad "text cache beside the feature cache"
 
+# ---- the README's three commands, from a copy of the project root (weights: the test model) ----
+mkdir -p "$T/root" && cp -r "$REPO/paper-tables" "$T/root/" && ln -s "$REPO/experiments" "$REPO/configs" "$T/root/"
+mkdir -p "$T/new" && cp "$TEST/good/000.png" "$TEST/hole/000.png" "$T/new/"
+(cd "$T/root" &&
+    "$BIN" run experiments/custom.conf --set root="$T/mv_masks" --set categories=$C --set weights="$MODEL" >/dev/null 2>&1 &&
+    "$BIN" report custom >/dev/null 2>&1 &&
+    "$BIN" score -m "$MODEL" --class $C --out scored --threshold-from results/custom/custom/$C/k0 --masks "$T/new/" >/dev/null 2>&1) ||
+    bad "the README commands"
+[ -s "$T/root/results/custom/index.html" ] && [ -s "$T/root/results/custom/summary.md" ] || bad "README: report outputs"
+[ "$(tail -n +2 "$T/root/scored/scores.csv" | wc -l)" = 2 ] && [ -s "$T/root/scored/threshold.txt" ] &&
+    [ "$(ls "$T/root/scored/masks" | wc -l)" = 2 ] || bad "README: score outputs"
+
 [ $fail = 0 ] && echo "test_custom_data.sh: ok"
 exit $fail
