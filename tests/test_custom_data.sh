@@ -184,7 +184,7 @@ ls "$T/fc/text"/text-*.bin >/dev/null 2>&1 || bad "text cache beside the feature
 
 # ---- the README's three commands, from a copy of the project root (weights: the test model) ----
 mkdir -p "$T/root" && cp -r "$REPO/paper-tables" "$T/root/" && ln -s "$REPO/experiments" "$REPO/configs" "$T/root/"
-mkdir -p "$T/new" && cp "$TEST/good/000.png" "$TEST/hole/000.png" "$T/new/"
+mkdir -p "$T/new" && cp "$TEST/good/000.png" "$T/new/good.png" && cp "$TEST/hole/000.png" "$T/new/hole.png"
 (cd "$T/root" &&
     "$BIN" run experiments/custom.conf --set root="$T/mv_masks" --set categories=$C --set weights="$MODEL" >/dev/null 2>&1 &&
     "$BIN" report custom >/dev/null 2>&1 &&
