@@ -15,20 +15,12 @@
 
 #include "data/dataset.h"
 #include "data/dataset_internal.h"
+#include "util/fsutil.h"
 
-/* 0 when rel is a relative path that stays inside its base folder: not empty, no leading '/',
- * no '..' component, no backslash. */
+/* 1 when rel leaves its base folder (absolute, a '..' component, empty) or holds a backslash. */
 static int path_escapes(const char *rel)
 {
-    if (!*rel || rel[0] == '/' || strchr(rel, '\\')) return 1;
-    const char *p = rel;
-    while (*p) {
-        size_t n = strcspn(p, "/");
-        if (n == 2 && p[0] == '.' && p[1] == '.') return 1;
-        p += n;
-        while (*p == '/') p++;
-    }
-    return 0;
+    return !fs_path_is_inside(rel) || strchr(rel, '\\') != NULL;
 }
 
 /* Defect name of a label, or NULL when the label is not valid. "good" = normal, "train" = a
