@@ -253,21 +253,7 @@ static int adopt_run(ScoreArgs *a, WinclipSettings *s, Error *err)
 {
     if (score_thresholds_from_run(&a->thr, a->threshold_from, err) != 0) return err->code;
     if (!a->thr.run_settings) return 0;
-    int run_k = 0, same_category = 0;
-    char *text = xstrdup(a->thr.run_settings), *word = NULL;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        char *eq = strstr(line, " = ");
-        if (!eq) continue;
-        *eq = 0;
-        const char *value = eq + 3;
-        Error ignore = {0};
-        if (!strcmp(line, "k_shot")) run_k = atoi(value);
-        else if (!strcmp(line, "category")) same_category = !strcmp(value, a->category);
-        else if (!strcmp(line, "class_word")) word = eq + 3;
-        else if (strcmp(line, "class_name") != 0) winclip_settings_set(s, line, value, &ignore); /* others: not method keys */
-    }
-    if (same_category && word) snprintf(s->class_name, sizeof s->class_name, "%s", word);
-    free(text);
+    int run_k = score_adopt_run_settings(&a->thr, a->category, s);
     if (run_k <= 0 || a->n_refs > 0) return 0;
     char *path = xasprintf("%s/references.txt", a->thr.run_dir);
     char *refs = results_read_text(path);
@@ -404,31 +390,13 @@ static int prepare_inputs(ScoreArgs *a, Error *err)
     return 0;
 }
 
-/* --threshold-from: the run's settings.txt must match this command's method settings and model,
- * else its thresholds do not apply to these scores. */
+/* --threshold-from: the run's settings.txt must match this command's settings and model. */
 static int check_run_settings(const ScoreArgs *a, const Pipeline *p, Error *err)
 {
-    if (!a->threshold_from || !a->thr.run_settings) return 0;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
+    if (!a->threshold_from) return 0;
     WinclipSettings s = p->settings;
     s.k_shot = a->n_refs;
-    winclip_settings_write(&s, mem);
-    fprintf(mem, "model_sha256 = %s\n", p->weights_sha256);
-    fclose(mem);
-    const char *skip[16];
-    int n = 0;
-    for (const char *const *k = RESULTS_PER_UNIT_KEYS; *k && n < 14; k++) skip[n++] = *k;
-    skip[n++] = "dataset";
-    skip[n] = NULL;
-    char *diff = results_settings_diff(a->thr.run_settings, text, skip);
-    free(text);
-    if (!diff) return 0;
-    err_setf(err, ERR_USAGE, "--threshold-from %s: that run used other settings (%s): its thresholds do not apply; "
-             "score with the same --config / --set / model (and as many --ref)", a->threshold_from, diff);
-    free(diff);
-    return err->code;
+    return score_check_run_settings(&a->thr, &s, p->weights_sha256, a->threshold_from, err);
 }
 
 /* --out: scores.csv and threshold.txt (when a threshold is set), atomically. */

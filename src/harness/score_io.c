@@ -219,3 +219,49 @@ int score_write_mask(const char *png_path, const float *map, int w, int h, doubl
     free(px);
     return rc;
 }
+
+int score_adopt_run_settings(const ScoreThresholds *t, const char *category, WinclipSettings *s)
+{
+    if (!t->run_settings) return 0;
+    int run_k = 0, same_category = 0;
+    char *text = xstrdup(t->run_settings), *word = NULL;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *eq = strstr(line, " = ");
+        if (!eq) continue;
+        *eq = 0;
+        const char *value = eq + 3;
+        Error ignore = {0};
+        if (!strcmp(line, "k_shot")) run_k = atoi(value);
+        else if (!strcmp(line, "category")) same_category = !strcmp(value, category);
+        else if (!strcmp(line, "class_word")) word = eq + 3;
+        else if (strcmp(line, "class_name") != 0) winclip_settings_set(s, line, value, &ignore); /* others: not method keys */
+    }
+    if (same_category && word) snprintf(s->class_name, sizeof s->class_name, "%s", word);
+    free(text);
+    return run_k;
+}
+
+int score_check_run_settings(const ScoreThresholds *t, const WinclipSettings *s, const char *weights_sha256,
+                             const char *run_label, Error *err)
+{
+    if (!t->run_settings) return 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    CHECK(mem != NULL);
+    winclip_settings_write(s, mem);
+    fprintf(mem, "model_sha256 = %s\n", weights_sha256);
+    fclose(mem);
+    const char *skip[16];
+    int n = 0;
+    for (const char *const *k = RESULTS_PER_UNIT_KEYS; *k && n < 14; k++) skip[n++] = *k;
+    skip[n++] = "dataset";
+    skip[n] = NULL;
+    char *diff = results_settings_diff(t->run_settings, text, skip);
+    free(text);
+    if (!diff) return 0;
+    err_setf(err, ERR_USAGE, "--threshold-from %s: that run used other settings (%s): its thresholds do not apply; "
+             "score with the same --config / --set / model (and as many --ref)", run_label, diff);
+    free(diff);
+    return err->code;
+}

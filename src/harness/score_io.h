@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "util/base.h"
+#include "winclip/settings.h"
 
 /* Each arg: a folder (its image files, sub-folders included, sorted by path, hidden entries
  * skipped), a list (.csv or .txt: first field of each line is an image path relative to the list's
@@ -49,6 +50,15 @@ void score_thresholds_free(ScoreThresholds *t);
  * NaN: a unit without masks), the F1max values and settings.txt. ERR_MISSING / ERR_FORMAT naming the
  * file; ERR_VALUE when the image threshold is not available. */
 int score_thresholds_from_run(ScoreThresholds *t, const char *run_dir, Error *err);
+
+/* The run's method settings (t->run_settings) applied to s (non-method keys ignored; its class
+ * word when category is the run's category). Returns the run's k_shot. */
+int score_adopt_run_settings(const ScoreThresholds *t, const char *category, WinclipSettings *s);
+
+/* 0 when the run's settings.txt agrees with s (k_shot included) and weights_sha256, per-unit keys
+ * aside; else ERR_USAGE naming the keys ("key old -> new"). No settings.txt: 0. */
+int score_check_run_settings(const ScoreThresholds *t, const WinclipSettings *s, const char *weights_sha256,
+                             const char *run_label, Error *err);
 
 /* DIR/threshold.txt: "key = value" lines (image_threshold, pixel_threshold, source, image_f1max,
  * pixel_f1max, rule). */
