@@ -94,6 +94,10 @@ head -c 100 "$T/csv_bad/imgs/test/good/000.png" >"$T/csv_bad/imgs/test/good/001.
 [ $? != 0 ] || bad "truncated image: run should fail"
 grep -q "imgs/test/good/001.png: image cannot be decoded" "$T/err" || { bad "truncated image not named"; cat "$T/err"; }
 [ -z "$(find "$T/R_bad" -name scores.tsv 2>/dev/null)" ] || bad "truncated image: something was computed"
+cp -r "$T/mv_nomask" "$T/mv_bad" && cp "$T/csv_bad/imgs/test/good/001.png" "$T/mv_bad/$C/test/good/001.png"
+"$BIN" run "$REPO/experiments/custom.conf" --set root="$T/mv_bad" --set categories=$C --set weights="$MODEL" \
+    --results "$T/R_bad" >/dev/null 2>"$T/err"
+grep -q "$C/test/good/001.png: image cannot be decoded" "$T/err" || { bad "truncated image (mvtec layout) not named"; cat "$T/err"; }
 printf 'path,label\n../outside.png,good\n' >"$T/csv_bad/$C.csv"
 "$BIN" run "$REPO/experiments/custom.conf" --set root="$T/csv_bad" --set layout=csv --set categories=$C \
     --set weights="$MODEL" --results "$T/R_bad" >/dev/null 2>"$T/err"

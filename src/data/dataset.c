@@ -392,7 +392,16 @@ static int check_image(Problems *p, const char *path, const char *what, int *w, 
     return 1;
 }
 
-/* Full decode (the CSV layout: user data, named before any compute). Returns 1 when it decodes. */
+/* Pixels are decoded in validation for user data (the CSV layout, or a dataset other than the
+ * paper's and the synthetic one: a few images, named before any compute); the paper datasets get
+ * the header check only (thousands of images, decoded once when scored). */
+static int wants_decode(const CategoryData *cd)
+{
+    return cd->layout == DATASET_CSV ||
+           (strcmp(cd->dataset, "mvtec") && strcmp(cd->dataset, "visa") && strcmp(cd->dataset, "synthetic"));
+}
+
+/* Full decode. Returns 1 when it decodes. */
 static int check_decode(Problems *p, const char *path, const char *what)
 {
     Error e = {0};
@@ -436,7 +445,7 @@ int dataset_check(const CategoryData *cd, char ***problems, size_t *n)
         else n_good++;
         int w = 0, h = 0, mw = 0, mh = 0;
         int ok = check_image(&p, s->image_path, "image", &w, &h);
-        if (ok && cd->layout == DATASET_CSV) ok = check_decode(&p, s->image_path, "image");
+        if (ok && wants_decode(cd)) ok = check_decode(&p, s->image_path, "image");
         if (s->label && !s->mask_path) {
             if (cd->has_masks)
                 add_problem(&p, s->image_path, cd->layout == DATASET_CSV ? "defective image without a mask (other "
@@ -448,7 +457,7 @@ int dataset_check(const CategoryData *cd, char ***problems, size_t *n)
                 add_problem(&p, s->image_path, msg);
                 free(msg);
             } else if (check_image(&p, s->mask_path, "mask", &mw, &mh) &&
-                       (cd->layout != DATASET_CSV || check_decode(&p, s->mask_path, "mask")) && ok &&
+                       (!wants_decode(cd) || check_decode(&p, s->mask_path, "mask")) && ok &&
                        (mw != w || mh != h)) {
                 char *msg = xasprintf("mask is %dx%d but its image %s is %dx%d", mw, mh, rel(&p, s->image_path), w, h);
                 add_problem(&p, s->mask_path, msg);
@@ -463,7 +472,7 @@ int dataset_check(const CategoryData *cd, char ***problems, size_t *n)
     }
     for (size_t i = 0; i < cd->n_train; i++) {
         int w, h;
-        if (check_image(&p, cd->train_good[i], "training image", &w, &h) && cd->layout == DATASET_CSV)
+        if (check_image(&p, cd->train_good[i], "training image", &w, &h) && wants_decode(cd))
             check_decode(&p, cd->train_good[i], "training image");
     }
     char *where = xasprintf("%s/%s", cd->root, cd->category);

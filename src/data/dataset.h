@@ -87,8 +87,9 @@ void dataset_set_name(CategoryData *cd, const char *name);
  * possible): missing folders, no normal or no anomalous test images, an empty train/good, a
  * defect image without a mask, a mask whose size differs from its image, an image or mask that
  * is not a readable PNG/JPEG/BMP (header read with stbi_info, pixels are not decoded), duplicate
- * names; with the CSV layout every image and mask is also decoded (stbi_load), so a truncated
- * file is named before any compute. Masks are optional (has_masks = 0: none is asked for), but
+ * names; with the CSV layout, or a dataset name other than mvtec, visa and synthetic (your own
+ * images), every image and mask is also decoded (stbi_load), so a truncated file is named before
+ * any compute. Masks are optional (has_masks = 0: none is asked for), but
  * when some defective images have one, every defective image needs one. *problems is malloc'ed (free with fs_list_free from fsutil.h); *n = 0 when all is well.
  * Always returns 0 (the listing cannot fail). */
 int dataset_check(const CategoryData *cd, char ***problems, size_t *n);
