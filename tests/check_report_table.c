@@ -90,7 +90,7 @@ START_TEST(cells_and_tally)
     report_pct(buf, sizeof buf, 0.9184);
     ck_assert_str_eq(buf, "91.8");
     report_pct(buf, sizeof buf, NAN);
-    ck_assert_str_eq(buf, "–");
+    ck_assert_str_eq(buf, "n/a");
     ck_assert_str_eq(report_dataset_label("mvtec"), "MVTec AD");
     ck_assert_str_eq(report_dataset_label("visa"), "VisA");
     ck_assert_str_eq(report_dataset_label("synthetic"), "synthetic");
@@ -100,7 +100,7 @@ START_TEST(cells_and_tally)
     report_compare_cell(buf, sizeof buf, 0.85, " ± 1.0", 1, 88.0, " ± 0.5", 1, &tally, "t1 p-AUROC");
     ck_assert_str_eq(buf, "85.0 ± 1.0 (88.0 ± 0.5*, -3.0)");
     report_compare_cell(buf, sizeof buf, NAN, NULL, 1, 70.0, NULL, 0, &tally, "t1 PRO");
-    ck_assert_str_eq(buf, "– (70.0)");
+    ck_assert_str_eq(buf, "n/a (70.0)");
     report_compare_cell(buf, sizeof buf, 0.5, NULL, 0, 0, NULL, 0, &tally, "t1 none");
     ck_assert_str_eq(buf, "50.0");
     ck_assert_int_eq(tally.n_compared, 2);

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "harness/report.h"
+#include "harness/report_html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,9 @@ static int run(int argc, char **argv)
             }
         }
     }
+    for (int i = 0; i < n_exps && !rc; i++) /* the page to look at (report_html.h) */
+        if ((rc = report_write_html(&exps[i], root, &err)) != 0) fprintf(stderr, "winclip report: %s\n", err.msg);
+        else printf("wrote %s/%s/index.html (tables, figures, overlays of the extreme images)\n", root, exps[i].name);
     ReportTally tally = {0};
     if (!rc && report_write_paper_tables(exps, n_exps, &paper, tables, &tally, &err)) {
         fprintf(stderr, "winclip report: %s\n", err.msg);
@@ -101,6 +105,10 @@ const Command cmd_report = {
     "  RESULTS/EXPERIMENT/summary.tsv  per category, category means per (K, seed), and for K > 0\n"
     "                                  mean_over_seeds / std_pop rows (fractions, full precision)\n"
     "  RESULTS/EXPERIMENT/summary.md   the same in percent with the paper's numbers beside ours\n"
+    "  RESULTS/EXPERIMENT/index.html   one page (no script, no network): those tables, which\n"
+    "                                  categories had masks, the figures, and per category the\n"
+    "                                  overlays of the highest-scoring normal and lowest-scoring\n"
+    "                                  defective images with their scores\n"
     "  TABLES/table1_zero_shot, table2_few_shot, table3_per_category, table4_ablations,\n"
     "  table5_presets (.md and .tex; only those with data), chosen by each experiment's `table`\n"
     "  (main, ablation, preset) in RESULTS/EXPERIMENT/experiment.conf\n"

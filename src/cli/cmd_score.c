@@ -1,9 +1,12 @@
 /*
  * cmd_score.c - `winclip score`: WinCLIP / WinCLIP+ scores and maps for a list of images.
  *
- * Does: parse options and method settings (--config through config.h, --set overrides), run
+ * Does: parse options and method settings (--config through config.h, --set overrides), expand
+ * folders and image lists and decode every input before any compute (harness/score_io.h), run
  * pipeline.c on every image in the order given, print `PATH<TAB>score`, optionally write every
- * map to an HDF5 file and a heat-map overlay PNG per image.
+ * map to an HDF5 file and a heat-map overlay PNG per image; with --out DIR: scores.csv (with a
+ * decision column under a threshold given or taken from a run), threshold.txt, overlays/ and
+ * with --masks the binary anomaly masks.
  * Does not: compute metrics or walk datasets (`winclip run`).
  * Reference: shared/spec/winclip.md §7; conventions.md §2.13 (configs).
  */
@@ -19,19 +22,29 @@
 #include "util/h5.h"
 #include "winclip/pipeline.h"
 #include "harness/overlay.h"
+#include "harness/results.h"
+#include "harness/score_io.h"
 #include "winclip/winclip.h"
 
 extern const Command cmd_score;
 
 typedef struct {
     const char *model, *category, *config, *maps_out, *png_dir, *cache;
+    const char *out_dir, *threshold, *pixel_threshold, *threshold_from;
+    int masks;          /* --masks: DIR/masks/NNNN_<name>.png (needs a pixel threshold) */
     int timings;        /* --timings: per-stage seconds to stderr at the end */
     const char **refs;  /* (n_refs) */
-    int n_refs;
+    int n_refs, max_refs;
+    char *run_refs;     /* --threshold-from a K > 0 unit: its references.txt (refs point into it) */
     const char **sets;  /* (n_sets) "key=value" */
     int n_sets;
-    const char **images; /* (n_images) */
+    const char **args;   /* (n_args) FOLDER | LIST | IMAGE as given */
+    int n_args;
+    const char **images; /* (n_images) the expanded inputs (image_list owns them) */
     int n_images;
+    char **image_list;
+    size_t n_image_list;
+    ScoreThresholds thr;
 } ScoreArgs;
 
 /* ---- settings from --config / --set ---- */
@@ -162,6 +175,34 @@ static int write_summary(H5File *f, const ScoreArgs *a, const Pipeline *p, const
 
 /* ---- main ---- */
 
+/* A strictly parsed finite number. */
+static int parse_number(const char *text, double *out)
+{
+    char *end = NULL;
+    *out = strtod(text, &end);
+    return end != text && *end == 0 && isfinite(*out);
+}
+
+/* --threshold / --pixel-threshold / --threshold-from / --masks against each other and --out. */
+static int parse_thresholds(ScoreArgs *a)
+{
+    score_thresholds_init(&a->thr);
+    if (a->threshold && a->threshold_from)
+        return cli_usage_error(&cmd_score, "--threshold and --threshold-from exclude each other");
+    if (a->pixel_threshold && a->threshold_from)
+        return cli_usage_error(&cmd_score, "--pixel-threshold and --threshold-from exclude each other");
+    if ((a->threshold || a->pixel_threshold || a->threshold_from || a->masks) && !a->out_dir)
+        return cli_usage_error(&cmd_score, "--threshold, --pixel-threshold, --threshold-from and --masks need --out DIR");
+    if (a->threshold && !parse_number(a->threshold, &a->thr.image))
+        return cli_usage_error(&cmd_score, "--threshold '%s': expected a number (an image score)", a->threshold);
+    if (a->pixel_threshold && !parse_number(a->pixel_threshold, &a->thr.pixel))
+        return cli_usage_error(&cmd_score, "--pixel-threshold '%s': expected a number (a map value)", a->pixel_threshold);
+    if (a->threshold || a->pixel_threshold) snprintf(a->thr.source, sizeof a->thr.source, "command line");
+    if (a->masks && !a->pixel_threshold && !a->threshold_from)
+        return cli_usage_error(&cmd_score, "--masks needs a pixel threshold: --pixel-threshold V or --threshold-from RUN_DIR");
+    return 0;
+}
+
 static int parse_args(ScoreArgs *a, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -173,7 +214,14 @@ static int parse_args(ScoreArgs *a, int argc, char **argv)
         else if (strcmp(o, "--maps-out") == 0) slot = &a->maps_out;
         else if (strcmp(o, "--png-dir") == 0) slot = &a->png_dir;
         else if (strcmp(o, "--cache") == 0) slot = &a->cache;
-        else if (strcmp(o, "--timings") == 0) {
+        else if (strcmp(o, "--out") == 0) slot = &a->out_dir;
+        else if (strcmp(o, "--threshold") == 0) slot = &a->threshold;
+        else if (strcmp(o, "--pixel-threshold") == 0) slot = &a->pixel_threshold;
+        else if (strcmp(o, "--threshold-from") == 0) slot = &a->threshold_from;
+        else if (strcmp(o, "--masks") == 0) {
+            a->masks = 1;
+            continue;
+        } else if (strcmp(o, "--timings") == 0) {
             a->timings = 1;
             continue;
         } else if (strcmp(o, "--ref") == 0 || strcmp(o, "--set") == 0) {
@@ -184,7 +232,7 @@ static int parse_args(ScoreArgs *a, int argc, char **argv)
         } else if (o[0] == '-' && o[1] != '\0') {
             return cli_usage_error(&cmd_score, "unknown option %s (see winclip help score)", o);
         } else {
-            a->images[a->n_images++] = o;
+            a->args[a->n_args++] = o;
             continue;
         }
         if (i + 1 >= argc) return cli_usage_error(&cmd_score, "%s needs a value", o);
@@ -192,17 +240,45 @@ static int parse_args(ScoreArgs *a, int argc, char **argv)
     }
     if (!a->model) return cli_usage_error(&cmd_score, "missing -m MODEL.h5");
     if (!a->category) return cli_usage_error(&cmd_score, "missing --class NAME");
-    if (a->n_images == 0) return cli_usage_error(&cmd_score, "no images given");
-    return 0;
+    if (a->n_args == 0) return cli_usage_error(&cmd_score, "no images given");
+    return parse_thresholds(a);
 }
 
 /* Method settings from --config / --set into s. Returns 0, or the exit status after printing
  * the error (1: the config file cannot be read; 2: usage). */
-static int resolve_settings(const ScoreArgs *a, Config *cfg, WinclipSettings *s)
+/* --threshold-from: the run's method settings (settings.txt) are the starting point (its class
+ * word when --class is its category), and a K > 0 run's references (references.txt) are used when
+ * no --ref is given, so the scores are those the thresholds were chosen on. */
+static int adopt_run(ScoreArgs *a, WinclipSettings *s, Error *err)
+{
+    if (score_thresholds_from_run(&a->thr, a->threshold_from, err) != 0) return err->code;
+    if (!a->thr.run_settings) return 0;
+    int run_k = score_adopt_run_settings(&a->thr, a->category, s);
+    if (run_k <= 0 || a->n_refs > 0) return 0;
+    char *path = xasprintf("%s/references.txt", a->thr.run_dir);
+    char *refs = results_read_text(path);
+    if (!refs) {
+        err_setf(err, ERR_MISSING, "--threshold-from: %s not found (a K = %d unit lists its references there)", path, run_k);
+        free(path);
+        return err->code;
+    }
+    free(path);
+    a->run_refs = refs;
+    for (char *line = strtok(refs, "\n"); line && a->n_refs < a->max_refs; line = strtok(NULL, "\n")) a->refs[a->n_refs++] = line;
+    if (a->n_refs != run_k)
+        return err_setf(err, ERR_FORMAT, "--threshold-from: references.txt lists %d images, the run has K = %d", a->n_refs, run_k);
+    return 0;
+}
+
+static int resolve_settings(ScoreArgs *a, Config *cfg, WinclipSettings *s)
 {
     Error err = {0};
     winclip_settings_default(s);
     int k_shot_set = 0;
+    if (a->threshold_from && adopt_run(a, s, &err) != 0) {
+        fprintf(stderr, "winclip score: %s\n", err.msg);
+        return 1;
+    }
     if (a->config && config_load(cfg, a->config, &err) != 0) {
         fprintf(stderr, "winclip score: %s\n", err.msg);
         return err.code == ERR_IO || err.code == ERR_MISSING ? 1 : 2;
@@ -232,10 +308,22 @@ static FILE *open_png_index(const char *png_dir, Error *err)
     return index;
 }
 
+/* "<dir>/<sub>/NNNN_<stem>.png" (the --png-dir naming); malloc'ed. */
+static char *output_png_name(const char *dir, const char *sub, const char *image, int i)
+{
+    const char *base = strrchr(image, '/');
+    base = base ? base + 1 : image;
+    const char *dot = strrchr(base, '.');
+    return xasprintf("%s/%s/%04d_%.*s.png", dir, sub, i, (int)(dot ? dot - base : (long)strlen(base)), base);
+}
+
 /* What the per-image loop keeps: scores, and with --maps-out every map and its size. */
 typedef struct {
     H5File out;
     FILE *index;
+    FILE *csv;        /* --out: scores.csv in memory, written atomically at the end */
+    char *csv_text;
+    size_t csv_len;
     double *scores; /* (n_images) */
     float **maps;   /* (n_images) kept for /maps when --maps-out */
     int *hw;        /* (n_images, 2) */
@@ -258,6 +346,19 @@ static int score_one(const ScoreArgs *a, Pipeline *p, ScoreOutputs *o, int i, Er
         o->hw[2 * i] = m.out_h;
         o->hw[2 * i + 1] = m.out_w;
     }
+    if (rc == 0 && o->csv) {
+        /* float32 as in a run's scores.tsv, whose values the thresholds of --threshold-from are */
+        double score32 = (double)(float)m.image_score;
+        score_csv_field(o->csv, a->images[i]);
+        fprintf(o->csv, ",%.9g", score32);
+        if (!isnan(a->thr.image)) fprintf(o->csv, ",%s", score32 >= a->thr.image ? "anomalous" : "normal");
+        fputc('\n', o->csv);
+    }
+    if (rc == 0 && a->masks) {
+        char *png = output_png_name(a->out_dir, "masks", a->images[i], i);
+        rc = score_write_mask(png, m.map, m.out_w, m.out_h, a->thr.pixel, err);
+        free(png);
+    }
     if (rc == 0 && a->png_dir) {
         const char *base = strrchr(a->images[i], '/');
         base = base ? base + 1 : a->images[i];
@@ -274,20 +375,60 @@ static int score_one(const ScoreArgs *a, Pipeline *p, ScoreOutputs *o, int i, Er
     return rc;
 }
 
+/* Expand FOLDER | LIST | IMAGE arguments, decode every image, read --threshold-from. */
+static int prepare_inputs(ScoreArgs *a, Error *err)
+{
+    if (score_inputs_expand(a->args, a->n_args, &a->image_list, &a->n_image_list, err) != 0) return err->code;
+    if (a->n_image_list > (size_t)1 << 24) return err_setf(err, ERR_VALUE, "%zu images: at most 16M", a->n_image_list);
+    a->n_images = (int)a->n_image_list;
+    a->images = xcalloc(a->n_image_list, sizeof *a->images);
+    for (size_t i = 0; i < a->n_image_list; i++) a->images[i] = a->image_list[i];
+    if (score_inputs_validate(a->image_list, a->n_image_list, err) != 0) return err->code;
+    if (a->masks && isnan(a->thr.pixel))
+        return err_setf(err, ERR_VALUE, "--masks: %s has no pixel threshold (pixel_f1_threshold n/a: a run without "
+                        "masks); give --pixel-threshold V", a->threshold_from);
+    return 0;
+}
+
+/* --threshold-from: the run's settings.txt must match this command's settings and model. */
+static int check_run_settings(const ScoreArgs *a, const Pipeline *p, Error *err)
+{
+    if (!a->threshold_from) return 0;
+    WinclipSettings s = p->settings;
+    s.k_shot = a->n_refs;
+    return score_check_run_settings(&a->thr, &s, p->weights_sha256, a->threshold_from, err);
+}
+
+/* --out: scores.csv and threshold.txt (when a threshold is set), atomically. */
+static int write_out_files(const ScoreArgs *a, ScoreOutputs *o, Error *err)
+{
+    fflush(o->csv);
+    char *path = xasprintf("%s/scores.csv", a->out_dir);
+    int rc = fs_write_atomic(path, o->csv_text, o->csv_len, err);
+    free(path);
+    if (rc == 0 && (!isnan(a->thr.image) || !isnan(a->thr.pixel)))
+        rc = score_write_threshold_file(a->out_dir, &a->thr, err);
+    return rc;
+}
+
 static void print_timings(const Pipeline *p)
 {
     fprintf(stderr, "timings: images %ld cache_hits %ld cache_misses %ld init %.3f load %.3f "
             "backbone %.3f text %.3f memory %.3f scoring %.3f cache %.3f seconds\n",
             p->images_scored, p->cache_hits, p->cache_misses, p->seconds_init, p->seconds_load, p->seconds_backbone,
             p->seconds_text, p->seconds_memory, p->seconds_scoring, p->seconds_cache);
+    fprintf(stderr, "timings: text_cache_hits %ld text_cache_misses %ld sha256_cached %d\n", p->text_cache_hits,
+            p->text_cache_misses, p->sha256_cached);
 }
 
 static int run(int argc, char **argv)
 {
     ScoreArgs a = {0};
-    a.refs = xcalloc((size_t)argc, sizeof *a.refs);
+    a.refs = xcalloc((size_t)argc + 64, sizeof *a.refs);
+    a.max_refs = argc + 64;
     a.sets = xcalloc((size_t)argc, sizeof *a.sets);
-    a.images = xcalloc((size_t)argc, sizeof *a.images);
+    a.args = xcalloc((size_t)argc, sizeof *a.args);
+    char *overlay_dir = NULL;
     Error err = {0};
     Config cfg;
     config_init(&cfg);
@@ -299,11 +440,25 @@ static int run(int argc, char **argv)
     if (status != 0) goto done;
 
     status = 1;
-    /* outputs first: a bad output path fails before any compute */
+    /* inputs, thresholds and outputs first: a bad input or output path fails before any compute */
+    if (prepare_inputs(&a, &err) != 0) goto fail;
+    if (a.out_dir) {
+        if (!a.png_dir) a.png_dir = overlay_dir = xasprintf("%s/overlays", a.out_dir);
+        char *masks = xasprintf("%s/masks", a.out_dir);
+        int rc = fs_mkdirs(a.out_dir, &err) != 0 || (a.masks && fs_mkdirs(masks, &err) != 0);
+        free(masks);
+        if (rc) goto fail;
+        o.csv = open_memstream(&o.csv_text, &o.csv_len);
+        fprintf(o.csv, "path,score%s\n", isnan(a.thr.image) ? "" : ",decision");
+    }
     if (a.maps_out && (fs_mkdirs_parent(a.maps_out, &err) != 0 || h5_create(&o.out, a.maps_out, &err) != 0)) goto fail;
-    if (pipeline_init(&p, a.model, &s, &err) != 0 || (a.cache && pipeline_open_cache(&p, a.cache, &err) != 0) ||
-        pipeline_set_references(&p, a.refs, a.n_refs, &err) != 0)
+    if (pipeline_init(&p, a.model, &s, &err) != 0 || (a.cache && pipeline_open_cache(&p, a.cache, &err) != 0))
         goto fail;
+    if (check_run_settings(&a, &p, &err) != 0) {
+        status = 2;
+        goto fail;
+    }
+    if (pipeline_set_references(&p, a.refs, a.n_refs, &err) != 0) goto fail;
     if (a.png_dir && !(o.index = open_png_index(a.png_dir, &err))) goto fail;
     o.scores = xcalloc((size_t)a.n_images, sizeof *o.scores);
     o.maps = xcalloc((size_t)a.n_images, sizeof *o.maps);
@@ -312,6 +467,7 @@ static int run(int argc, char **argv)
         if (score_one(&a, &p, &o, i, &err) != 0) goto fail;
     if (a.maps_out && write_summary(&o.out, &a, &p, o.scores, (const float *const *)o.maps, o.hw, &err) != 0)
         goto fail;
+    if (o.csv && write_out_files(&a, &o, &err) != 0) goto fail;
     if (a.timings) print_timings(&p);
     status = 0;
     goto done;
@@ -319,6 +475,14 @@ fail:
     fprintf(stderr, "winclip score: %s\n", err.msg);
 done:
     if (o.index) fclose(o.index);
+    if (o.csv) fclose(o.csv);
+    free(o.csv_text);
+    free(overlay_dir);
+    fs_list_free(a.image_list, a.n_image_list);
+    free(a.images);
+    free(a.args);
+    score_thresholds_free(&a.thr);
+    free(a.run_refs);
     h5_close(&o.out);
     if (status != 0 && a.maps_out && o.out.path[0]) remove(a.maps_out);
     for (int i = 0; o.maps && i < a.n_images; i++) free(o.maps[i]);
@@ -329,7 +493,6 @@ done:
     config_free(&cfg);
     free(a.refs);
     free(a.sets);
-    free(a.images);
     return status;
 }
 
@@ -338,15 +501,23 @@ const Command cmd_score = {
     "score", "WinCLIP / WinCLIP+ anomaly scores and maps for images",
     "usage: winclip score -m MODEL.h5 --class NAME [--ref IMG]... [--config FILE]\n"
     "                     [--set key=value]... [--cache FILE.h5] [--maps-out OUT.h5]\n"
-    "                     [--png-dir DIR] [--timings] IMG...\n"
+    "                     [--png-dir DIR] [--timings]\n"
+    "                     [--out DIR [--threshold V | --threshold-from RUN_DIR]\n"
+    "                      [--pixel-threshold V] [--masks]] FOLDER|LIST|IMG...\n"
     "\n"
-    "Scores every IMG with WinCLIP (zero-shot) or, with --ref, WinCLIP+ (K = number of --ref\n"
+    "Scores every image with WinCLIP (zero-shot) or, with --ref, WinCLIP+ (K = number of --ref\n"
     "normal reference images) and prints one line per image, in the order given:\n"
     "    PATH<TAB>image_score\n"
     "image_score is ascore_0 of the full image (zero-shot) or (ascore_0 + max M_vision) / 2.\n"
     "\n"
+    "Inputs: an image; a FOLDER (its .png/.jpg/.jpeg/.bmp files, sub-folders included, sorted);\n"
+    "a LIST (.csv or .txt: the first field of each line is an image path relative to the list's\n"
+    "folder, a `path,...` header allowed). Every image is decoded before any compute: an\n"
+    "unreadable one is named and nothing is scored (exit 1). Grey or RGB, 8- or 16-bit, any size.\n"
+    "\n"
     "Options:\n"
-    "  -m, --model FILE   CLIP weights (HDF5, see `winclip convert`); hashed (sha256) once.\n"
+    "  -m, --model FILE   CLIP weights (HDF5, see `winclip convert`); its sha256 is computed\n"
+    "                     once per file version (kept in the user cache, see below).\n"
     "  --class NAME       the object class; the prompt word is NAME with '_' -> ' ' unless\n"
     "                     class_name (or class_name.NAME) is set.\n"
     "  --ref IMG          a normal reference image (repeat for K > 1).\n"
@@ -359,6 +530,20 @@ const Command cmd_score = {
     "                     size) blended with the map in a jet colormap scaled from this map's\n"
     "                     minimum to maximum, colour bar on the right (max at the top);\n"
     "                     DIR/index.tsv lists png, image, map_min, map_max.\n"
+    "  --out DIR          write DIR/scores.csv (path,score[,decision]), DIR/overlays/ (as\n"
+    "                     --png-dir, unless given) and, with a threshold, DIR/threshold.txt\n"
+    "                     (the thresholds used, their source and the rule).\n"
+    "  --threshold V      decision = anomalous when score >= V, else normal (scores.csv holds\n"
+    "                     the score as float32, as a run's scores.tsv, and decides on it).\n"
+    "  --threshold-from RUN_DIR   the F1-max thresholds of a finished unit of `winclip run`\n"
+    "                     (RUN_DIR/metrics.tsv: image_f1_threshold, pixel_f1_threshold), e.g.\n"
+    "                     results/E/custom/widget/k0. Its settings.txt is the starting point\n"
+    "                     of the method settings (then --config, --set), a K > 0 unit's\n"
+    "                     references.txt gives the --ref images when none is given; the\n"
+    "                     result must match the run's settings and model (else exit 2\n"
+    "                     naming the keys).\n"
+    "  --pixel-threshold V   map threshold of --masks (instead of the run's).\n"
+    "  --masks            DIR/masks/NNNN_<name>.png: 255 where map >= the pixel threshold.\n"
     "  --timings          print seconds per stage to stderr at the end: init (model load,\n"
     "                     sha256, tokenizer), load (image decoding), backbone, text,\n"
     "                     memory, scoring, cache (feature cache I/O).\n"
@@ -402,11 +587,19 @@ const Command cmd_score = {
     "  root attributes: settings (resolved key = value lines), class, model, weights_sha256,\n"
     "  k_shot, tau.\n"
     "\n"
+    "Caches: text prototypes are kept on disk per (model, vocabulary, prompt tokens, prototype\n"
+    "mode) in the folder of --cache FILE (FILE's folder/text), else in the user cache\n"
+    "($WINCLIP_CACHE_DIR, else $XDG_CACHE_HOME/winclip, else ~/.cache/winclip; `text/` and\n"
+    "`sha256/`); WINCLIP_CACHE_DIR=off turns the user cache off. A cache file that fails its\n"
+    "checks is recomputed.\n"
+    "\n"
     "Exit status: 0 ok, 1 runtime error (model, image, output), 2 usage / config error.\n"
     "\n"
     "Examples:\n"
     "  winclip score -m vit_b_16_plus_240_e31.h5 --class bottle test/broken_large/*.png\n"
     "  winclip score -m model.h5 --class metal_nut --ref train/good/000.png \\\n"
     "      --config configs/method/preset_anomalib.conf --set temperature=0.01 \\\n"
-    "      --maps-out maps.h5 --png-dir overlays test/*/000.png\n",
+    "      --maps-out maps.h5 --png-dir overlays test/*/000.png\n"
+    "  winclip score -m model.h5 --class widget --out scored \\\n"
+    "      --threshold-from results/custom/custom/widget/k0 --masks new_images/\n",
     run};

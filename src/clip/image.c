@@ -4,7 +4,7 @@
  * Does: what image.h promises. The Pillow path reproduces Resample.c's arithmetic (double
  * coefficients, 22-bit fixed point, uint8 intermediate); the torch path reproduces
  * UpSampleKernel.cpp's float32 weights (with its float/double promotions) and float sums.
- * Does not: composite alpha, handle 16-bit images, or colour-manage.
+ * Does not: composite alpha or colour-manage (16-bit images are reduced to 8 bits, v >> 8, by stb).
  * Reference: shared/spec/clip.md §4.2-4.4; Pillow 9.4 Resample.c / Geometry.c; PyTorch 1.13
  * UpSampleKernel.cpp (_compute_weights_aa, aa_filter); torchvision 0.14 functional.py.
  */
@@ -28,10 +28,7 @@ int image_load(Image *img, const char *path, Error *err)
 {
     image_free(img);
     if (imghdr_check("image", path, NULL, NULL, err)) return err->code;
-    if (stbi_is_16_bit(path))
-        return err_setf(err, ERR_UNSUPPORTED, "image: %s is a 16-bit image; only 8-bit images are supported "
-                                              "(convert it to 8 bits per channel first)", path);
-    int w, h, n;
+    int w, h, n; /* grey, grey+alpha, RGB, RGBA; 8 or 16 bits (stbi_load converts 16 -> 8: v >> 8) */
     uint8_t *px = stbi_load(path, &w, &h, &n, 3);
     if (!px) return err_setf(err, ERR_FORMAT, "image: cannot decode %s: %s", path, stbi_failure_reason());
     size_t bytes = (size_t)w * (size_t)h * 3;

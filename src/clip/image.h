@@ -17,8 +17,8 @@
  *         image_preprocess(&img, 240, RESIZE_PIL_BICUBIC, GEOMETRY_SQUASH, x, &err)) goto fail;
  *     image_free(&img);
  *
- * Decoding notes: 16-bit PNGs are rejected (ERR_UNSUPPORTED; Pillow itself treats them
- * inconsistently: gray I;16 is clipped to 255, RGB is truncated to the high byte). JPEG decoding by
+ * Decoding notes: 16-bit PNGs are reduced to 8 bits by stb_image (the high byte, v >> 8; Pillow
+ * itself treats them inconsistently: gray I;16 is clipped to 255, RGB is truncated to the high byte). JPEG decoding by
  * stb_image may differ from Pillow/libjpeg-turbo by a few LSB (IDCT and chroma upsampling); PNG is
  * exact. Palette images are expanded through the palette; alpha is dropped, not composited.
  */
@@ -40,10 +40,10 @@ typedef struct {
     uint8_t *rgb; /* (height, width, 3) interleaved RGB, xmalloc'ed, owned by the struct */
 } Image;
 
-/* Decode path into img (zeroed or freed before). 8-bit gray, gray+alpha, RGB, RGBA and palette
- * images become RGB (gray replicated, alpha dropped). Returns 0, ERR_IO (cannot open),
- * ERR_FORMAT (not an image / truncated / corrupt: stb's reason given) or ERR_UNSUPPORTED
- * (16-bit); every message names the file. */
+/* Decode path into img (zeroed or freed before). 8- or 16-bit gray, gray+alpha, RGB, RGBA and
+ * palette images become 8-bit RGB (gray replicated, alpha dropped, 16 bits -> high byte). Returns 0,
+ * ERR_IO (cannot open) or ERR_FORMAT (not an image / truncated / corrupt: stb's reason given);
+ * every message names the file. */
 int image_load(Image *img, const char *path, Error *err); /* header checked first: util/imghdr.h */
 
 /* Safe on a zeroed struct; leaves it zeroed. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 
+#include "data/dataset_internal.h"
 #include "util/fsutil.h"
 #include "util/imghdr.h"
 #include "util/rng.h"
@@ -38,7 +39,8 @@ int dataset_parse_layout(const char *s, DatasetLayout *out, Error *err)
     if (s && strcmp(s, "mvtec") == 0) *out = DATASET_MVTEC;
     else if (s && strcmp(s, "visa") == 0) *out = DATASET_VISA_CSV;
     else if (s && strcmp(s, "visa-1cls") == 0) *out = DATASET_VISA_1CLS;
-    else return err_setf(err, ERR_USAGE, "dataset layout '%s': expected mvtec | visa | visa-1cls", s ? s : "(null)");
+    else if (s && strcmp(s, "csv") == 0) *out = DATASET_CSV;
+    else return err_setf(err, ERR_USAGE, "dataset layout '%s': expected mvtec | visa | visa-1cls | csv", s ? s : "(null)");
     return 0;
 }
 
@@ -48,6 +50,7 @@ const char *dataset_layout_name(DatasetLayout layout)
     case DATASET_MVTEC: return "mvtec";
     case DATASET_VISA_CSV: return "visa";
     case DATASET_VISA_1CLS: return "visa-1cls";
+    case DATASET_CSV: return "csv";
     }
     return "?";
 }
@@ -80,21 +83,25 @@ void dataset_set_name(CategoryData *cd, const char *name)
     cd->dataset = xstrdup(name);
 }
 
-/* Append one sample; takes ownership of the strings. */
-static void push_sample(CategoryData *cd, size_t *cap, char *image, char *mask, const char *defect)
+void dataset_push_sample(CategoryData *cd, size_t *cap, char *image, char *mask, const char *defect, const char *stem)
 {
     if (cd->n_test == *cap) {
         *cap = *cap ? 2 * *cap : 64;
         cd->test = xrealloc(cd->test, *cap * sizeof *cd->test);
     }
     Sample *s = &cd->test[cd->n_test++];
-    char *stem = fs_stem(image);
+    char *own_stem = stem ? NULL : fs_stem(image);
     s->image_path = image;
     s->mask_path = mask;
     s->label = strcmp(defect, "good") != 0;
     s->defect = xstrdup(defect);
-    s->name = xasprintf("%s/%s", defect, stem);
-    free(stem);
+    s->name = xasprintf("%s/%s", defect, stem ? stem : own_stem);
+    free(own_stem);
+}
+
+static void push_sample(CategoryData *cd, size_t *cap, char *image, char *mask, const char *defect)
+{
+    dataset_push_sample(cd, cap, image, mask, defect, NULL);
 }
 
 static int cmp_sample(const void *a, const void *b)
@@ -128,6 +135,9 @@ static int load_tree(CategoryData *cd, const char *cat_dir, Error *err)
     }
     free(dir);
 
+    char *gt = xasprintf("%s/ground_truth", cat_dir);
+    cd->has_masks = fs_is_dir(gt); /* no ground_truth folder: image-level metrics only */
+    free(gt);
     dir = xasprintf("%s/test", cat_dir);
     if (fs_is_dir(dir) && fs_list(dir, FS_LIST_DIRS, &defects, &n_defects, err) != 0) goto fail;
     for (size_t d = 0; d < n_defects; d++) {
@@ -135,7 +145,7 @@ static int load_tree(CategoryData *cd, const char *cat_dir, Error *err)
         int rc = fs_list(sub, FS_LIST_IMAGES, &names, &n, err);
         for (size_t i = 0; rc == 0 && i < n; i++) {
             char *mask = NULL;
-            if (strcmp(defects[d], "good") != 0) {
+            if (cd->has_masks && strcmp(defects[d], "good") != 0) {
                 char *stem = fs_stem(names[i]);
                 mask = xasprintf("%s/ground_truth/%s/%s%s.png", cat_dir, defects[d], stem, mask_suffix);
                 free(stem);
@@ -296,7 +306,7 @@ int dataset_load(CategoryData *cd, DatasetLayout layout, const char *root, const
                  Error *err)
 {
     memset(cd, 0, sizeof *cd);
-    cd->dataset = xstrdup(layout == DATASET_MVTEC ? "mvtec" : "visa");
+    cd->dataset = xstrdup(layout == DATASET_MVTEC ? "mvtec" : layout == DATASET_CSV ? "custom" : "visa");
     cd->category = xstrdup(category);
     cd->root = xstrdup(root);
     cd->layout = layout;
@@ -304,7 +314,12 @@ int dataset_load(CategoryData *cd, DatasetLayout layout, const char *root, const
     if (!fs_is_dir(root)) {
         rc = err_setf(err, ERR_MISSING, "dataset root %s: folder not found (see datasets/README.md, `make datasets`)", root);
     } else if (layout == DATASET_VISA_CSV) {
+        cd->has_masks = 1;
         rc = load_visa_csv(cd, csv_path, err);
+    } else if (layout == DATASET_CSV) {
+        char *list = csv_path ? xstrdup(csv_path) : xasprintf("%s/%s.csv", root, category);
+        rc = dataset_list_csv_read(cd, list, err);
+        free(list);
     } else {
         char *cat_dir = xasprintf("%s/%s", root, category);
         if (!fs_is_dir(cat_dir)) {
@@ -377,6 +392,27 @@ static int check_image(Problems *p, const char *path, const char *what, int *w, 
     return 1;
 }
 
+/* Pixels are decoded in validation for user data (the CSV layout, or a dataset other than the
+ * paper's and the synthetic one: a few images, named before any compute); the paper datasets get
+ * the header check only (thousands of images, decoded once when scored). */
+static int wants_decode(const CategoryData *cd)
+{
+    return cd->layout == DATASET_CSV ||
+           (strcmp(cd->dataset, "mvtec") && strcmp(cd->dataset, "visa") && strcmp(cd->dataset, "synthetic"));
+}
+
+/* Full decode. Returns 1 when it decodes. */
+static int check_decode(Problems *p, const char *path, const char *what)
+{
+    Error e = {0};
+    if (imghdr_decode(what, path, &e) == 0) return 1;
+    size_t pre = strlen(what) + 2 + strlen(path) + 1; /* e.msg is "<what>: <path> <why>" */
+    char *msg = strlen(e.msg) > pre ? xasprintf("%s %s", what, e.msg + pre) : xasprintf("%s", e.msg);
+    add_problem(p, path, msg);
+    free(msg);
+    return 0;
+}
+
 static void check_dir(Problems *p, const char *cat_dir, const char *sub, const char *why)
 {
     char *d = xasprintf("%s/%s", cat_dir, sub);
@@ -393,13 +429,13 @@ int dataset_check(const CategoryData *cd, char ***problems, size_t *n)
 {
     Problems p = {0};
     p.root = cd->root;
-    if (cd->layout != DATASET_VISA_CSV) {
+    if (cd->layout != DATASET_VISA_CSV && cd->layout != DATASET_CSV) {
         char *cat_dir = xasprintf("%s/%s", cd->root, cd->category);
         check_dir(&p, cat_dir, "train/good", "defect-free training images");
         check_dir(&p, cat_dir, "test", "test images, one folder per defect type and good");
         size_t n_bad = 0;
         for (size_t i = 0; i < cd->n_test; i++) n_bad += cd->test[i].label != 0;
-        if (n_bad) check_dir(&p, cat_dir, "ground_truth", "masks of the defective test images");
+        if (n_bad && cd->has_masks) check_dir(&p, cat_dir, "ground_truth", "masks of the defective test images");
         free(cat_dir);
     }
     size_t n_good = 0, n_bad = 0;
@@ -409,14 +445,20 @@ int dataset_check(const CategoryData *cd, char ***problems, size_t *n)
         else n_good++;
         int w = 0, h = 0, mw = 0, mh = 0;
         int ok = check_image(&p, s->image_path, "image", &w, &h);
+        if (ok && wants_decode(cd)) ok = check_decode(&p, s->image_path, "image");
         if (s->label && !s->mask_path) {
-            add_problem(&p, s->image_path, "defective image without a mask path");
+            if (cd->has_masks)
+                add_problem(&p, s->image_path, cd->layout == DATASET_CSV ? "defective image without a mask (other "
+                                                   "defective rows of the list have one: give every one a mask, or none)"
+                                                                         : "defective image without a mask path");
         } else if (s->mask_path) {
             if (!fs_is_file(s->mask_path)) {
                 char *msg = xasprintf("defective image without a mask (expected %s)", rel(&p, s->mask_path));
                 add_problem(&p, s->image_path, msg);
                 free(msg);
-            } else if (check_image(&p, s->mask_path, "mask", &mw, &mh) && ok && (mw != w || mh != h)) {
+            } else if (check_image(&p, s->mask_path, "mask", &mw, &mh) &&
+                       (!wants_decode(cd) || check_decode(&p, s->mask_path, "mask")) && ok &&
+                       (mw != w || mh != h)) {
                 char *msg = xasprintf("mask is %dx%d but its image %s is %dx%d", mw, mh, rel(&p, s->image_path), w, h);
                 add_problem(&p, s->mask_path, msg);
                 free(msg);
@@ -430,7 +472,8 @@ int dataset_check(const CategoryData *cd, char ***problems, size_t *n)
     }
     for (size_t i = 0; i < cd->n_train; i++) {
         int w, h;
-        check_image(&p, cd->train_good[i], "training image", &w, &h);
+        if (check_image(&p, cd->train_good[i], "training image", &w, &h) && wants_decode(cd))
+            check_decode(&p, cd->train_good[i], "training image");
     }
     char *where = xasprintf("%s/%s", cd->root, cd->category);
     /* an empty train/good is fine for zero-shot: whoever draws K > 0 references checks n_train */

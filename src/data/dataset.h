@@ -34,7 +34,9 @@ typedef enum {
     DATASET_MVTEC,    /* <root>/<cat>/{train/good, test/<defect>, ground_truth/<defect>/<stem>_mask.png};
                          also the synthetic data (winclip synth)                                    */
     DATASET_VISA_CSV, /* original VisA tree <root>/<object>/Data/... listed by split_csv/1cls.csv      */
-    DATASET_VISA_1CLS /* prepared tree <root>/<object>/{train/good, test/{good,bad}, ground_truth/bad/<stem>.png} */
+    DATASET_VISA_1CLS, /* prepared tree <root>/<object>/{train/good, test/{good,bad}, ground_truth/bad/<stem>.png} */
+    DATASET_CSV       /* a plain list <root>/<category>.csv (or csv_path) of `path,label[,mask]` rows, paths
+                         relative to the list's folder (dataset_list_csv_read)                           */
 } DatasetLayout;
 
 typedef struct {
@@ -56,6 +58,9 @@ typedef struct {
     size_t n_test;
     char **train_good;   /* (n_train) full paths, sorted by file name                             */
     size_t n_train;
+    int has_masks;       /* 1: defective images have masks (pixel metrics); 0: none has one (MVTec
+                            layout without a ground_truth folder, a CSV list without a mask column):
+                            image-level metrics only                                              */
 } CategoryData;
 
 /* ---- loading ---- */
@@ -82,7 +87,10 @@ void dataset_set_name(CategoryData *cd, const char *name);
  * possible): missing folders, no normal or no anomalous test images, an empty train/good, a
  * defect image without a mask, a mask whose size differs from its image, an image or mask that
  * is not a readable PNG/JPEG/BMP (header read with stbi_info, pixels are not decoded), duplicate
- * names. *problems is malloc'ed (free with fs_list_free from fsutil.h); *n = 0 when all is well.
+ * names; with the CSV layout, or a dataset name other than mvtec, visa and synthetic (your own
+ * images), every image and mask is also decoded (stbi_load), so a truncated file is named before
+ * any compute. Masks are optional (has_masks = 0: none is asked for), but
+ * when some defective images have one, every defective image needs one. *problems is malloc'ed (free with fs_list_free from fsutil.h); *n = 0 when all is well.
  * Always returns 0 (the listing cannot fail). */
 int dataset_check(const CategoryData *cd, char ***problems, size_t *n);
 
@@ -92,7 +100,7 @@ int dataset_validate(const CategoryData *cd, Error *err);
 
 /* ---- names ---- */
 
-/* "mvtec" | "visa" | "visa-1cls" -> layout. ERR_USAGE (message lists the choices) otherwise. */
+/* "mvtec" | "visa" | "visa-1cls" | "csv" -> layout. ERR_USAGE (message lists the choices) otherwise. */
 int dataset_parse_layout(const char *s, DatasetLayout *out, Error *err);
 const char *dataset_layout_name(DatasetLayout layout);
 
@@ -129,5 +137,18 @@ typedef struct {
  * a mask and are in the test split. Errors name the file and line. Returns 0, ERR_IO, ERR_FORMAT. */
 int dataset_visa_csv_read(VisaCsv *csv, const char *path, Error *err);
 void dataset_visa_csv_free(VisaCsv *csv);
+
+/* ---- a plain list (DATASET_CSV, dataset_csv.c) ---- */
+
+/* Read the list at csv_path into cd (cd->root, category, dataset set by the caller; cd->test and
+ * cd->train_good appended). Format: an optional header `path,label` or `path,label,mask`; blank
+ * lines and lines starting with '#' skipped; LF or CRLF; 2 or 3 unquoted fields. path and mask
+ * are relative to the list's folder and may not leave it (no leading '/', no '..' component).
+ * label: good | normal | 0 -> a normal test image; train -> a normal reference (few-shot pool,
+ * not evaluated); bad | anomaly | anomalous | 1 -> defect "bad"; any other word of letters,
+ * digits, '_' or '-' -> that defect type. A mask is only allowed on defective rows. Sample names
+ * are "<defect>/<path without extension, '/' -> '_'>". Errors (ERR_IO, ERR_FORMAT) name the file,
+ * the line and the field. */
+int dataset_list_csv_read(CategoryData *cd, const char *csv_path, Error *err);
 
 #endif

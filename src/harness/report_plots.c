@@ -68,7 +68,7 @@ static int curve_panels(const ReportExperiment *e, const char *root, const char 
             char *dir = results_unit_dir(root, e->name, u->dataset, u->category, u->k, u->seed);
             char *path = xasprintf("%s/%s.dat", dir, file);
             Error e2 = {0};
-            have[c] = plot_dat_load(&dat[c], path, &e2) == 0 && dat[c].n_series >= 2;
+            have[c] = plot_dat_load(&dat[c], path, &e2) == 0 && dat[c].n_series >= 1; /* 1: no masks, image only */
             if (!have[c]) note_missing(tally, path);
             free(path);
             free(dir);
@@ -79,7 +79,7 @@ static int curve_panels(const ReportExperiment *e, const char *root, const char 
             char **labels = xcalloc((size_t)n, sizeof *labels);
             int m = 0;
             for (int c = 0; c < n; c++) {
-                if (!have[c]) continue;
+                if (!have[c] || dat[c].n_series <= level) continue;
                 double v = results_metric_get(&cats[c]->m, metric_name(CURVE_METRIC[kind][level]));
                 labels[m] = isnan(v) ? xstrdup(cats[c]->category) : xasprintf("%s (%.1f)", cats[c]->category, 100 * v);
                 s[m] = dat[c].series[level];
@@ -139,6 +139,9 @@ static int bar_charts(const ReportExperiment *e, const char *plots, const PaperT
                 any_paper = 1;
             }
         }
+        int any_ours = 0;
+        for (int c = 0; c < n; c++) any_ours |= !isnan(ours[c]);
+        if (!any_ours && !any_paper) continue; /* e.g. pixel AUROC of data without masks: n/a, no chart */
         char *stem = xasprintf("%s/%s_bars_%s_k%d", plots, ds, metric, k);
         char kdesc[32] = "zero-shot";
         if (k > 0) snprintf(kdesc, sizeof kdesc, "K=%d", k);

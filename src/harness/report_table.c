@@ -29,8 +29,8 @@ const char *report_dataset_label(const char *d)
 
 void report_pct(char *buf, size_t cap, double fraction)
 {
-    if (isnan(fraction))
-        snprintf(buf, cap, "–");
+    if (isnan(fraction)) /* not available (e.g. pixel metrics without masks) */
+        snprintf(buf, cap, "n/a");
     else
         snprintf(buf, cap, "%.1f", 100.0 * fraction);
 }
@@ -158,7 +158,7 @@ void report_compare_cell(char *buf, size_t cap, double ours, const char *ours_st
         return;
     }
     if (isnan(ours)) {
-        snprintf(buf, cap, "– (%.1f%s%s)", paper, paper_std ? paper_std : "", unverified ? "*" : "");
+        snprintf(buf, cap, "n/a (%.1f%s%s)", paper, paper_std ? paper_std : "", unverified ? "*" : "");
         return;
     }
     double d = 100.0 * ours - paper;

@@ -208,8 +208,8 @@ int results_write_metrics(const char *dir, const MetricSet *m, Error *err)
     if (open_in(&af, dir, "metrics.tsv", err)) return err->code;
     fprintf(af.f, "metric\tvalue\n");
     for (int i = 0; i < m->n; i++) {
-        if (isnan(m->values[i]))
-            fprintf(af.f, "%s\tnan\n", m->names[i]);
+        if (isnan(m->values[i])) /* not available (no masks) or undefined: never 0, never "nan" */
+            fprintf(af.f, "%s\tn/a\n", m->names[i]);
         else
             fprintf(af.f, "%s\t%.17g\n", m->names[i], m->values[i]);
     }
@@ -249,8 +249,8 @@ int results_read_metrics(const char *path, MetricSet *m, Error *err)
         double v = NAN;
         if (tab) {
             *tab = 0;
-            if (strcmp(tab + 1, "nan") == 0)
-                end = tab + 4;
+            if (strcmp(tab + 1, "nan") == 0 || strcmp(tab + 1, "n/a") == 0)
+                end = tab + 1 + strlen(tab + 1);
             else
                 v = strtod(tab + 1, &end);
         }

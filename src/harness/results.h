@@ -91,7 +91,8 @@ void results_metric_add(MetricSet *m, const char *name, double value);
 /* Value of name, or NaN when absent. */
 double results_metric_get(const MetricSet *m, const char *name);
 
-/* metrics.tsv (`metric\tvalue`, %.17g, `nan`) and metrics.json ({"name": value|null, ...}). */
+/* metrics.tsv (`metric\tvalue`, %.17g, `n/a` for NaN: not available, e.g. pixel metrics without
+ * masks) and metrics.json ({"name": value|null, ...}). The reader also accepts `nan` (older files). */
 int results_write_metrics(const char *dir, const MetricSet *m, Error *err);
 /* Parse a metrics.tsv written by results_write_metrics. ERR_FORMAT naming file:line. */
 int results_read_metrics(const char *path, MetricSet *m, Error *err);

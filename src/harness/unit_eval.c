@@ -24,7 +24,7 @@
 #include "util/sha256.h"
 #include "winclip/dense.h"
 
-enum { OVERLAYS_PER_UNIT = 3, CURVE_POINTS = 200 };
+enum { CURVE_POINTS = 200 };
 
 void unit_eval_free(UnitEval *u)
 {
@@ -42,6 +42,7 @@ int unit_eval_score(UnitEval *u, Pipeline *p, const CategoryData *cd, const char
     u->paths = xcalloc((size_t)u->n, sizeof *u->paths);
     u->labels = xcalloc((size_t)u->n, sizeof *u->labels);
     u->scores = xcalloc((size_t)u->n, sizeof *u->scores);
+    u->has_masks = cd->has_masks;
     Progress prog;
     progress_start(&prog, stderr, label, u->n, PROGRESS_AUTO);
     int rc = 0;
@@ -93,7 +94,11 @@ int unit_eval_metrics(const UnitEval *u, MetricSet *ms, Error *err)
     PixelMetrics pm;
     int rc = metrics_image(u->scores, lab, (size_t)u->n, &v.image, err);
     if (!rc) rc = metrics_image(maxmap, lab, (size_t)u->n, &v.image_maxmap, err);
-    if (!rc) rc = metrics_pixel(u->maps, u->masks, (size_t)u->n, u->h, u->w, 0.3, &pm, err);
+    if (!rc && u->has_masks) rc = metrics_pixel(u->maps, u->masks, (size_t)u->n, u->h, u->w, 0.3, &pm, err);
+    if (!rc && !u->has_masks) { /* no ground truth: every pixel metric is not available */
+        pm.auroc = pm.ap = pm.f1max = pm.f1_threshold = pm.aupro = pm.aupr_trapz = pm.aupro_cflow200 = NAN;
+        pm.n_regions = pm.n_pos_pixels = 0;
+    }
     if (!rc) {
         metric_values_set_pixel(&v, &pm);
         v.n_images = u->n;
@@ -122,14 +127,17 @@ int unit_eval_write_curves(const UnitEval *u, const char *dir, const char *title
     for (int kind = 0; kind < 2 && rc == 0; kind++) {
         Curve ci = {0}, cp = {0};
         rc = metrics_image_curve(sc, lab, (size_t)u->n, (CurveKind)kind, CURVE_POINTS, &ci, err);
-        if (!rc) rc = metrics_pixel_curve(u->maps, u->masks, (size_t)u->n, u->h, u->w, (CurveKind)kind, CURVE_POINTS,
-                                          &cp, err);
+        if (!rc && u->has_masks)
+            rc = metrics_pixel_curve(u->maps, u->masks, (size_t)u->n, u->h, u->w, (CurveKind)kind, CURVE_POINTS, &cp,
+                                     err);
         if (!rc) {
             PlotSeries s[2] = {{"image", (int)ci.n, ci.x, ci.y}, {"pixel", (int)cp.n, cp.x, cp.y}};
+            int n_series = u->has_masks ? 2 : 1;
             char *stem = xasprintf("%s/%s", dir, kind == CURVE_ROC ? "roc" : "pr");
             char *t = xasprintf("%s: %s", title, kind == CURVE_ROC ? "ROC" : "precision-recall");
-            rc = kind == CURVE_ROC ? plot_curves(stem, t, "false positive rate", "true positive rate", s, 2, 1, skipped, err)
-                                   : plot_curves(stem, t, "recall", "precision", s, 2, 0, skipped, err);
+            rc = kind == CURVE_ROC
+                     ? plot_curves(stem, t, "false positive rate", "true positive rate", s, n_series, 1, skipped, err)
+                     : plot_curves(stem, t, "recall", "precision", s, n_series, 0, skipped, err);
             free(stem);
             free(t);
         }
@@ -141,6 +149,25 @@ int unit_eval_write_curves(const UnitEval *u, const char *dir, const char *title
     return rc;
 }
 
+/* Up to UNIT_OVERLAYS_EACH indices of images labelled label, by score (highest first when
+ * highest, else lowest first; ties keep dataset order) into out; returns how many. */
+static int pick_extremes(const UnitEval *u, int label, int highest, int *out)
+{
+    int n = 0;
+    for (int i = 0; i < u->n; i++) {
+        if (u->labels[i] != label) continue;
+        int pos = n < UNIT_OVERLAYS_EACH ? n++ : UNIT_OVERLAYS_EACH;
+        while (pos > 0) { /* insertion into the kept, sorted prefix */
+            float prev = u->scores[out[pos - 1]];
+            if (!(highest ? u->scores[i] > prev : u->scores[i] < prev)) break;
+            if (pos < UNIT_OVERLAYS_EACH) out[pos] = out[pos - 1];
+            pos--;
+        }
+        if (pos < UNIT_OVERLAYS_EACH) out[pos] = i;
+    }
+    return n;
+}
+
 int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const CategoryData *cd, const char *dir,
                              Error *err)
 {
@@ -150,26 +177,35 @@ int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const Categor
         lo = fminf(lo, u->maps[j]);
         hi = fmaxf(hi, u->maps[j]);
     }
-    int picked[OVERLAYS_PER_UNIT], n_picked = 0;
-    for (int want = 1; want >= 0; want--)
-        for (int i = 0; i < u->n && n_picked < (want ? OVERLAYS_PER_UNIT - 1 : OVERLAYS_PER_UNIT); i++)
-            if (u->labels[i] == want) {
-                picked[n_picked++] = i;
-                if (!want) break;
-            }
+    int picked[2 * UNIT_OVERLAYS_EACH], n_picked = 0;
+    for (int want = 0; want <= 1; want++) /* normal: highest scores first; defective: lowest first */
+        n_picked += pick_extremes(u, want, want == 0, picked + n_picked);
     char *odir = xasprintf("%s/overlays", dir);
     int rc = fs_mkdirs(odir, err);
+    char *index = NULL; /* overlays/index.tsv: what the report page's gallery shows */
+    size_t index_len = 0;
+    FILE *ix = open_memstream(&index, &index_len);
+    CHECK(ix != NULL);
+    fprintf(ix, "png\tname\tlabel\tscore\tpath\n");
     for (int k = 0; k < n_picked && rc == 0; k++) {
         const Sample *s = &cd->test[picked[k]];
         char *name = xstrdup(s->name);
         for (char *c = name; *c; c++)
             if (*c == '/') *c = '_';
         char *png = xasprintf("%s/%s.png", odir, name);
-        rc = overlay_write(p, s->image_path, u->maps + per * (size_t)picked[k], u->masks + per * (size_t)picked[k],
+        rc = overlay_write(p, s->image_path, u->maps + per * (size_t)picked[k],
+                           u->has_masks ? u->masks + per * (size_t)picked[k] : NULL,
                            u->w, u->h, lo, hi, png, err);
+        fprintf(ix, "%s.png\t%s\t%d\t%.9g\t%s\n", name, s->name, u->labels[picked[k]], u->scores[picked[k]],
+                s->image_path);
         free(png);
         free(name);
     }
+    fclose(ix);
+    char *ipath = xasprintf("%s/index.tsv", odir);
+    if (rc == 0) rc = fs_write_atomic(ipath, index, index_len, err);
+    free(ipath);
+    free(index);
     free(odir);
     return rc;
 }
@@ -179,8 +215,11 @@ static void print_headline(const char *dir, const MetricSet *ms, int n, double s
 {
     printf("%s", dir);
     for (int m = 0; m < METRIC_COUNT; m++)
-        if (METRIC_TABLE[m].headline)
-            printf("  %s %.1f", METRIC_TABLE[m].headline, 100 * results_metric_get(ms, metric_name((MetricId)m)));
+        if (METRIC_TABLE[m].headline) {
+            double v = results_metric_get(ms, metric_name((MetricId)m));
+            if (isnan(v)) printf("  %s n/a", METRIC_TABLE[m].headline);
+            else printf("  %s %.1f", METRIC_TABLE[m].headline, 100 * v);
+        }
     printf("  (%d images, %.1f s)\n", n, seconds);
 }
 

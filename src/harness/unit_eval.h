@@ -26,7 +26,8 @@ typedef struct {
     int *labels;      /* (n) */
     float *scores;    /* (n) */
     float *maps;      /* (n, h, w) */
-    uint8_t *masks;   /* (n, h, w) ground truth at the map size */
+    uint8_t *masks;   /* (n, h, w) ground truth at the map size (all zero when !has_masks) */
+    int has_masks;    /* cd->has_masks: 0 = no ground truth, pixel metrics not available (NaN, "n/a") */
 } UnitEval;
 
 /* How many units a run computed and skipped (finished before, or by another process). */
@@ -81,8 +82,11 @@ int unit_eval_metrics(const UnitEval *u, MetricSet *ms, Error *err);
  * is missing. */
 int unit_eval_write_curves(const UnitEval *u, const char *dir, const char *title, int *skipped, Error *err);
 
-/* dir/overlays/<defect>_<stem>.png for the first anomalous images and the first normal one;
- * colour range = min..max over every map of the unit so the overlays compare. */
+/* dir/overlays/<defect>_<stem>.png for the UNIT_OVERLAYS_EACH highest-scoring normal images and
+ * the UNIT_OVERLAYS_EACH lowest-scoring defective ones (the false positives and negatives a user
+ * looks at first; ties: dataset order); colour range = min..max over every map of the unit so
+ * the overlays compare. overlays/index.tsv lists them: png, name, label, score, path. */
+#define UNIT_OVERLAYS_EACH 3
 int unit_eval_write_overlays(const UnitEval *u, const Pipeline *p, const CategoryData *cd, const char *dir,
                              Error *err);
 

@@ -31,3 +31,16 @@ int imghdr_check(const char *what, const char *path, int *width, int *height, Er
     if (height) *height = h;
     return 0;
 }
+
+int imghdr_decode(const char *what, const char *path, Error *err)
+{
+    if (imghdr_check(what, path, NULL, NULL, err)) return err->code;
+    int w = 0, h = 0, c = 0;
+    unsigned char *px = stbi_load(path, &w, &h, &c, 0);
+    if (!px) {
+        const char *why = stbi_failure_reason();
+        return err_setf(err, ERR_FORMAT, "%s: %s cannot be decoded (%s)", what, path, why ? why : "unknown");
+    }
+    stbi_image_free(px);
+    return 0;
+}

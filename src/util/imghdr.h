@@ -25,4 +25,8 @@
  * the file and the size found. width/height may be NULL. */
 int imghdr_check(const char *what, const char *path, int *width, int *height, Error *err);
 
+/* imghdr_check, then a full decode of the pixels (stbi_load, 8 or 16 bits, any channel count),
+ * freed at once: a truncated or corrupt file is found here. ERR_FORMAT naming what and the file. */
+int imghdr_decode(const char *what, const char *path, Error *err);
+
 #endif

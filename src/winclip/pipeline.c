@@ -18,7 +18,9 @@
 #include "winclip/feature_cache.h"
 #include "clip/image.h"
 #include "util/sha256.h"
+#include "util/sha_cache.h"
 #include "clip/tokenizer.h"
+#include "winclip/text_cache.h"
 
 enum { TEXT_BATCH = 64 };
 
@@ -39,6 +41,8 @@ struct PipelinePriv {
     WinclipMemory memory;
     WinclipScratch scratch; /* winclip_score's per-image buffers, reused image after image */
     float *pixels;      /* (3, S, S) */
+    char *text_dir;     /* text prototype cache folder (text_cache.h); NULL = off */
+    char vocab_sha256[65];
 };
 
 int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *settings, Error *err)
@@ -49,7 +53,7 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
     PipelinePriv *v = p->priv = xcalloc(1, sizeof *v);
     double t0 = time_now();
     if (clip_model_load(&v->model, model_path, err) != 0) goto fail;
-    if (sha256_file(model_path, p->weights_sha256, err) != 0) goto fail;
+    if (sha_cache_file(model_path, p->weights_sha256, &p->sha256_cached, err) != 0) goto fail; /* once per file */
     const ClipConfig *cfg = &v->model.cfg;
     p->image_size = settings->image_size > 0 ? settings->image_size : cfg->vision.image_size;
     if (p->image_size != cfg->vision.image_size) {
@@ -65,8 +69,11 @@ int pipeline_init(Pipeline *p, const char *model_path, const WinclipSettings *se
         goto fail;
     if (clip_text_init(&v->text, &v->model, TEXT_BATCH, err) != 0) goto fail;
     char vocab[1024];
-    if (tokenizer_find_vocab(vocab, sizeof vocab, err) != 0 || tokenizer_load(&v->tok, vocab, err) != 0)
+    if (tokenizer_find_vocab(vocab, sizeof vocab, err) != 0 || tokenizer_load(&v->tok, vocab, err) != 0 ||
+        sha_cache_file(vocab, v->vocab_sha256, NULL, err) != 0)
         goto fail;
+    char user[1024];
+    if (sha_cache_user_dir(user, sizeof user)) v->text_dir = xasprintf("%s/text", user);
     v->pixels = xmalloc((size_t)3 * (size_t)p->image_size * (size_t)p->image_size * sizeof(float));
     int side = settings->output_size > 0 ? settings->output_size : p->image_size; /* grows if needed */
     winclip_scratch_init(&v->scratch, &v->vision.geom, settings, settings->k_shot, side, side);
@@ -94,14 +101,31 @@ void pipeline_free(Pipeline *p)
         winclip_memory_free(&v->memory);
         winclip_scratch_free(&v->scratch);
         free(v->pixels);
+        free(v->text_dir);
         free(v);
     }
     memset(p, 0, sizeof *p);
 }
 
+void pipeline_set_text_cache(Pipeline *p, const char *dir)
+{
+    free(p->priv->text_dir);
+    p->priv->text_dir = dir ? xstrdup(dir) : NULL;
+}
+
+/* The text prototype cache goes beside a feature cache file: "<its folder>/text". */
+static void text_cache_beside(Pipeline *p, const char *cache_path)
+{
+    const char *slash = strrchr(cache_path, '/');
+    char *dir = slash ? xasprintf("%.*s/text", (int)(slash - cache_path), cache_path) : xstrdup("text");
+    pipeline_set_text_cache(p, dir);
+    free(dir);
+}
+
 int pipeline_open_cache(Pipeline *p, const char *path, Error *err)
 {
     PipelinePriv *v = p->priv;
+    if (path) text_cache_beside(p, path);
     if (v->cache_open) feature_cache_close(&v->cache);
     v->cache_open = 0;
     if (path == NULL) return 0;
@@ -142,7 +166,23 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
         const char *text = i < prompts.n_normal ? prompts.normal[i] : prompts.anomalous[i - prompts.n_normal];
         rc = tokenizer_encode(&v->tok, text, ids + (size_t)i * TOKENIZER_CONTEXT, err);
     }
-    for (int b = 0; b < n_all && rc == 0; b += TEXT_BATCH) {
+    char disk_key[512];
+    WinclipText cached = {0};
+    int hit = 0;
+    /* the disk cache (text_cache.h): no text tower when it holds them; two-class texts only (a
+     * one-class text is one prompt, and its score mode is not part of the cache format) */
+    int use_disk = v->text_dir && prompts.n_anomalous > 0;
+    if (rc == 0 && use_disk) {
+        char note[1300];
+        text_cache_key(disk_key, sizeof disk_key, p->weights_sha256, v->vocab_sha256,
+                       p->settings.prototypes == WINCLIP_PROTO_MEAN ? "mean" : "normalize", ids, prompts.n_normal,
+                       prompts.n_anomalous, TOKENIZER_CONTEXT);
+        hit = text_cache_get(v->text_dir, disk_key, E, &cached, note, sizeof note);
+        if (!hit && note[0]) fprintf(stderr, "winclip: text cache %s: recomputed\n", note);
+        if (hit) p->text_cache_hits++;
+        else p->text_cache_misses++;
+    }
+    for (int b = 0; b < n_all && rc == 0 && !hit; b += TEXT_BATCH) {
         int nb = n_all - b < TEXT_BATCH ? n_all - b : TEXT_BATCH;
         rc = clip_text_encode(&v->text, ids + (size_t)b * TOKENIZER_CONTEXT, nb, emb + (size_t)b * E, err);
     }
@@ -150,12 +190,17 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
         v->classes = xrealloc(v->classes, (size_t)(v->n_classes + 1) * sizeof *v->classes);
         ClassText *ct = &v->classes[v->n_classes];
         memset(ct, 0, sizeof *ct);
-        if (prompts.n_anomalous == 0) /* prompts = one_class */
+        if (hit)
+            ct->text = cached;
+        else if (prompts.n_anomalous == 0) /* prompts = one_class */
             rc = winclip_text_init_one_class(&ct->text, emb, prompts.n_normal, E, p->settings.prototypes,
                                              p->settings.one_class_score, err);
         else
             rc = winclip_text_init(&ct->text, emb, prompts.n_normal, emb + (size_t)prompts.n_normal * E,
                                    prompts.n_anomalous, E, p->settings.prototypes, err);
+        Error ignore = {0};
+        if (rc == 0 && !hit && use_disk && text_cache_put(v->text_dir, disk_key, &ct->text, &ignore) != 0)
+            fprintf(stderr, "winclip: text cache not written: %s\n", ignore.msg);
         if (rc == 0) {
             ct->class_word = key;
             key = NULL;

@@ -1,9 +1,9 @@
 /*
  * pipeline.h - WinCLIP / WinCLIP+ end to end for one model: image file -> WinclipMaps.
  *
- * Does: load the CLIP model (and its sha256, once) and the BPE tokenizer; build the text
- * prototypes of a class (prompts -> tokens -> text tower -> prototypes, kept in memory per
- * class); image file -> pre-processing (settings resize / geometry / image_size) -> features
+ * Does: load the CLIP model (and its sha256, once per file version: util/sha_cache.h) and the
+ * BPE tokenizer; build the text prototypes of a class (prompts -> tokens -> text tower ->
+ * prototypes, kept in memory per class and on disk: winclip/text_cache.h); image file -> pre-processing (settings resize / geometry / image_size) -> features
  * (image embedding, patch tokens, window embeddings), through an optional HDF5 feature cache;
  * few-shot memories from K reference images; score one image. Both `winclip score` and the
  * harness's `winclip run` call it.
@@ -40,6 +40,8 @@ typedef struct {
     /* statistics since init (the benchmark reads them) */
     long images_scored, cache_hits, cache_misses;
     long backbone_passes;      /* vision tower runs: 0 when every feature came from the cache */
+    long text_cache_hits, text_cache_misses; /* classes whose prototypes came from / went to disk */
+    int sha256_cached;         /* 1: weights_sha256 came from the sha cache (util/sha_cache.h) */
     double seconds_init;       /* pipeline_init: model load, sha256, tokenizer             */
     double seconds_load;       /* image decode + pre-processing                            */
     double seconds_backbone;   /* vision tower: full image + all windows                   */
@@ -62,6 +64,11 @@ void pipeline_free(Pipeline *p); /* safe on a zeroed struct */
 /* Use (create) the HDF5 feature cache at path for every later feature computation (see
  * feature_cache.h: a file of other weights / preprocessing is never used). NULL closes it. */
 int pipeline_open_cache(Pipeline *p, const char *path, Error *err);
+
+/* Folder of the on-disk text prototype cache (winclip/text_cache.h); NULL turns it off. The
+ * default is <user cache>/text (util/sha_cache.h: WINCLIP_CACHE_DIR, off disables it) and
+ * pipeline_open_cache moves it beside the feature cache file ("<its folder>/text"). */
+void pipeline_set_text_cache(Pipeline *p, const char *dir);
 
 /* Text prototypes of category (class word: winclip_settings_class_name(settings, category)); computed
  * once per class and kept until pipeline_free. *out stays owned by p. */
