@@ -57,6 +57,7 @@ B04_maskclip_visa|baseline|||visa|0|0"
 NOT_RUN=E22_cpe_states   # no results at all: its rows must say so
 PARTIAL=E91_dense_tiling # one of its two categories finished
 
+TILING_X=$(echo "$EXPS" | grep -n '^E91_' | cut -d: -f1) # its units record tiling_subset = 7
 cats_of() { [ "$1" = mvtec ] && echo "bottle cable" || echo "candle pcb2"; }
 
 # unit DIR EXP_INDEX CAT_INDEX K SEED DATASET CATS KSHOTS SEEDS DENSE
@@ -67,13 +68,18 @@ unit() {
         printf "metric\tvalue\n"
         n = split("image_auroc image_ap image_f1max pixel_auroc pixel_ap pixel_f1max aupro_0.3", m, " ")
         for (i = 1; i <= n; i++) printf "%s\t%.17g\n", m[i], 0.50 + 0.01 * ((x * 7 + i * 3) % 40) + 0.004 * c + 0.002 * s + 0.001 * k
-        if (dense) printf "ms_per_image\t%.17g\n", 100 + 10 * x + c
     }' >"$d/metrics.tsv"
+    files="config.resolved metrics.tsv settings.txt"
+    if [ "$dense" = 1 ]; then # the timing file of `winclip run` (ms per test image)
+        printf 'key\tvalue\ndense\tx\nimages\t3\nms_per_image\t%d.500\n' $((100 + 10 * x + c)) >"$d/timing.tsv"
+        files="$files timing.tsv"
+    fi
     printf 'dataset = %s\ncategory = %s\nseed = %s\n' "$ds" "$c" "$s" >"$d/settings.txt"
     printf '# resolved\ndataset = %s  # test\ncategories = "%s"  # test\nk_shots = "%s"  # test\nseeds = "%s"  # test\n' \
         "$ds" "$cats" "$ks" "$seeds" >"$d/config.resolved"
+    [ "$x" = "$TILING_X" ] && echo 'tiling_subset = 7  # test' >>"$d/config.resolved"
     { echo done; echo "settings_hash: $(sha256sum "$d/settings.txt" | cut -d' ' -f1)"
-      for f in config.resolved metrics.tsv settings.txt; do
+      for f in $files; do
           echo "file: $(stat -c %s "$d/$f") $(sha256sum "$d/$f" | cut -d' ' -f1) $f"
       done; } >"$d/done"
 }
@@ -156,6 +162,8 @@ grep -qE '\| aggregation \| mean_within \| .*\(Δ [-+][0-9.]+ vs paper Δ -3.6\*
 grep -qE '\| dense \| windows \| E92_dense_windows \|.*\| [0-9]+ \(paper 389\*\) \|' "$T4" || bad "ms/img cell (windows)"
 grep -qE '\| dense \| tiling \| .*\| [0-9]+ \(paper 1442\*\) \|' "$T4" || bad "ms/img cell (tiling)"
 grep -qF '| fewshot8 | vision_only | E93_fewshot_k8_vision_only | MVTec AD | 8 |' "$T4" || bad "K = 8 row"
+grep -qF 'this run: tiling_subset = 7 images per category' "$T4" || bad "tiling footnote: the run's subset"
+grep -qE '\| tau \| checkpoint \| .* \| – \| complete' "$T4" || bad "no ms/img outside the dense rows"
 for word in "multi-crop" "fixed subset of the test images" "defect-specific words" "within a scale or across scales" \
             "the image score its maximum"; do
     grep -qF "$word" "$T4" || bad "table4 footnote '$word'"

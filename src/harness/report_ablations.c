@@ -220,18 +220,28 @@ static void row_footnote(const AbRow *a, const PaperTables *paper, char *buf, si
     int c = tsv_col(ab, "our_definition");
     if (c < 0) return;
     report_copy_str(buf, cap, ab->rows[a->paper_row][c]);
+    if (!buf[0] || !a->e) return;
+    size_t len = strlen(buf);
     double v = row_value(a, metric_name(METRIC_IMAGE_AUROC));
+    /* the run's own settings (config.resolved), or the defaults of winclip/settings.h */
+    const ConfigEntry *ce_sign = config_find(&a->e->plan, "one_class_score");
+    const ConfigEntry *ce_subset = config_find(&a->e->plan, "tiling_subset");
+    const char *sign = ce_sign ? ce_sign->value : NULL, *subset = ce_subset ? ce_subset->value : NULL;
     if (strcmp(a->variant, "one_class") == 0 && !isnan(v)) {
-        size_t len = strlen(buf);
-        snprintf(buf + len, cap - len, "; ours: i-AUROC %.1f with 1 - cos, %.1f with the raw similarity", 100.0 * v,
-                 100.0 - 100.0 * v);
+        int sim = sign && strcmp(sign, "similarity") == 0;
+        snprintf(buf + len, cap - len, "; ours: i-AUROC %.1f with %s, %.1f with %s", 100.0 * v,
+                 sim ? "the raw similarity" : "1 - cos", 100.0 - 100.0 * v, sim ? "1 - cos" : "the raw similarity");
+    } else if (strcmp(a->variant, "tiling") == 0) {
+        snprintf(buf + len, cap - len, "; this run: tiling_subset = %s images per category (evenly spaced over the "
+                 "sorted test list; 0 = all)", subset ? subset : "10 (default)");
     }
 }
 
 /* ms per image cell: ours (metric ms_per_image of the units, category mean) and the paper's. */
 static void ms_cell(const AbRow *a, const PaperTables *paper, char *buf, size_t cap)
 {
-    double ours = row_value(a, "ms_per_image");
+    /* only the dense rows: elsewhere the feature cache makes the time meaningless */
+    double ours = strcmp(a->group, "dense") == 0 ? row_value(a, "ms_per_image") : NAN;
     double pv = a->paper_row >= 0 ? tsv_cell_num(&paper->ablations, a->paper_row, "ms_per_image") : NAN;
     char o[32] = "–";
     if (!isnan(ours)) snprintf(o, sizeof o, "%.0f", ours);
@@ -285,8 +295,9 @@ int report_write_table4(const ReportExperiment *exps, int n_exps, const PaperTab
     snprintf(t.notes, sizeof t.notes,
              "Cells: ours (paper, difference in points); the paper's number sits in the metric it reports. `*` = "
              "UNVERIFIED paper value (S1). Δ rows: our change vs the reference experiment (paper_ablations.tsv "
-             "`reference`) beside the paper's change. ms/img: our time per test image (`ms_per_image` in the units' "
-             "metrics.tsv, category mean; – when not recorded), the paper's on its GPU in parentheses. Status: "
+             "`reference`) beside the paper's change. ms/img (dense rows): our wall time per test image "
+             "(`ms_per_image` of the units' timing.tsv, category mean; – when not recorded; this machine, not the "
+             "paper's GPU), the paper's on its GPU in parentheses. Status: "
              "`complete` = every planned unit finished; a PARTIAL row is the mean over the units present and is not "
              "counted in the ±1-point tally; `not run` / `not in this report` rows have no numbers of ours. The "
              "paper's ablation table layout is unknown (winclip.md §10.4).");

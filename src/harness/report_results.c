@@ -6,11 +6,13 @@
  */
 #include "harness/report_results.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/config.h"
+#include "harness/tsv.h"
 #include "util/fsutil.h"
 
 /* Names and labels are copied into fixed buffers: truncation is intended. */
@@ -112,6 +114,32 @@ static int check_row(RowChecks *rows, const char *unit_dir, const char *dataset,
     return 0;
 }
 
+/* <unit>/timing.tsv (key, value; written by `winclip run`): its ms_per_image joins the unit's
+ * metrics under that name (unless metrics.tsv has it). An absent file is not an error. */
+static int read_timing(const char *unit_dir, MetricSet *m, Error *err)
+{
+    char *path = xasprintf("%s/timing.tsv", unit_dir);
+    int rc = 0;
+    if (fs_is_file(path) && isnan(results_metric_get(m, "ms_per_image"))) {
+        Tsv t;
+        rc = tsv_load(&t, path, err);
+        if (!rc) {
+            const char *names[] = {"key"};
+            const char *values[] = {"ms_per_image"};
+            int r = tsv_find(&t, 1, names, values);
+            double v = r >= 0 ? tsv_cell_num(&t, r, "value") : NAN;
+            if (r >= 0 && isnan(v))
+                rc = err_setf(err, ERR_FORMAT, "%s: ms_per_image: expected a number, found '%s'", path,
+                              t.rows[r][tsv_col(&t, "value")]);
+            else if (r >= 0 && m->n < RESULTS_MAX_METRICS)
+                results_metric_add(m, "ms_per_image", v);
+            tsv_free(&t);
+        }
+    }
+    free(path);
+    return rc;
+}
+
 /* Append the finished unit unit_dir (dataset, category, k, seed) with its metrics.tsv. */
 static int add_unit(ReportExperiment *e, RowChecks *rows, const char *unit_dir, const char *dataset,
                     const char *category, int k, int seed, Error *err)
@@ -129,6 +157,7 @@ static int add_unit(ReportExperiment *e, RowChecks *rows, const char *unit_dir, 
     char *mpath = xasprintf("%s/metrics.tsv", unit_dir);
     int rc = results_read_metrics(mpath, &ru->m, err);
     free(mpath);
+    if (!rc) rc = read_timing(unit_dir, &ru->m, err);
     if (!rc) rc = check_row(rows, unit_dir, dataset, k, err);
     if (!rc) e->n_units++;
     return rc;
