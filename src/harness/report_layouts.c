@@ -175,7 +175,12 @@ static int table3(const ReportExperiment *exps, int n_exps, const PaperTables *p
             if (u && u->k != 0) continue;
             if (last_ds && (!u || strcmp(u->dataset, last_ds))) {
                 report_copy_str(cells[0], sizeof cells[0], report_dataset_label(last_ds));
-                report_copy_str(cells[1], sizeof cells[1], "**mean**");
+                char status[256];
+                ReportRunState st = report_row_status(e, last_ds, 0, status, sizeof status);
+                if (st == REPORT_RUN_PARTIAL) /* never a mean of a partial run without saying so */
+                    snprintf(cells[1], sizeof cells[1], "**mean** (%s)", status);
+                else
+                    report_copy_str(cells[1], sizeof cells[1], "**mean**");
                 for (int m = 0; m < 4; m++) {
                     double pv;
                     int unv = 0;
