@@ -125,6 +125,10 @@ OUT=$T/tables
 "$BIN" report --results "$R" --tables "$OUT" --experiments "$X" --paper "$REPO/paper-tables" $NAMES \
     >"$T/out" 2>"$T/err" || { bad "report exited non-zero"; cat "$T/err"; exit 1; }
 grep -q "E22_cpe_states: not run" "$T/out" || bad "stdout names the not-run experiment"
+grep -qF 'E91_dense_tiling: mvtec K = 0: PARTIAL: 1 of 2 units' "$T/out" || bad "stdout names the partial row"
+grep -qF '[PARTIAL: 1 of 2 units' "$R/E91_dense_tiling/summary.md" || bad "summary.md of a partial run says so"
+grep -qF 'PARTIAL' "$R/E92_dense_windows/summary.md" && bad "summary.md of a complete run says PARTIAL"
+[ -e "$R/E22_cpe_states" ] && bad "a not-run experiment got a results folder"
 
 T4=$OUT/table4_ablations.md
 [ -f "$T4" ] || { bad "no table4_ablations.md"; cat "$T/out"; exit 1; }

@@ -19,6 +19,13 @@ static int write_experiment(const ReportExperiment *e, const char *root, const P
         return 1;
     }
     printf("wrote %s/%s/summary.tsv and summary.md (%d units)\n", root, e->name, e->n_units);
+    ReportDsK dk[64];
+    int n_dk = report_rows_of(e, dk, 64);
+    for (int p = 0; p < n_dk; p++) {
+        char status[256];
+        ReportRunState st = report_row_status(e, dk[p].dataset, dk[p].k, status, sizeof status);
+        if (st != REPORT_RUN_COMPLETE) printf("%s: %s K = %d: %s\n", e->name, dk[p].dataset, dk[p].k, status);
+    }
     ReportPlotTally pt = {0};
     if (report_write_plots(e, root, paper, &pt, err)) {
         fprintf(stderr, "winclip report: %s\n", err->msg);
