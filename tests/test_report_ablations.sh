@@ -223,5 +223,23 @@ grep -q "no experiment file $X/E99_nothing.conf" "$T/err" || bad "unknown experi
 grep -qF 'not in this report (add E21_cpe_two_class to `winclip report`)' "$T/t3/table4_ablations.md" || bad "not-in-report wording"
 [ -f "$T/t3/table1_zero_shot.md" ] && bad "table1 written without a main or baseline experiment"
 
+# experiments run on another dataset (the synthetic one of the end-to-end tests): our numbers,
+# complete, the paper's beside them named with its dataset but not compared
+R2=$T/results_synth
+for name in E21_cpe_two_class B01_clip_ac_mvtec; do
+    mkdir -p "$R2/$name"
+    grep -E '^(title|table|ablation|variant) ' "$X/$name.conf" >"$R2/$name/experiment.conf"
+    for c in synth_grid synth_fabric; do
+        unit "$R2/$name/synthetic/$c/k0" 3 1 0 0 synthetic "synth_grid,synth_fabric" 0 0 0
+    done
+done
+"$BIN" report --results "$R2" --tables "$T/t4" --experiments "$X" --paper "$REPO/paper-tables" E21_cpe_two_class \
+    B01_clip_ac_mvtec >"$T/out4" 2>&1 || { bad "report on synthetic results"; cat "$T/out4"; }
+grep -qE '\| cpe \| two_class \| E21_cpe_two_class \| synthetic \| 0 \| [0-9.]+ \(paper 74.0\* on MVTec AD\) \|.*\| complete \(2 categories\)' \
+    "$T/t4/table4_ablations.md" || { bad "table4 row on another dataset"; grep two_class "$T/t4/table4_ablations.md"; }
+grep -qE '\| synthetic \| CLIP-AC \(ours: B01_clip_ac_mvtec\) \[1\] \| 0 \| [0-9.]+ \(paper 74.0\* on MVTec AD\) \|' \
+    "$T/t4/table1_zero_shot.md" || { bad "table1 baseline row on another dataset"; grep CLIP-AC "$T/t4/table1_zero_shot.md"; }
+grep -q "outside ±1 point" "$T/out4" && bad "another dataset's numbers compared with the paper"
+
 [ $fail = 0 ] && echo "test_report_ablations: ok"
 exit $fail

@@ -32,7 +32,8 @@ typedef struct {
     int paper_row;                     /* row of paper->ablations or -1                  */
     const ReportExperiment *e;         /* NULL: not named in this report (or undefined)  */
     char dataset[32];
-    int k; /* -1: unknown (experiment not in this report) */
+    int k;             /* -1: unknown (experiment not in this report) */
+    int other_dataset; /* the experiment ran on another dataset than the paper row's (e.g. synthetic) */
     int order;
 } AbRow;
 
@@ -75,14 +76,21 @@ static AbRow *add_row(AbRows *r)
     return a;
 }
 
-/* The K of e's rows on dataset (the first), or -1. */
-static int exp_k(const ReportExperiment *e, const char *dataset)
+/* The K of e's first row on a->dataset; when e has none there (run on another dataset, e.g.
+ * the synthetic one), its first row's dataset and K with other_dataset set. */
+static void exp_row(AbRow *a)
 {
     ReportDsK dk[64];
-    int n = report_rows_of(e, dk, 64);
+    int n = report_rows_of(a->e, dk, 64);
     for (int i = 0; i < n; i++)
-        if (strcmp(dk[i].dataset, dataset) == 0) return dk[i].k;
-    return n > 0 ? dk[0].k : -1;
+        if (strcmp(dk[i].dataset, a->dataset) == 0) {
+            a->k = dk[i].k;
+            return;
+        }
+    if (n == 0) return;
+    report_copy_str(a->dataset, sizeof a->dataset, dk[0].dataset);
+    a->k = dk[0].k;
+    a->other_dataset = 1;
 }
 
 /* Every ablation row (see the file header); *n_named: rows whose experiment is in exps and
@@ -102,7 +110,7 @@ static void build_rows(AbRows *r, const ReportExperiment *exps, int n_exps, cons
         a->paper_row = i;
         a->e = a->exp[0] ? report_find(exps, n_exps, a->exp) : NULL;
         report_copy_str(a->dataset, sizeof a->dataset, ab->rows[i][c_d]);
-        if (a->e) a->k = exp_k(a->e, a->dataset);
+        if (a->e) exp_row(a);
         if (!a->exp[0]) a->k = 0;
         *n_named += a->e && strcmp(a->e->table, "ablation") == 0;
     }
@@ -166,6 +174,13 @@ static void paper_cell(char *buf, size_t cap, const AbRow *a, const ReportExperi
     if (!a->e || a->e->n_units == 0) {
         snprintf(buf, cap, "%s (paper %s%.1f%s)", a->e ? "not run" : "not in report", delta ? "Δ " : "", pv,
                  unv ? "*" : "");
+        return;
+    }
+    if (a->other_dataset) { /* ours on another dataset: shown, not compared */
+        char o[32];
+        report_pct(o, sizeof o, row_value(a, metric));
+        snprintf(buf, cap, "%s (paper %s%.1f%s on %s)", o, delta ? "Δ " : "", pv, unv ? "*" : "",
+                 report_dataset_label(ab->rows[r][tsv_col(ab, "dataset")]));
         return;
     }
     if (!delta) {
@@ -341,6 +356,7 @@ static double paper_bar(const AbRows *r, const AbRow *a, const PaperTables *pape
     const Tsv *ab = &paper->ablations;
     double full = NAN, pv;
     int k = a->k < 0 ? 0 : a->k;
+    if (a->other_dataset) return NAN;
     if (report_paper_mean(paper, a->dataset, k, metric, &pv, NULL, NULL)) full = pv;
     if (a->paper_row >= 0) {
         if (strcmp(ab->rows[a->paper_row][tsv_col(ab, "metric")], metric) != 0) return NAN;

@@ -70,7 +70,8 @@ static int baseline_rows(ReportTable *t, const ReportExperiment *exps, int n_exp
     int c_method = tsv_col(b, "method"), c_k = tsv_col(b, "k"), c_ds = tsv_col(b, "dataset");
     int c_exp = tsv_col(b, "experiment"), c_def = tsv_col(b, "our_definition"), named = 0;
     for (int r = 0; r < b->n_rows; r++) {
-        const char *method = b->rows[r][c_method], *kstr = b->rows[r][c_k], *ds = b->rows[r][c_ds];
+        const char *method = b->rows[r][c_method], *kstr = b->rows[r][c_k], *paper_ds = b->rows[r][c_ds];
+        const char *ds = paper_ds;
         int k = atoi(kstr);
         if ((k > 0) != few_shot) continue;
         int first = 1; /* first row of its (method, k, dataset) group */
@@ -82,6 +83,13 @@ static int baseline_rows(ReportTable *t, const ReportExperiment *exps, int n_exp
         int quoted = strcmp(exp, REPORT_EXP_QUOTED) == 0 || strcmp(exp, REPORT_EXP_UNDEFINED) == 0;
         const ReportExperiment *e = quoted ? NULL : report_find(exps, n_exps, exp);
         named += e != NULL;
+        int other_ds = 0; /* run on another dataset (e.g. synthetic): ours shown, not compared */
+        char own_ds[32] = "";
+        if (e && e->n_units > 0 && report_row_state(e, ds, k, NULL, NULL) == REPORT_RUN_NOT_RUN) {
+            report_copy_str(own_ds, sizeof own_ds, e->units[0].dataset);
+            ds = own_ds;
+            other_ds = 1;
+        }
         char mark[16];
         report_footnote(fn, c_def >= 0 ? b->rows[r][c_def] : "", mark, sizeof mark);
         report_copy_str(cells[0], sizeof cells[0], report_dataset_label(ds));
@@ -100,7 +108,7 @@ static int baseline_rows(ReportTable *t, const ReportExperiment *exps, int n_exp
             tally_ok = status_cell(e, ds, k, status, sizeof cells[0]);
         for (int m = 0; m < METRIC_N_MAIN; m++) {
             const char *names[] = {"method", "k", "dataset", "metric"};
-            const char *values[] = {method, kstr, ds, MAIN_METRIC(m)};
+            const char *values[] = {method, kstr, paper_ds, MAIN_METRIC(m)};
             int pr = tsv_find(b, 4, names, values);
             double pv = pr >= 0 ? tsv_cell_num(b, pr, "mean") : NAN, psd = pr >= 0 ? tsv_cell_num(b, pr, "std") : NAN;
             int unv = pr >= 0 && tsv_cell_unverified(b, pr);
@@ -112,6 +120,14 @@ static int baseline_rows(ReportTable *t, const ReportExperiment *exps, int n_exp
                 continue;
             }
             double ours = e ? report_row_value(e, ds, k, MAIN_METRIC(m), NULL) : NAN;
+            if (other_ds) {
+                char o[32];
+                report_pct(o, sizeof o, ours);
+                if (isnan(pv)) snprintf(cells[3 + m], sizeof cells[3 + m], "%s", o);
+                else snprintf(cells[3 + m], sizeof cells[3 + m], "%s (paper %.1f%s on %s)", o, pv, unv ? "*" : "",
+                              report_dataset_label(paper_ds));
+                continue;
+            }
             snprintf(what, sizeof what, "table%d %s %s %s", few_shot ? 2 : 1, method, report_dataset_label(ds),
                      MAIN_LABEL(m));
             report_compare_cell(cells[3 + m], sizeof cells[3 + m], ours, NULL, !isnan(pv), pv, psds, unv,
