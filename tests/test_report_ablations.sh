@@ -222,6 +222,11 @@ grep -q "no experiment file $X/E99_nothing.conf" "$T/err" || bad "unknown experi
     || bad "report of one experiment"
 grep -qF 'not in this report (add E21_cpe_two_class to `winclip report`)' "$T/t3/table4_ablations.md" || bad "not-in-report wording"
 [ -f "$T/t3/table1_zero_shot.md" ] && bad "table1 written without a main or baseline experiment"
+# a preset alone: no ablation or few-shot figure, and no empty figures folder
+"$BIN" report --results "$R" --tables "$T/t5" --experiments "$X" --paper "$REPO/paper-tables" E80_preset_paper_mvtec \
+    >/dev/null 2>&1 || bad "report of a preset"
+[ -f "$T/t5/table5_presets.md" ] || bad "table5 of a preset"
+[ -e "$T/t5/figures" ] && bad "an empty figures folder was left"
 
 # experiments run on another dataset (the synthetic one of the end-to-end tests): our numbers,
 # complete, the paper's beside them named with its dataset but not compared

@@ -10,6 +10,7 @@
  * Does not: compute metrics or draw (plot.c).
  * Reference: shared/spec/metrics.md §6 (population std), winclip.md §10.2, §10.4.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "harness/report.h"
 
 #include "harness/plot.h"
@@ -17,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Names in fixed buffers: truncation is intended. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -116,6 +118,7 @@ int report_write_figures(const ReportExperiment *exps, int n_exps, const PaperTa
                 rc = fewshot_figure(exps, n_exps, paper, dir, dk[p].dataset, METRIC_MAIN_COLUMNS[m], tally, err);
         }
     }
+    if (!rc) rmdir(dir); /* nothing written (e.g. `make demo`): no empty folder left; fails if not empty */
     free(dir);
     return rc;
 }
