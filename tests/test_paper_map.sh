@@ -22,7 +22,7 @@ generate() {
             paper_zero_shot) keys="dataset" ;;
             paper_few_shot) keys="dataset k" ;;
             paper_per_category) keys="dataset category" ;;
-            paper_ablations) keys="ablation variant dataset" ;;
+            paper_ablations) keys="ablation variant dataset category" ;;
             paper_baselines) keys="method k dataset" ;;
             public_reproductions) keys="reproduction preset k dataset" ;;
         esac

@@ -149,7 +149,12 @@ for row in "cpe | one_class | E20_cpe_one_class" "cpe | two_class | E21_cpe_two_
            "defect_states | generic | E02_zero_shot_visa" "defect_states | defect_specific | E95_visa_defect_states"; do
     grep -qF "| $row |" "$T4" || bad "table4 row '$row'"
 done
-[ "$(grep -c '^| ' "$T4")" = 29 ] || bad "table4: header + 27 rows + separator, found $(grep -c '^| ' "$T4")"
+[ "$(grep -c '^| ' "$T4")" = 31 ] || bad "table4: header + 29 rows + separator, found $(grep -c '^| ' "$T4")"
+# the paper's per-category defect-states numbers (pcb2 51.2 -> 56.5): that category's value
+grep -qE '\| defect_states \| generic \| E02_zero_shot_visa \| VisA / pcb2 \| 0 \| [0-9.]+ \(51.2\*, [-+][0-9.]+\) \|.*\| complete \(pcb2\)' "$T4" \
+    || bad "table4 pcb2 generic row"
+grep -qE '\| defect_states \| defect_specific \| E95_visa_defect_states \| VisA / pcb2 \| 0 \| [0-9.]+ \(56.5\*, ' "$T4" \
+    || bad "table4 pcb2 defect-specific row"
 # every data row has 14 cells
 awk -F'|' '/^\| / && NF != 16 { print "row with " NF - 2 " cells: " $0; bad = 1 } END { exit bad }' "$T4" || bad "table4 cell counts"
 # the wording of rows without numbers, never 0 / nan for them

@@ -29,6 +29,7 @@ static const char *const GROUP_ORDER[] = {"cpe",      "aggregation",  "scales", 
 
 typedef struct {
     const char *group, *variant, *exp; /* exp: "" for a paper row no experiment computes */
+    const char *category;              /* "" = the dataset mean; else one category's number */
     int paper_row;                     /* row of paper->ablations or -1                  */
     const ReportExperiment *e;         /* NULL: not named in this report (or undefined)  */
     char dataset[32];
@@ -61,6 +62,8 @@ static int cmp_rows(const void *a, const void *b)
     if (c) return c;
     c = strcmp(x->dataset, y->dataset);
     if (c) return c;
+    c = strcmp(x->category, y->category);
+    if (c) return c;
     if (x->k != y->k) return x->k < y->k ? -1 : 1;
     return x->order - y->order;
 }
@@ -72,6 +75,7 @@ static AbRow *add_row(AbRows *r)
     memset(a, 0, sizeof *a);
     a->paper_row = -1;
     a->k = -1;
+    a->category = "";
     a->order = r->n++;
     return a;
 }
@@ -99,7 +103,7 @@ static void build_rows(AbRows *r, const ReportExperiment *exps, int n_exps, cons
 {
     const Tsv *ab = &paper->ablations;
     int c_g = tsv_col(ab, "ablation"), c_v = tsv_col(ab, "variant"), c_d = tsv_col(ab, "dataset");
-    int c_e = tsv_col(ab, "experiment");
+    int c_e = tsv_col(ab, "experiment"), c_c = tsv_col(ab, "category");
     *n_named = 0;
     for (int i = 0; i < ab->n_rows; i++) {
         AbRow *a = add_row(r);
@@ -108,6 +112,7 @@ static void build_rows(AbRows *r, const ReportExperiment *exps, int n_exps, cons
         const char *exp = ab->rows[i][c_e];
         a->exp = strcmp(exp, REPORT_EXP_UNDEFINED) == 0 || strcmp(exp, REPORT_EXP_QUOTED) == 0 ? "" : exp;
         a->paper_row = i;
+        if (c_c >= 0) a->category = ab->rows[i][c_c];
         a->e = a->exp[0] ? report_find(exps, n_exps, a->exp) : NULL;
         report_copy_str(a->dataset, sizeof a->dataset, ab->rows[i][c_d]);
         if (a->e) exp_row(a);
@@ -136,10 +141,32 @@ static void build_rows(AbRows *r, const ReportExperiment *exps, int n_exps, cons
     qsort(r->rows, (size_t)r->n, sizeof *r->rows, cmp_rows);
 }
 
-/* Our value of row a (fraction; NaN when absent). */
+/* The units of a's category (every seed of its K); returns the count, sum of metric in *sum
+ * (NaN values skipped and not counted). */
+static int category_units(const AbRow *a, const char *metric, double *sum)
+{
+    int n = 0;
+    *sum = 0;
+    for (int i = 0; a->e && i < a->e->n_units; i++) {
+        const ReportUnit *u = &a->e->units[i];
+        if (u->k != a->k || strcmp(u->dataset, a->dataset) || strcmp(u->category, a->category)) continue;
+        double v = metric ? results_metric_get(&u->m, metric) : 0.0;
+        if (isnan(v)) continue;
+        *sum += v;
+        n++;
+    }
+    return n;
+}
+
+/* Our value of row a (fraction; NaN when absent): the dataset row's number, or for a category
+ * row that category's (mean over seeds). */
 static double row_value(const AbRow *a, const char *metric)
 {
-    return a->e && a->k >= 0 ? report_row_value(a->e, a->dataset, a->k, metric, NULL) : NAN;
+    if (!a->e || a->k < 0) return NAN;
+    if (!a->category[0]) return report_row_value(a->e, a->dataset, a->k, metric, NULL);
+    double sum;
+    int n = category_units(a, metric, &sum);
+    return n ? sum / n : NAN;
 }
 
 /* Delta rows: our value minus the reference experiment's (paper `reference` column), NaN when
@@ -166,7 +193,8 @@ static void paper_cell(char *buf, size_t cap, const AbRow *a, const ReportExperi
     int unv = tsv_cell_unverified(ab, r);
     int delta = strcmp(ab->rows[r][tsv_col(ab, "kind")], "delta") == 0;
     char what[200];
-    snprintf(what, sizeof what, "table4 %s %s %s %s", a->group, a->variant, report_dataset_label(a->dataset), metric);
+    snprintf(what, sizeof what, "table4 %s %s %s%s%s %s", a->group, a->variant, report_dataset_label(a->dataset),
+             a->category[0] ? " " : "", a->category, metric);
     if (!a->exp[0]) {
         snprintf(buf, cap, "not implemented (paper %.1f%s)", pv, unv ? "*" : "");
         return;
@@ -222,6 +250,20 @@ static int row_status(const AbRow *a, char *buf, size_t cap)
         return 0;
     }
     ReportRunState st = report_row_status(a->e, a->dataset, a->k < 0 ? 0 : a->k, buf, cap);
+    if (a->category[0] && st != REPORT_RUN_NOT_RUN) {
+        double sum;
+        int n = category_units(a, NULL, &sum), want = a->k > 0 && a->e->has_plan ? a->e->plan_n_seeds : 1;
+        if (n == 0) {
+            snprintf(buf, cap, "not run for %s (`winclip run %s --only %s`)", a->category, a->exp, a->category);
+            return 0;
+        }
+        if (n < want) {
+            snprintf(buf, cap, "PARTIAL: %s has %d of %d seeds", a->category, n, want);
+            return 0;
+        }
+        snprintf(buf, cap, "complete (%s)", a->category);
+        return 1;
+    }
     return st == REPORT_RUN_COMPLETE || st == REPORT_RUN_UNKNOWN;
 }
 
@@ -289,7 +331,10 @@ int report_write_table4(const ReportExperiment *exps, int n_exps, const PaperTab
         report_copy_str(cells[0], sizeof cells[0], a->group);
         report_copy_str(cells[1], sizeof cells[1], a->variant);
         report_copy_str(cells[2], sizeof cells[2], a->exp[0] ? a->exp : "–");
-        report_copy_str(cells[3], sizeof cells[3], report_dataset_label(a->dataset));
+        if (a->category[0])
+            snprintf(cells[3], sizeof cells[3], "%s / %s", report_dataset_label(a->dataset), a->category);
+        else
+            report_copy_str(cells[3], sizeof cells[3], report_dataset_label(a->dataset));
         if (a->k >= 0) snprintf(cells[4], sizeof cells[4], "%d", a->k);
         else report_copy_str(cells[4], sizeof cells[4], "–");
         int tally_ok = row_status(a, cells[6 + METRIC_N_MAIN], sizeof cells[0]);
@@ -387,7 +432,7 @@ static int group_figure(const AbRows *r, int g0, int g1, const PaperTables *pape
         const char *why = !a->exp[0] ? " (not implemented)" : !a->e ? " (not in report)"
                           : isnan(v)  ? (a->e->n_units ? " (no value)" : " (not run)")
                                       : "";
-        labels[i] = xasprintf("%s%s", a->variant, why);
+        labels[i] = xasprintf("%s%s%s%s", a->variant, a->category[0] ? " " : "", a->category, why);
     }
     char *stem = xasprintf("%s/ablation_%s_%s", dir, r->rows[g0].group, metric);
     const char *label = metric;
