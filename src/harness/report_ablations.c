@@ -204,10 +204,13 @@ static void paper_cell(char *buf, size_t cap, const AbRow *a, const ReportExperi
                  unv ? "*" : "");
         return;
     }
-    if (a->other_dataset) { /* ours on another dataset: shown, not compared */
-        char o[32];
+    if (a->other_dataset) { /* ours on another dataset: shown (our Δ too), not compared */
+        char o[32], ds[48] = "";
         report_pct(o, sizeof o, row_value(a, metric));
-        snprintf(buf, cap, "%s (paper %s%.1f%s on %s)", o, delta ? "Δ " : "", pv, unv ? "*" : "",
+        const char *ref_name;
+        double d = delta ? row_delta(a, exps, n_exps, paper, metric, &ref_name) : NAN;
+        if (!isnan(d)) snprintf(ds, sizeof ds, "Δ %+.1f; ", 100.0 * d);
+        snprintf(buf, cap, "%s (%spaper %s%.1f%s on %s)", o, ds, delta ? "Δ " : "", pv, unv ? "*" : "",
                  report_dataset_label(ab->rows[r][tsv_col(ab, "dataset")]));
         return;
     }
