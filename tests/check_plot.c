@@ -52,6 +52,14 @@ START_TEST(curves_and_bars)
     text = test_read_file(dat, NULL);
     ck_assert_msg(strstr(text, "\"cable\" 80.0000 NaN\n") != NULL, "%s", text);
     free(text);
+    /* no finite value at all (every variant not run, no paper number): an empty frame gnuplot accepts */
+    double none[2] = {NAN, NAN};
+    ck_assert_msg(plot_bars(stem, "nothing", 2, labels, none, NULL, &skipped, &err) == 0, "%s", err.msg);
+    char *gpf = xasprintf("%s.gp", stem);
+    text = test_read_file(gpf, NULL);
+    ck_assert_msg(strstr(text, "'no data'") && !strstr(text, "histograms"), "%s", text);
+    free(text);
+    free(gpf);
     free(dat);
     free(stem);
 }

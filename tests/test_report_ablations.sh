@@ -233,6 +233,24 @@ grep -qF 'not in this report (add E21_cpe_two_class to `winclip report`)' "$T/t3
 [ -f "$T/t5/table5_presets.md" ] || bad "table5 of a preset"
 [ -e "$T/t5/figures" ] && bad "an empty figures folder was left"
 
+# nothing run at all: every table row and figure says so, and the report still succeeds
+# shellcheck disable=SC2086
+"$BIN" report --results "$T/empty" --tables "$T/t6" --experiments "$X" --paper "$REPO/paper-tables" $NAMES \
+    >"$T/out6" 2>&1 || { bad "report with nothing run"; tail -3 "$T/out6"; }
+grep -qF '| MVTec AD | E01_zero_shot_mvtec | 0 | not run (paper 91.8) | not run (paper 96.5*) |' "$T/t6/table1_zero_shot.md" \
+    || bad "table1 not-run cells"
+grep -qF '| MVTec AD | WinCLIP+ (E03_few_shot_mvtec) | 2 | not run (paper 94.4±1.3*) |' "$T/t6/table2_few_shot.md" \
+    || bad "table2 not-run cells (planned K = 2 row)"
+grep -qF '| MVTec AD | CLIP-AC (ours: B01_clip_ac_mvtec) [1] | 0 | not run (paper 74.0*) | not run |' "$T/t6/table1_zero_shot.md" \
+    || bad "table1 not-run baseline cells"
+grep -qF '| E80_preset_paper_mvtec | MVTec AD / 0 | not run |' "$T/t6/table5_presets.md" || bad "table5 not-run cells"
+[ "$(grep -c 'not run (`winclip run' "$T/t6/table4_ablations.md")" = 28 ] || bad "table4: 28 rows not run (+ multi-crop)"
+grep -q "37 of 37 experiments not run" "$T/out6" || bad "the not-run count"
+grep -q "'no data'" "$T/t6/figures/ablation_tau_image_auroc.gp" || bad "an empty bar figure says no data"
+awk -F'|' '/^\| [a-z]/ && NR > 5 { for (i = 7; i <= 12; i++) { c = $i; gsub(/\(paper [^)]*\)/, "", c); if (c ~ /[0-9]/) bad = 1 } }
+           END { exit !bad }' "$T/t6/table4_ablations.md" \
+    && bad "a not-run Table 4 row shows a number of ours"
+
 # experiments run on another dataset (the synthetic one of the end-to-end tests): our numbers,
 # complete, the paper's beside them named with its dataset but not compared
 R2=$T/results_synth

@@ -162,11 +162,19 @@ int plot_bars(const char *stem, const char *title, int n, const char *const *lab
     if (!rc) rc = fsutil_atomic_open(&af, gp, err);
     if (!rc) {
         gp_header(af.f, stem, title);
-        fprintf(af.f, "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-                      "set boxwidth 0.9\nset yrange [0:105]\nset ylabel 'percent'\nset xtics rotate by -45 noenhanced\n"
-                      "set datafile missing 'NaN'\n"
-                      "plot '%s.dat' using 2:xtic(1) title 'ours' lc rgb '#1f77b4'%s\n",
-                base_name(stem), paper ? ", \\\n     '' using 3 title 'paper' lc rgb '#ff7f0e'" : "");
+        int any = 0; /* gnuplot refuses a histogram without one finite value: an empty frame then */
+        for (int i = 0; i < n; i++) any |= !isnan(ours[i]) || (paper && !isnan(paper[i]));
+        if (!any) {
+            fprintf(af.f, "set label 1 'no data' at graph 0.5, 0.5 center\nset xrange [0:1]\nset yrange [0:105]\n"
+                          "plot NaN notitle\n");
+        } else {
+            fprintf(af.f,
+                    "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+                    "set boxwidth 0.9\nset yrange [0:105]\nset ylabel 'percent'\nset xtics rotate by -45 noenhanced\n"
+                    "set datafile missing 'NaN'\n"
+                    "plot '%s.dat' using 2:xtic(1) title 'ours' lc rgb '#1f77b4'%s\n",
+                    base_name(stem), paper ? ", \\\n     '' using 3 title 'paper' lc rgb '#ff7f0e'" : "");
+        }
         rc = fsutil_atomic_commit(&af, err);
     }
     if (!rc) rc = run_gnuplot(stem, skipped, err);

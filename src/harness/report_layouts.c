@@ -21,6 +21,15 @@
 
 #define T12_COLS (4 + METRIC_N_MAIN)
 
+/* A metric cell of a row that was not run: says so, with the paper's number when it has one. */
+static void not_run_cell(char *buf, size_t cap, int have_paper, double paper, const char *paper_std, int unverified)
+{
+    if (have_paper)
+        snprintf(buf, cap, "not run (paper %.1f%s%s)", paper, paper_std ? paper_std : "", unverified ? "*" : "");
+    else
+        snprintf(buf, cap, "not run");
+}
+
 /* The status cell of (e, dataset, k); returns 1 when the numbers may be tallied (not partial). */
 static int status_cell(const ReportExperiment *e, const char *dataset, int k, char *buf, size_t cap)
 {
@@ -53,8 +62,11 @@ static void winclip_rows(ReportTable *t, const ReportExperiment *e, const PaperT
             if (have && !isnan(psd)) snprintf(psds, sizeof psds, "±%.1f", psd);
             snprintf(what, sizeof what, "table%d %s K=%d %s", few_shot ? 2 : 1, report_dataset_label(dk[p].dataset),
                      dk[p].k, MAIN_LABEL(m));
-            report_compare_cell(cells[3 + m], sizeof cells[3 + m], mean, sds, have, pv, psds, unv,
-                                tally_ok ? tally : NULL, what);
+            if (report_row_state(e, dk[p].dataset, dk[p].k, NULL, NULL) == REPORT_RUN_NOT_RUN)
+                not_run_cell(cells[3 + m], sizeof cells[3 + m], have, pv, psds, unv);
+            else
+                report_compare_cell(cells[3 + m], sizeof cells[3 + m], mean, sds, have, pv, psds, unv,
+                                    tally_ok ? tally : NULL, what);
         }
         report_table_row(t, ptrs);
     }
@@ -130,8 +142,11 @@ static int baseline_rows(ReportTable *t, const ReportExperiment *exps, int n_exp
             }
             snprintf(what, sizeof what, "table%d %s %s %s", few_shot ? 2 : 1, method, report_dataset_label(ds),
                      MAIN_LABEL(m));
-            report_compare_cell(cells[3 + m], sizeof cells[3 + m], ours, NULL, !isnan(pv), pv, psds, unv,
-                                tally_ok ? tally : NULL, what);
+            if (e && report_row_state(e, ds, k, NULL, NULL) == REPORT_RUN_NOT_RUN)
+                not_run_cell(cells[3 + m], sizeof cells[3 + m], !isnan(pv), pv, psds, unv);
+            else
+                report_compare_cell(cells[3 + m], sizeof cells[3 + m], ours, NULL, !isnan(pv), pv, psds, unv,
+                                    tally_ok ? tally : NULL, what);
         }
         report_table_row(t, ptrs);
     }
@@ -273,8 +288,11 @@ static int table5(const ReportExperiment *exps, int n_exps, const PaperTables *p
                 char what[160];
                 snprintf(what, sizeof what, "table5 %s %s K=%d %s", e->preset, report_dataset_label(dk[p].dataset), dk[p].k,
                          MAIN_LABEL(m));
-                report_compare_cell(cells[2 + m], sizeof cells[2 + m], mean, NULL, have, pv, NULL, unv, tally_ok ? tally : NULL,
-                                    what);
+                if (report_row_state(e, dk[p].dataset, dk[p].k, NULL, NULL) == REPORT_RUN_NOT_RUN)
+                    not_run_cell(cells[2 + m], sizeof cells[2 + m], have, pv, NULL, unv);
+                else
+                    report_compare_cell(cells[2 + m], sizeof cells[2 + m], mean, NULL, have, pv, NULL, unv,
+                                        tally_ok ? tally : NULL, what);
                 if (have && label[0]) {
                     size_t len = strlen(cells[2 + m]);
                     snprintf(cells[2 + m] + len, sizeof cells[2 + m] - len, " %s", label);
