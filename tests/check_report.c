@@ -170,6 +170,17 @@ START_TEST(run_states)
     ck_assert_int_eq(report_row_status(&e, "mvtec", 0, buf, sizeof buf), REPORT_RUN_UNKNOWN);
     ck_assert_str_eq(buf, "1 units (plan unknown: no config.resolved)");
     report_experiment_free(&e);
+    /* a config.resolved without the plan keys: no plan either, not an error */
+    unit("E9", "mvtec", "bottle", 0, 0, 0.9, 0.8, 1);
+    plan_file("E9", "mvtec", "bottle", 0, 0, "dataset = mvtec\n");
+    ck_assert_msg(report_load_or_plan(&e, root, test_tmp, "E9", &err) == 0, "%s", err.msg);
+    ck_assert(!e.has_plan);
+    ck_assert_int_eq(report_row_state(&e, "mvtec", 0, NULL, NULL), REPORT_RUN_UNKNOWN);
+    report_experiment_free(&e);
+    /* a malformed plan value is an error naming the file */
+    plan_file("E9", "mvtec", "bottle", 0, 0, "dataset = mvtec\ncategories = bottle\nk_shots = x\n");
+    ck_assert_int_ne(report_load_or_plan(&e, root, test_tmp, "E9", &err), 0);
+    ck_assert_msg(strstr(err.msg, "config.resolved") && strstr(err.msg, "k_shots"), "%s", err.msg);
 
     /* not run: metadata and plan from <experiments>/E7.conf */
     char *conf = xasprintf("%s/E7.conf", test_tmp);

@@ -227,6 +227,13 @@ grep -q "no experiment file $X/E99_nothing.conf" "$T/err" || bad "unknown experi
     || bad "report of one experiment"
 grep -qF 'not in this report (add E21_cpe_two_class to `winclip report`)' "$T/t3/table4_ablations.md" || bad "not-in-report wording"
 [ -f "$T/t3/table1_zero_shot.md" ] && bad "table1 written without a main or baseline experiment"
+# without gnuplot: the same .dat + .gp, no .png, and the report says so
+WINCLIP_GNUPLOT=/nonexistent/gnuplot "$BIN" report --results "$R" --tables "$T/t7" --experiments "$X" \
+    --paper "$REPO/paper-tables" E20_cpe_one_class E01_zero_shot_mvtec >"$T/out7" 2>&1 || bad "report without gnuplot"
+grep -q "plots skipped: gnuplot (with a PNG terminal) not found" "$T/out7" || bad "missing gnuplot is a warning"
+[ -s "$T/t7/figures/ablation_cpe_image_auroc.gp" ] && [ -s "$T/t7/figures/fewshot_mvtec_image_auroc.dat" ] \
+    || bad "figures without gnuplot: .dat + .gp"
+ls "$T/t7/figures/"*.png >/dev/null 2>&1 && bad "a .png without gnuplot"
 # a preset alone: no ablation or few-shot figure, and no empty figures folder
 "$BIN" report --results "$R" --tables "$T/t5" --experiments "$X" --paper "$REPO/paper-tables" E80_preset_paper_mvtec \
     >/dev/null 2>&1 || bad "report of a preset"

@@ -263,6 +263,8 @@ static int plan_read(ReportExperiment *e, const char *path, Error *err)
     char **cats = NULL;
     int n_cat = 0, *ks = NULL, n_k = 0, *seeds = NULL, n_seeds = 1;
     const char *ds = config_get(&e->plan, "dataset");
+    if (!ds || !config_find(&e->plan, "categories") || !config_find(&e->plan, "k_shots"))
+        return 0; /* no plan: rows say how many units they have, never "complete" */
     int rc = config_get_list(&e->plan, "categories", &cats, &n_cat, err);
     if (!rc) rc = config_get_int_list(&e->plan, "k_shots", &ks, &n_k, err);
     if (!rc && config_find(&e->plan, "seeds")) rc = config_get_int_list(&e->plan, "seeds", &seeds, &n_seeds, err);
