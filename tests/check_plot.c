@@ -52,7 +52,49 @@ START_TEST(curves_and_bars)
     text = test_read_file(dat, NULL);
     ck_assert_msg(strstr(text, "\"cable\" 80.0000 NaN\n") != NULL, "%s", text);
     free(text);
+    /* no finite value at all (every variant not run, no paper number): an empty frame gnuplot accepts */
+    double none[2] = {NAN, NAN};
+    ck_assert_msg(plot_bars(stem, "nothing", 2, labels, none, NULL, &skipped, &err) == 0, "%s", err.msg);
+    char *gpf = xasprintf("%s.gp", stem);
+    text = test_read_file(gpf, NULL);
+    ck_assert_msg(strstr(text, "'no data'") && !strstr(text, "histograms"), "%s", text);
+    free(text);
+    free(gpf);
     free(dat);
+    free(stem);
+}
+END_TEST
+
+START_TEST(errorbars)
+{
+    double x[3] = {0, 1, 8}, y[3] = {60.5, 74.8, 78.5}, e[3] = {NAN, 0.1, 2.5};
+    PlotErrSeries s[3] = {{"ours", 3, x, y, e}, {"empty", 0, NULL, NULL, NULL}, {"paper", 1, x + 2, y + 2, e}};
+    char *stem = xasprintf("%s/fewshot", test_tmp);
+    int skipped = -1;
+    Error err = {0};
+    ck_assert_msg(plot_errorbars(stem, "i-AUROC vs K", "K", "percent", s, 3, 0.1, &skipped, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(skipped, plot_terminal() ? 0 : 1);
+    if (plot_terminal()) ck_assert(exists(stem, ".png"));
+    char *dat = xasprintf("%s.dat", stem), *gp = xasprintf("%s.gp", stem);
+    char *text = test_read_file(dat, NULL);
+    /* NaN error = no bar (0); the empty series is a comment only; blocks apart by two blank lines */
+    ck_assert_msg(strstr(text, "# ours\n0 60.5 0\n1 74.8 0.1\n8 78.5 2.5\n\n\n# (empty: no data, not drawn)\n# paper\n"
+                               "8 78.5 0\n") != NULL, "%s", text);
+    free(text);
+    text = test_read_file(gp, NULL);
+    /* two blocks drawn, shifted by -0.1 and +0.1 (3 series, dx 0.1), xtics at the first series' x */
+    ck_assert_msg(strstr(text, "'fewshot.dat' index 0 using ($1-0.1000):2:3 with yerrorlines") &&
+                      strstr(text, "'fewshot.dat' index 1 using ($1+0.1000):2:3 with yerrorlines") &&
+                      !strstr(text, "index 2") && strstr(text, "set xtics (\"0\" 0, \"1\" 1, \"8\" 8)"),
+                  "%s", text);
+    free(text);
+    /* nothing to draw: still a valid script (an empty frame that says so) */
+    ck_assert_int_eq(plot_errorbars(stem, "none", "K", "percent", s + 1, 1, 0.1, &skipped, &err), 0);
+    text = test_read_file(gp, NULL);
+    ck_assert_msg(strstr(text, "'no data'") && !strstr(text, "yerrorlines"), "%s", text);
+    free(text);
+    free(dat);
+    free(gp);
     free(stem);
 }
 END_TEST
@@ -187,6 +229,7 @@ Suite *plot_suite(void)
     TCase *core = tcase_create("Core");
     tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, curves_and_bars);
+    tcase_add_test(core, errorbars);
     tcase_add_test(core, overlay_pixels);
     tcase_add_test(core, overlay_colour_bar_labels);
     tcase_add_test(core, dat_round_trip);

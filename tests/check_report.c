@@ -95,7 +95,7 @@ START_TEST(means_and_seed_std)
     ck_assert_int_eq(report_write_paper_tables(&e, 1, &paper, out, &tally, &err), 0);
     path = xasprintf("%s/table1_zero_shot.md", out);
     text = test_read_file(path, NULL);
-    ck_assert_msg(text && strstr(text, "| MVTec AD | E1 | 95.0 (91.8, +3.2) |"), "%s", text ? text : "(none)");
+    ck_assert_msg(text && strstr(text, "| MVTec AD | E1 | 0 | 95.0 (91.8, +3.2) |"), "%s", text ? text : "(none)");
     ck_assert_msg(strstr(text, "**Table 1: WinCLIP zero-shot, unweighted mean over categories**"), "%s", text);
     free(text);
     free(path);
@@ -114,6 +114,114 @@ START_TEST(means_and_seed_std)
     report_paper_free(&paper);
     report_experiment_free(&e);
     free(root);
+}
+END_TEST
+
+/* config.resolved of a unit: the plan the report checks completeness against. */
+static void plan_file(const char *exp, const char *ds, const char *cat, int k, int seed, const char *text)
+{
+    char *root = xasprintf("%s/results", test_tmp);
+    char *dir = results_unit_dir(root, exp, ds, cat, k, seed);
+    char *path = xasprintf("%s/config.resolved", dir);
+    test_write_file(path, text, strlen(text));
+    free(path);
+    free(dir);
+    free(root);
+}
+
+START_TEST(run_states)
+{
+    const char *plan = "dataset = mvtec\ncategories = \"bottle,cable,zipper\"\nk_shots = \"0,1,2\"\nseeds = \"0,1\"\n";
+    unit("E5", "mvtec", "bottle", 0, 0, 0.9, 0.8, 1);
+    unit("E5", "mvtec", "cable", 0, 0, 0.7, 0.8, 1);
+    unit("E5", "mvtec", "zipper", 0, 0, 0.8, 0.8, 1);
+    unit("E5", "mvtec", "bottle", 1, 0, 0.9, 0.8, 1);
+    unit("E5", "mvtec", "bottle", 1, 1, 0.9, 0.8, 0); /* unfinished */
+    /* the plan is the first unit's (mvtec/bottle/k0 after sorting); written after the done marker, so
+     * the unit's hash list does not cover it: the report reads it only for the plan */
+    plan_file("E5", "mvtec", "bottle", 0, 0, plan);
+    char *root = xasprintf("%s/results", test_tmp);
+    ReportExperiment e;
+    Error err = {0};
+    ck_assert_msg(report_load_or_plan(&e, root, test_tmp, "E5", &err) == 0, "%s", err.msg);
+    ck_assert(e.has_plan && e.plan_n_categories == 3 && e.plan_n_seeds == 2 && e.plan_n_k == 3);
+    int done, planned;
+    char buf[256];
+    ck_assert_int_eq(report_row_state(&e, "mvtec", 0, &done, &planned), REPORT_RUN_COMPLETE);
+    ck_assert(done == 3 && planned == 3);
+    ck_assert_int_eq(report_row_status(&e, "mvtec", 0, buf, sizeof buf), REPORT_RUN_COMPLETE);
+    ck_assert_str_eq(buf, "complete (3 categories)");
+    ck_assert_int_eq(report_row_state(&e, "mvtec", 1, &done, &planned), REPORT_RUN_PARTIAL);
+    ck_assert(done == 1 && planned == 6);
+    report_row_status(&e, "mvtec", 1, buf, sizeof buf);
+    ck_assert_str_eq(buf, "PARTIAL: 1 of 6 units (`winclip run E5` finishes it)");
+    ck_assert_int_eq(report_row_state(&e, "mvtec", 2, &done, &planned), REPORT_RUN_NOT_RUN);
+    report_row_status(&e, "mvtec", 2, buf, sizeof buf);
+    ck_assert_str_eq(buf, "not run (`winclip run E5`)");
+    ReportDsK dk[8];
+    ck_assert_int_eq(report_rows_of(&e, dk, 8), 3); /* K = 2 planned, no unit: still a row */
+    ck_assert(dk[2].k == 2 && strcmp(dk[2].dataset, "mvtec") == 0);
+    ck_assert(isnan(report_row_value(&e, "mvtec", 2, "image_auroc", NULL)));
+    report_experiment_free(&e);
+
+    /* no plan in the units (no config.resolved): the count, never "complete" */
+    unit("E6", "mvtec", "bottle", 0, 0, 0.9, 0.8, 1);
+    ck_assert_int_eq(report_load_or_plan(&e, root, test_tmp, "E6", &err), 0);
+    ck_assert_int_eq(report_row_status(&e, "mvtec", 0, buf, sizeof buf), REPORT_RUN_UNKNOWN);
+    ck_assert_str_eq(buf, "1 units (plan unknown: no config.resolved)");
+    report_experiment_free(&e);
+    /* a config.resolved without the plan keys: no plan either, not an error */
+    unit("E9", "mvtec", "bottle", 0, 0, 0.9, 0.8, 1);
+    plan_file("E9", "mvtec", "bottle", 0, 0, "dataset = mvtec\n");
+    ck_assert_msg(report_load_or_plan(&e, root, test_tmp, "E9", &err) == 0, "%s", err.msg);
+    ck_assert(!e.has_plan);
+    ck_assert_int_eq(report_row_state(&e, "mvtec", 0, NULL, NULL), REPORT_RUN_UNKNOWN);
+    report_experiment_free(&e);
+    /* a malformed plan value is an error naming the file */
+    plan_file("E9", "mvtec", "bottle", 0, 0, "dataset = mvtec\ncategories = bottle\nk_shots = x\n");
+    ck_assert_int_ne(report_load_or_plan(&e, root, test_tmp, "E9", &err), 0);
+    ck_assert_msg(strstr(err.msg, "config.resolved") && strstr(err.msg, "k_shots"), "%s", err.msg);
+
+    /* not run: metadata and plan from <experiments>/E7.conf */
+    char *conf = xasprintf("%s/E7.conf", test_tmp);
+    const char *text = "title = \"seven\"\ntable = ablation\nablation = cpe\nvariant = states\ndataset = visa\n"
+                       "categories = candle,pcb2\nk_shots = 0\n";
+    test_write_file(conf, text, strlen(text));
+    ck_assert_msg(report_load_or_plan(&e, root, test_tmp, "E7", &err) == 0, "%s", err.msg);
+    ck_assert(e.n_units == 0 && strcmp(e.table, "ablation") == 0 && strcmp(e.variant, "states") == 0);
+    ck_assert(strcmp(e.title, "seven") == 0 && e.plan_n_categories == 2 && strcmp(e.plan_dataset, "visa") == 0);
+    ck_assert_int_eq(report_rows_of(&e, dk, 8), 1);
+    ck_assert_int_eq(report_row_state(&e, "visa", 0, &done, &planned), REPORT_RUN_NOT_RUN);
+    ck_assert(done == 0 && planned == 2);
+    report_experiment_free(&e);
+    /* the same through a path to the .conf */
+    ck_assert_int_eq(report_load_or_plan(&e, root, "nowhere", conf, &err), 0);
+    ck_assert_str_eq(e.name, "E7");
+    report_experiment_free(&e);
+    /* neither results nor a file */
+    ck_assert_int_eq(report_load_or_plan(&e, root, test_tmp, "E8", &err), ERR_MISSING);
+    ck_assert_msg(strstr(err.msg, "no experiment file") && strstr(err.msg, "E8.conf"), "%s", err.msg);
+    free(conf);
+    free(root);
+}
+END_TEST
+
+START_TEST(footnotes)
+{
+    ReportFootnotes fn = {0};
+    char mark[16], notes[256] = "Notes.";
+    report_footnote(&fn, "ours: one", mark, sizeof mark);
+    ck_assert_str_eq(mark, "[1]");
+    report_footnote(&fn, "", mark, sizeof mark);
+    ck_assert_str_eq(mark, "");
+    report_footnote(&fn, "ours: two", mark, sizeof mark);
+    ck_assert_str_eq(mark, "[2]");
+    report_footnote(&fn, "ours: one", mark, sizeof mark);
+    ck_assert_str_eq(mark, "[1]");
+    report_footnotes_append(&fn, notes, sizeof notes);
+    ck_assert_str_eq(notes, "Notes. [1] ours: one. [2] ours: two.");
+    report_footnotes_free(&fn);
+    ck_assert_int_eq(fn.n, 0);
 }
 END_TEST
 
@@ -175,6 +283,8 @@ Suite *report_suite(void)
     tcase_add_checked_fixture(core, test_tmp_setup, test_tmp_teardown);
     tcase_add_test(core, means_and_seed_std);
     tcase_add_test(core, mean_std_population);
+    tcase_add_test(core, run_states);
+    tcase_add_test(core, footnotes);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_checked_fixture(lim, test_tmp_setup, test_tmp_teardown);

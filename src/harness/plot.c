@@ -162,11 +162,86 @@ int plot_bars(const char *stem, const char *title, int n, const char *const *lab
     if (!rc) rc = fsutil_atomic_open(&af, gp, err);
     if (!rc) {
         gp_header(af.f, stem, title);
-        fprintf(af.f, "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-                      "set boxwidth 0.9\nset yrange [0:105]\nset ylabel 'percent'\nset xtics rotate by -45 noenhanced\n"
-                      "set datafile missing 'NaN'\n"
-                      "plot '%s.dat' using 2:xtic(1) title 'ours' lc rgb '#1f77b4'%s\n",
-                base_name(stem), paper ? ", \\\n     '' using 3 title 'paper' lc rgb '#ff7f0e'" : "");
+        int any = 0; /* gnuplot refuses a histogram without one finite value: an empty frame then */
+        for (int i = 0; i < n; i++) any |= !isnan(ours[i]) || (paper && !isnan(paper[i]));
+        if (!any) {
+            fprintf(af.f, "set label 1 'no data' at graph 0.5, 0.5 center\nset xrange [0:1]\nset yrange [0:105]\n"
+                          "plot NaN notitle\n");
+        } else {
+            fprintf(af.f,
+                    "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+                    "set boxwidth 0.9\nset yrange [0:105]\nset ylabel 'percent'\nset xtics rotate by -45 noenhanced\n"
+                    "set datafile missing 'NaN'\n"
+                    "plot '%s.dat' using 2:xtic(1) title 'ours' lc rgb '#1f77b4'%s\n",
+                    base_name(stem), paper ? ", \\\n     '' using 3 title 'paper' lc rgb '#ff7f0e'" : "");
+        }
+        rc = fsutil_atomic_commit(&af, err);
+    }
+    if (!rc) rc = run_gnuplot(stem, skipped, err);
+    free(dat);
+    free(gp);
+    return rc;
+}
+
+/* The errorbar script's plot lines: one per non-empty series, in .dat block order. */
+static void errorbar_plot_lines(FILE *f, const char *stem, const PlotErrSeries *series, int n_series, double dx)
+{
+    int block = 0, drawn = 0;
+    for (int s = 0; s < n_series; s++) drawn += series[s].n > 0;
+    fprintf(f, "plot \\\n");
+    for (int s = 0; s < n_series; s++) {
+        if (series[s].n == 0) continue;
+        double shift = dx * (s - 0.5 * (n_series - 1));
+        fprintf(f, "  '%s.dat' index %d using ($1%+.4f):2:3 with yerrorlines lw 2 pt 7 title ", base_name(stem), block,
+                shift);
+        gp_quote(f, series[s].label);
+        block++;
+        fprintf(f, "%s\n", block < drawn ? ", \\" : "");
+    }
+}
+
+int plot_errorbars(const char *stem, const char *title, const char *xlabel, const char *ylabel,
+                   const PlotErrSeries *series, int n_series, double dx, int *skipped, Error *err)
+{
+    char *dat = xasprintf("%s.dat", stem), *gp = xasprintf("%s.gp", stem);
+    AtomicFile af;
+    int rc = fsutil_atomic_open(&af, dat, err), drawn = 0;
+    if (!rc) {
+        fprintf(af.f, "# x y err per series (percent; err 0 = no bar), blocks separated by two blank lines\n");
+        for (int s = 0; s < n_series; s++) {
+            if (series[s].n == 0) {
+                fprintf(af.f, "# (%s: no data, not drawn)\n", series[s].label);
+                continue;
+            }
+            fprintf(af.f, "# %s\n", series[s].label);
+            for (int i = 0; i < series[s].n; i++)
+                fprintf(af.f, "%.9g %.9g %.9g\n", series[s].x[i], series[s].y[i],
+                        isnan(series[s].err[i]) ? 0.0 : series[s].err[i]);
+            fprintf(af.f, "\n\n");
+            drawn++;
+        }
+        rc = fsutil_atomic_commit(&af, err);
+    }
+    if (!rc) rc = fsutil_atomic_open(&af, gp, err);
+    if (!rc) {
+        gp_header(af.f, stem, title);
+        fprintf(af.f, "set xlabel ");
+        gp_quote(af.f, xlabel);
+        fprintf(af.f, "\nset ylabel ");
+        gp_quote(af.f, ylabel);
+        fprintf(af.f, "\nset yrange [0:105]\nset offsets 0.5, 0.5, 0, 0\nset key inside bottom right box opaque\n");
+        const PlotErrSeries *first = NULL;
+        for (int s = 0; s < n_series && !first; s++)
+            if (series[s].n > 0) first = &series[s];
+        if (first) {
+            fprintf(af.f, "set xtics (");
+            for (int i = 0; i < first->n; i++) fprintf(af.f, "%s\"%g\" %g", i ? ", " : "", first->x[i], first->x[i]);
+            fprintf(af.f, ")\n");
+        }
+        if (drawn)
+            errorbar_plot_lines(af.f, stem, series, n_series, dx);
+        else /* nothing to draw: an empty frame that says so */
+            fprintf(af.f, "set label 1 'no data' at graph 0.5, 0.5 center\nset xrange [0:1]\nplot NaN notitle\n");
         rc = fsutil_atomic_commit(&af, err);
     }
     if (!rc) rc = run_gnuplot(stem, skipped, err);

@@ -54,6 +54,21 @@ void plot_dat_free(PlotDat *d);
 int plot_bars(const char *stem, const char *title, int n, const char *const *labels,
               const double *ours, const double *paper, int *skipped, Error *err);
 
+/* A series with error bars: y (n) ± err (n; NaN or 0 = no bar) at x (n). */
+typedef struct {
+    const char *label;
+    int n;
+    const double *x, *y, *err;
+} PlotErrSeries;
+
+/* Points joined by lines with vertical error bars (gnuplot yerrorlines), percent on y; each
+ * series drawn shifted by dx * (its index - (n_series - 1) / 2) on x so bars at one x stay
+ * apart; xtics at the x values of the first non-empty series. Series with n = 0 are listed in
+ * the .dat as an empty block comment only and not drawn. Same files and return codes as
+ * plot_curves. */
+int plot_errorbars(const char *stem, const char *title, const char *xlabel, const char *ylabel,
+                   const PlotErrSeries *series, int n_series, double dx, int *skipped, Error *err);
+
 /* Overlay PNG (plot_overlay_width(width, height) x height): the image darkened 50% under a
  * jet-like heat map of map (scaled from [vmin, vmax]), alpha 0.5, the ground-truth contour in
  * white (mask pixels with a 4-neighbour outside the mask), and on the right a colour bar

@@ -10,7 +10,8 @@
  * Modules: tsv.c (TSV reading), report_paper.c (paper numbers), report_results.c (unit
  * discovery), report_stats.c (aggregation, the one std), report_table.c (Markdown/LaTeX table
  * builder, cell formats), report_summary.c (summary.tsv/.md), report_layouts.c (table1..5),
- * report_plots.c (figures). This header includes them all.
+ * report_plots.c (per-experiment figures), report_ablations.c (Table 4, ablation figures),
+ * report_figures.c (few-shot figures). This header includes them all.
  * Reference: shared/spec/metrics.md §6 (dataset row = unweighted category mean; few-shot:
  * category mean per seed, then mean ± population std over seeds), winclip.md §10-§12.
  *
@@ -59,5 +60,22 @@ typedef struct {
  * Each as .dat + .gp (+ .png when gnuplot exists). Adds to tally; ERR_IO on a write failure. */
 int report_write_plots(const ReportExperiment *e, const char *root, const PaperTables *paper, ReportPlotTally *tally,
                        Error *err);
+
+/* Table 4 (report_ablations.c): every paper_ablations.tsv row and every named `table = ablation`
+ * experiment, six metrics, ms per image, status and footnotes; written when at least one named
+ * experiment is an ablation. Called by report_write_paper_tables. */
+int report_write_table4(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
+                        ReportTally *tally, Error *err);
+
+/* Cross-experiment figures in <out_dir>/figures/ (.dat + .gp, + .png with gnuplot):
+ *   ablation_<group>_<metric>: grouped bars, ours per variant beside the paper's (a delta row
+ *     drawn on the paper's full-method number), one per ablation group and metric
+ *     (report_ablations.c; only when an ablation experiment is named);
+ *   fewshot_<dataset>_<metric>: metric vs K = 0, 1, 2, 4, 8, ours mean ± population std over
+ *     seeds beside the paper's, per dataset of the named main experiments (report_figures.c). */
+int report_write_figures(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *out_dir,
+                         ReportPlotTally *tally, Error *err);
+int report_write_ablation_figures(const ReportExperiment *exps, int n_exps, const PaperTables *paper, const char *dir,
+                                  ReportPlotTally *tally, Error *err);
 
 #endif

@@ -23,13 +23,16 @@ int report_paper_load(PaperTables *p, const char *dir, Error *err)
     struct {
         Tsv *t;
         const char *file;
-        const char *cols[6];
+        const char *cols[8];
         int n;
     } files[] = {
         {&p->zero_shot, "paper_zero_shot.tsv", {"dataset", "metric", "value", "source", "verified"}, 5},
         {&p->few_shot, "paper_few_shot.tsv", {"dataset", "k", "metric", "mean", "std", "verified"}, 6},
         {&p->per_category, "paper_per_category.tsv", {"dataset", "category", "metric", "value", "verified"}, 5},
-        {&p->ablations, "paper_ablations.tsv", {"ablation", "variant", "metric", "value", "kind", "verified"}, 6},
+        {&p->ablations, "paper_ablations.tsv",
+         {"ablation", "variant", "dataset", "metric", "value", "kind", "verified", "experiment"}, 8},
+        {&p->baselines, "paper_baselines.tsv", {"method", "k", "dataset", "metric", "mean", "std", "verified", "experiment"},
+         8},
         {&p->reproductions, "public_reproductions.tsv", {"reproduction", "preset", "k", "dataset", "metric", "value"},
          6},
     };
@@ -53,6 +56,7 @@ void report_paper_free(PaperTables *p)
     tsv_free(&p->few_shot);
     tsv_free(&p->per_category);
     tsv_free(&p->ablations);
+    tsv_free(&p->baselines);
     tsv_free(&p->reproductions);
 }
 

@@ -6,11 +6,13 @@
  */
 #include "harness/report_results.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/config.h"
+#include "harness/tsv.h"
 #include "util/fsutil.h"
 
 /* Names and labels are copied into fixed buffers: truncation is intended. */
@@ -112,6 +114,32 @@ static int check_row(RowChecks *rows, const char *unit_dir, const char *dataset,
     return 0;
 }
 
+/* <unit>/timing.tsv (key, value; written by `winclip run`): its ms_per_image joins the unit's
+ * metrics under that name (unless metrics.tsv has it). An absent file is not an error. */
+static int read_timing(const char *unit_dir, MetricSet *m, Error *err)
+{
+    char *path = xasprintf("%s/timing.tsv", unit_dir);
+    int rc = 0;
+    if (fs_is_file(path) && isnan(results_metric_get(m, "ms_per_image"))) {
+        Tsv t;
+        rc = tsv_load(&t, path, err);
+        if (!rc) {
+            const char *names[] = {"key"};
+            const char *values[] = {"ms_per_image"};
+            int r = tsv_find(&t, 1, names, values);
+            double v = r >= 0 ? tsv_cell_num(&t, r, "value") : NAN;
+            if (r >= 0 && isnan(v))
+                rc = err_setf(err, ERR_FORMAT, "%s: ms_per_image: expected a number, found '%s'", path,
+                              t.rows[r][tsv_col(&t, "value")]);
+            else if (r >= 0 && m->n < RESULTS_MAX_METRICS)
+                results_metric_add(m, "ms_per_image", v);
+            tsv_free(&t);
+        }
+    }
+    free(path);
+    return rc;
+}
+
 /* Append the finished unit unit_dir (dataset, category, k, seed) with its metrics.tsv. */
 static int add_unit(ReportExperiment *e, RowChecks *rows, const char *unit_dir, const char *dataset,
                     const char *category, int k, int seed, Error *err)
@@ -129,6 +157,7 @@ static int add_unit(ReportExperiment *e, RowChecks *rows, const char *unit_dir, 
     char *mpath = xasprintf("%s/metrics.tsv", unit_dir);
     int rc = results_read_metrics(mpath, &ru->m, err);
     free(mpath);
+    if (!rc) rc = read_timing(unit_dir, &ru->m, err);
     if (!rc) rc = check_row(rows, unit_dir, dataset, k, err);
     if (!rc) e->n_units++;
     return rc;
@@ -223,4 +252,133 @@ void report_experiment_free(ReportExperiment *e)
     free(e->units);
     e->units = NULL;
     e->n_units = e->cap = 0;
+    config_free(&e->plan);
+    memset(&e->plan, 0, sizeof e->plan);
+    e->has_plan = 0;
+}
+
+/* The plan keys of e->plan (loaded): dataset, categories, k_shots, seeds (default one seed). */
+static int plan_read(ReportExperiment *e, const char *path, Error *err)
+{
+    char **cats = NULL;
+    int n_cat = 0, *ks = NULL, n_k = 0, *seeds = NULL, n_seeds = 1;
+    const char *ds = config_get(&e->plan, "dataset");
+    if (!ds || !config_find(&e->plan, "categories") || !config_find(&e->plan, "k_shots"))
+        return 0; /* no plan: rows say how many units they have, never "complete" */
+    int rc = config_get_list(&e->plan, "categories", &cats, &n_cat, err);
+    if (!rc) rc = config_get_int_list(&e->plan, "k_shots", &ks, &n_k, err);
+    if (!rc && config_find(&e->plan, "seeds")) rc = config_get_int_list(&e->plan, "seeds", &seeds, &n_seeds, err);
+    if (!rc && n_k > REPORT_MAX_PLAN_K)
+        rc = err_setf(err, ERR_VALUE, "%s: k_shots: %d values, at most %d expected", path, n_k, REPORT_MAX_PLAN_K);
+    if (!rc) {
+        copy_str(e->plan_dataset, sizeof e->plan_dataset, ds);
+        e->plan_n_categories = n_cat;
+        e->plan_n_seeds = n_seeds;
+        e->plan_n_k = n_k;
+        for (int i = 0; i < n_k; i++) e->plan_k[i] = ks[i];
+        e->has_plan = ds != NULL && n_cat > 0 && n_k > 0;
+    }
+    if (rc) err_prefixf(err, "%s: ", path);
+    config_list_free(cats, n_cat);
+    free(ks);
+    free(seeds);
+    return rc;
+}
+
+/* The plan from the first unit's config.resolved; absent file: no plan (has_plan 0). */
+static int plan_from_units(ReportExperiment *e, const char *root, Error *err)
+{
+    const ReportUnit *u = &e->units[0];
+    char *dir = results_unit_dir(root, e->name, u->dataset, u->category, u->k, u->seed);
+    char *path = xasprintf("%s/config.resolved", dir);
+    int rc = 0;
+    if (fs_is_file(path)) {
+        rc = config_load(&e->plan, path, err);
+        if (!rc) rc = plan_read(e, path, err);
+    }
+    free(path);
+    free(dir);
+    return rc;
+}
+
+int report_load_or_plan(ReportExperiment *e, const char *root, const char *experiments_dir, const char *name,
+                        Error *err)
+{
+    int rc = report_load_experiment(e, root, name, err);
+    if (rc == 0) {
+        rc = plan_from_units(e, root, err);
+        if (rc) report_experiment_free(e);
+        return rc;
+    }
+    if (rc != ERR_MISSING) return rc;
+    size_t len = strlen(name);
+    char *conf = len > 5 && strcmp(name + len - 5, ".conf") == 0 ? xstrdup(name)
+                                                                  : xasprintf("%s/%s.conf", experiments_dir, name);
+    if (!fs_is_file(conf)) {
+        err_setf(err, ERR_MISSING, "no results for experiment '%s' under %s and no experiment file %s", name, root, conf);
+        free(conf);
+        return ERR_MISSING;
+    }
+    memset(e, 0, sizeof *e);
+    const char *slash = strrchr(conf, '/');
+    const char *base = slash ? slash + 1 : conf;
+    snprintf(e->name, sizeof e->name, "%.*s", (int)(strlen(base) - 5), base);
+    rc = config_load(&e->plan, conf, err);
+    if (!rc) {
+        const char *v;
+        copy_str(e->title, sizeof e->title, (v = config_get(&e->plan, "title")) ? v : e->name);
+        copy_str(e->table, sizeof e->table, (v = config_get(&e->plan, "table")) ? v : "main");
+        copy_str(e->ablation, sizeof e->ablation, config_get(&e->plan, "ablation"));
+        copy_str(e->variant, sizeof e->variant, (v = config_get(&e->plan, "variant")) ? v : e->name);
+        copy_str(e->preset, sizeof e->preset, config_get(&e->plan, "preset"));
+        rc = plan_read(e, conf, err);
+    }
+    free(conf);
+    if (rc) report_experiment_free(e);
+    return rc;
+}
+
+static int plan_has_k(const ReportExperiment *e, int k)
+{
+    for (int i = 0; i < e->plan_n_k; i++)
+        if (e->plan_k[i] == k) return 1;
+    return 0;
+}
+
+ReportRunState report_row_state(const ReportExperiment *e, const char *dataset, int k, int *n_done, int *n_planned)
+{
+    int done = 0;
+    for (int i = 0; i < e->n_units; i++) done += e->units[i].k == k && strcmp(e->units[i].dataset, dataset) == 0;
+    int planned = 0;
+    if (e->has_plan && strcmp(e->plan_dataset, dataset) == 0 && plan_has_k(e, k))
+        planned = e->plan_n_categories * (k > 0 ? e->plan_n_seeds : 1);
+    if (n_done) *n_done = done;
+    if (n_planned) *n_planned = planned;
+    if (done == 0) return REPORT_RUN_NOT_RUN;
+    if (planned == 0) return REPORT_RUN_UNKNOWN;
+    return done >= planned ? REPORT_RUN_COMPLETE : REPORT_RUN_PARTIAL;
+}
+
+ReportRunState report_row_status(const ReportExperiment *e, const char *dataset, int k, char *buf, size_t cap)
+{
+    int done, planned;
+    ReportRunState st = report_row_state(e, dataset, k, &done, &planned);
+    switch (st) {
+    case REPORT_RUN_COMPLETE:
+        if (k > 0)
+            snprintf(buf, cap, "complete (%d categor%s x %d seed%s)", e->plan_n_categories,
+                     e->plan_n_categories == 1 ? "y" : "ies", e->plan_n_seeds, e->plan_n_seeds == 1 ? "" : "s");
+        else
+            snprintf(buf, cap, "complete (%d categor%s)", e->plan_n_categories, e->plan_n_categories == 1 ? "y" : "ies");
+        break;
+    case REPORT_RUN_PARTIAL:
+        snprintf(buf, cap, "PARTIAL: %d of %d units (`winclip run %s` finishes it)", done, planned, e->name);
+        break;
+    case REPORT_RUN_NOT_RUN:
+        snprintf(buf, cap, "not run (`winclip run %s`)", e->name);
+        break;
+    default:
+        snprintf(buf, cap, "%d units (plan unknown: no config.resolved)", done);
+    }
+    return st;
 }

@@ -85,3 +85,35 @@ int report_dataset_ks(const ReportExperiment *e, ReportDsK *out, int cap)
     }
     return n;
 }
+
+int report_rows_of(const ReportExperiment *e, ReportDsK *out, int cap)
+{
+    int n = report_dataset_ks(e, out, cap);
+    for (int i = 0; e->has_plan && i < e->plan_n_k && n < cap; i++) {
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= out[j].k == e->plan_k[i] && strcmp(out[j].dataset, e->plan_dataset) == 0;
+        if (seen) continue;
+        snprintf(out[n].dataset, sizeof out[n].dataset, "%s", e->plan_dataset);
+        out[n].k = e->plan_k[i];
+        n++;
+    }
+    return n;
+}
+
+const ReportExperiment *report_find(const ReportExperiment *exps, int n, const char *name)
+{
+    for (int i = 0; i < n && name; i++)
+        if (strcmp(exps[i].name, name) == 0) return &exps[i];
+    return NULL;
+}
+
+double report_row_value(const ReportExperiment *e, const char *dataset, int k, const char *metric, double *std)
+{
+    double mean, sd = NAN;
+    if (k == 0)
+        mean = report_category_mean(e, dataset, 0, 0, metric, NULL);
+    else
+        report_seed_stats(e, dataset, k, metric, &mean, &sd);
+    if (std) *std = sd;
+    return mean;
+}

@@ -32,4 +32,15 @@ typedef struct {
 } ReportDsK;
 int report_dataset_ks(const ReportExperiment *e, ReportDsK *out, int cap);
 
+/* The rows a table shows for e: the (dataset, k) pairs present, then the planned pairs with no
+ * finished unit (e's plan), so a row that was not run is still printed and says so. */
+int report_rows_of(const ReportExperiment *e, ReportDsK *out, int cap);
+
+/* The experiment named name among exps[0..n), or NULL. */
+const ReportExperiment *report_find(const ReportExperiment *exps, int n, const char *name);
+
+/* The number a table row (dataset, k) shows: K = 0 the category mean, K > 0 the mean over
+ * seeds of the category mean (*std: population std over seeds; NaN for K = 0). NaN when absent. */
+double report_row_value(const ReportExperiment *e, const char *dataset, int k, const char *metric, double *std);
+
 #endif

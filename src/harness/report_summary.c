@@ -126,6 +126,12 @@ static void summary_md_table(FILE *f, const ReportExperiment *e, const PaperTabl
     else
         snprintf(caption, sizeof caption, "%s, K = %d, per category (mean ± population std over %d seed%s)",
                  report_dataset_label(ds), k, n_seeds, n_seeds == 1 ? "" : "s");
+    char status[256];
+    ReportRunState st = report_row_status(e, ds, k, status, sizeof status);
+    if (st == REPORT_RUN_PARTIAL || st == REPORT_RUN_UNKNOWN) { /* never a partial mean without saying so */
+        size_t len = strlen(caption);
+        snprintf(caption + len, sizeof caption - len, " [%s]", status);
+    }
     const char *hdr[1 + METRIC_N_MAIN];
     hdr[0] = "category";
     for (int m = 0; m < METRIC_N_MAIN; m++) hdr[1 + m] = metric_label(METRIC_MAIN_COLUMNS[m]);

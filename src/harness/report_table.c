@@ -177,6 +177,34 @@ void report_compare_cell(char *buf, size_t cap, double ours, const char *ours_st
     }
 }
 
+void report_footnote(ReportFootnotes *f, const char *text, char *mark, size_t cap)
+{
+    mark[0] = 0;
+    if (!text || !text[0]) return;
+    int i = 0;
+    while (i < f->n && strcmp(f->text[i], text) != 0) i++;
+    if (i == f->n) {
+        if (f->n == REPORT_MAX_FOOTNOTES) return;
+        f->text[f->n++] = xstrdup(text);
+    }
+    snprintf(mark, cap, "[%d]", i + 1);
+}
+
+void report_footnotes_append(const ReportFootnotes *f, char *notes, size_t cap)
+{
+    for (int i = 0; i < f->n; i++) {
+        size_t len = strlen(notes);
+        if (len + 1 >= cap) return;
+        snprintf(notes + len, cap - len, " [%d] %s.", i + 1, f->text[i]);
+    }
+}
+
+void report_footnotes_free(ReportFootnotes *f)
+{
+    for (int i = 0; i < f->n; i++) free(f->text[i]);
+    memset(f, 0, sizeof *f);
+}
+
 const char *const REPORT_UNVERIFIED_NOTE =
     "Cells: ours (paper, difference in points); `*` = paper value UNVERIFIED (secondary source, "
     "paper-tables/README.md).";

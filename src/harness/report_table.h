@@ -24,7 +24,7 @@ typedef struct {
     int n_cols, n_rows, cap;
     char *header[REPORT_TABLE_MAX_COLS];
     char **cells; /* (n_rows * n_cols) */
-    char notes[1024];
+    char notes[8192];
 } ReportTable;
 
 /* n_cols <= REPORT_TABLE_MAX_COLS (checked); header copied. */
@@ -55,6 +55,18 @@ typedef struct {
 /* "ours (paper*, +d.d)" into buf; tallies when both exist. ours is a fraction, paper percent. */
 void report_compare_cell(char *buf, size_t cap, double ours, const char *ours_std, int have_paper, double paper,
                          const char *paper_std, int unverified, ReportTally *tally, const char *what);
+
+/* Numbered footnotes of one table: each distinct text once, in order of first use. */
+#define REPORT_MAX_FOOTNOTES 32
+typedef struct {
+    int n;
+    char *text[REPORT_MAX_FOOTNOTES];
+} ReportFootnotes;
+/* "[i]" for text into mark (text added when new; "" for an empty text or a full list). */
+void report_footnote(ReportFootnotes *f, const char *text, char *mark, size_t cap);
+/* Append " [1] text. [2] text." to notes (cap bytes). */
+void report_footnotes_append(const ReportFootnotes *f, char *notes, size_t cap);
+void report_footnotes_free(ReportFootnotes *f);
 
 /* The note under every table that compares with the paper. */
 extern const char *const REPORT_UNVERIFIED_NOTE;
