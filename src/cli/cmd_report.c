@@ -92,8 +92,9 @@ static int run(int argc, char **argv)
             rc = write_experiment(e, root, &paper, &err);
         }
     }
-    for (int i = 0; i < n_exps && !rc; i++) /* the page to look at (report_html.h) */
-        if ((rc = report_write_html(&exps[i], root, &err)) != 0) fprintf(stderr, "winclip report: %s\n", err.msg);
+    for (int i = 0; i < n_exps && !rc; i++) /* the page to look at (report_html.h); none when not run */
+        if (exps[i].n_units == 0) continue;
+        else if ((rc = report_write_html(&exps[i], root, &err)) != 0) fprintf(stderr, "winclip report: %s\n", err.msg);
         else printf("wrote %s/%s/index.html (tables, figures, overlays of the extreme images)\n", root, exps[i].name);
     ReportTally tally = {0};
     if (!rc && report_write_paper_tables(exps, n_exps, &paper, tables, &tally, &err)) {
