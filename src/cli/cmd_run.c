@@ -72,6 +72,7 @@ static int run(int argc, char **argv)
     config_init(&pl.cfg);
     Pipeline p = {0};
     Error err = {0};
+    int started = 0;
     int status = parse_args(&a, argc, argv);
     if (status) goto done;
     status = 1;
@@ -97,8 +98,9 @@ static int run(int argc, char **argv)
     fflush(stdout);
     double t0 = time_now();
     int plots_skipped = 0;
+    started = 1;
     if (a.jobs > 1 && pl.n_categories > 1) {
-        if (experiment_run_forked(&pl, a.results, &p, a.jobs) != 0) goto done;
+        if (experiment_run_forked(&pl, a.results, &p, a.jobs) != 0) goto counts;
     } else {
         for (int i = 0; i < pl.n_categories; i++)
             if (experiment_run_category(&pl, a.results, &p, pl.categories[i], &plots_skipped, &err) != 0) goto fail;
@@ -107,9 +109,13 @@ static int run(int argc, char **argv)
     printf("winclip run: %s finished in %.1f s; tables: winclip report%s%s %s\n", pl.name, time_now() - t0,
            strcmp(a.results, "results") ? " --results " : "", strcmp(a.results, "results") ? a.results : "", pl.name);
     status = 0;
-    goto done;
+    goto counts;
 fail:
     fprintf(stderr, "winclip run: %s\n", err.msg);
+counts: /* the last line, also after a failure once compute started (summed over --jobs children) */
+    if (started)
+        printf("backbone passes: %ld, cache hits: %ld, cache misses: %ld\n", p.backbone_passes, p.cache_hits,
+               p.cache_misses);
 done:
     pipeline_free(&p);
     experiment_free(&pl);
@@ -149,8 +155,10 @@ const Command cmd_run = {
     "    skipped with a note when gnuplot is missing), overlays/*.png (heat maps of a few test\n"
     "    images, ground-truth contour in white), done (written last)\n"
     "  DIR/<exp>/experiment.conf          title, table, ablation, variant, preset\n"
-    "  DIR/cache/<dataset>_<category>.h5  per-image features, shared by every experiment with\n"
-    "                                     the same weights and pre-processing\n"
+    "  DIR/cache/<dataset>_<category>/    per-image features, one file per image and component\n"
+    "                                     (full image; each window scale + stride), shared by\n"
+    "                                     every experiment and process with the same weights and\n"
+    "                                     pre-processing; validated when read (README: Cache)\n"
     "Every file is written atomically (a unit is computed into a hidden temp folder that then\n"
     "replaces the unit folder); a finished unit is reused only when its done marker lists\n"
     "every file intact (size + sha256) and its settings.txt (method settings, model sha256,\n"
@@ -160,6 +168,8 @@ const Command cmd_run = {
     "differ (old -> new): --rerun recomputes exactly those. So rerunning after an\n"
     "interruption (Ctrl-C, kill, power loss) continues where it stopped and gives identical\n"
     "files; temp files a killed run left are removed. Progress (images/s, ETA) goes to stderr.\n"
+    "The last line says what the run computed: backbone passes (images through the vision\n"
+    "tower), cache hits and misses (component lookups).\n"
     "\n"
     "Options:\n"
     "  --only CAT...     only these categories (one or more names of the experiment's list)\n"

@@ -311,7 +311,7 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
         unit_status_free(&st);
     }
     /* the cache only when something is computed: a finished run in a read-only folder needs none */
-    char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
+    char *cache = xasprintf("%s/cache/%s_%s", results, pl->dataset, category); /* a folder */
     if (!rc && to_compute) rc = pipeline_open_cache(p, cache, err);
     free(cache);
     for (int i = 0; i < n && !rc; i++) rc = unit_eval_run(&job, results, p, &cd, ks[i], seeds[i], plots_skipped, err);
@@ -382,15 +382,46 @@ int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *
     return rc;
 }
 
-/* --jobs N: one child process per category, at most N at once. Returns 0 when all succeed. */
+/* A child's backbone passes, cache hits and misses, through a pipe to its parent (fds[1]). */
+static void experiment_send_counts(const Pipeline *p, const int fds[2])
+{
+    if (fds[1] < 0) return;
+    close(fds[0]);
+    char line[96];
+    int n = snprintf(line, sizeof line, "%ld %ld %ld\n", p->backbone_passes, p->cache_hits, p->cache_misses);
+    if (write(fds[1], line, (size_t)n) != n) { /* the parent's summary then lacks this child */
+    }
+    close(fds[1]);
+}
+
+/* Add what a finished child sent (fd: the read end; closed here) to p's counts. */
+static void experiment_add_counts(Pipeline *p, int fd)
+{
+    if (fd < 0) return;
+    char line[96] = "";
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    long passes, hits, misses;
+    if (n > 0 && (line[n] = 0, sscanf(line, "%ld %ld %ld", &passes, &hits, &misses) == 3)) {
+        p->backbone_passes += passes;
+        p->cache_hits += hits;
+        p->cache_misses += misses;
+    }
+}
+
+/* --jobs N: one child process per category, at most N at once (each child's backbone passes
+ * and cache hits / misses are added to p's). Returns 0 when all succeed. */
 int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipeline *p, int jobs)
 {
     pid_t *pids = xcalloc((size_t)pl->n_categories, sizeof *pids);
+    int *stats = xcalloc((size_t)pl->n_categories, sizeof *stats); /* read ends of the children's count pipes */
     int running = 0, failed = 0, next = 0;
     fflush(stdout);
     fflush(stderr);
     while (next < pl->n_categories || running > 0) {
         if (next < pl->n_categories && running < jobs && !failed) {
+            int fds[2];
+            if (pipe(fds) != 0) fds[0] = fds[1] = -1;
             pid_t pid = fork();
             if (pid < 0) {
                 fprintf(stderr, "winclip run: fork: %s\n", strerror(errno));
@@ -404,10 +435,13 @@ int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipelin
                 int rc = experiment_run_category(pl, results, p, pl->categories[next], &skipped, &err);
                 if (rc) fprintf(stderr, "winclip run: %s\n", err.msg);
                 if (!rc && skipped) fprintf(stderr, "winclip run: gnuplot not found: curve plots skipped (.dat/.gp kept)\n");
+                experiment_send_counts(p, fds);
                 fflush(stdout);
                 fflush(stderr);
                 _exit(rc ? 1 : 0);
             }
+            if (fds[1] >= 0) close(fds[1]);
+            stats[next] = fds[0];
             pids[next++] = pid;
             running++;
             continue;
@@ -416,6 +450,8 @@ int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipelin
         pid_t done = wait(&status);
         if (done < 0) break;
         running--;
+        for (int i = 0; i < next; i++)
+            if (pids[i] == done) experiment_add_counts(p, stats[i]);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             for (int i = 0; i < pl->n_categories; i++)
                 if (pids[i] == done) fprintf(stderr, "winclip run: category %s failed\n", pl->categories[i]);
@@ -423,6 +459,7 @@ int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipelin
         }
     }
     free(pids);
+    free(stats);
     return failed;
 }
 
