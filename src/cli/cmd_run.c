@@ -114,7 +114,7 @@ fail:
     fprintf(stderr, "winclip run: %s\n", err.msg);
 counts: /* the last line, also after a failure once compute started (summed over --jobs children) */
     if (started)
-        printf("backbone passes: %ld, cache hits: %ld, cache misses: %ld\n", p.backbone_passes, p.cache_hits,
+        printf("winclip run: backbone passes: %ld, cache hits: %ld, cache misses: %ld\n", p.backbone_passes, p.cache_hits,
                p.cache_misses);
 done:
     pipeline_free(&p);
@@ -158,7 +158,8 @@ const Command cmd_run = {
     "  DIR/cache/<dataset>_<category>/    per-image features, one file per image and component\n"
     "                                     (full image; each window scale + stride), shared by\n"
     "                                     every experiment and process with the same weights and\n"
-    "                                     pre-processing; validated when read (README: Cache)\n"
+    "                                     pre-processing; validated when read (README: Cache);\n"
+    "                                     WINCLIP_CACHE_DIR=DIR puts it in DIR/<dataset>_<category>/\n"
     "Every file is written atomically (a unit is computed into a hidden temp folder that then\n"
     "replaces the unit folder); a finished unit is reused only when its done marker lists\n"
     "every file intact (size + sha256) and its settings.txt (method settings, model sha256,\n"

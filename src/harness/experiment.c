@@ -311,7 +311,9 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
         unit_status_free(&st);
     }
     /* the cache only when something is computed: a finished run in a read-only folder needs none */
-    char *cache = xasprintf("%s/cache/%s_%s", results, pl->dataset, category); /* a folder */
+    const char *root = getenv("WINCLIP_CACHE_DIR"); /* the feature cache: $WINCLIP_CACHE_DIR or <results>/cache */
+    char *cache = root && root[0] ? xasprintf("%s/%s_%s", root, pl->dataset, category)
+                                  : xasprintf("%s/cache/%s_%s", results, pl->dataset, category);
     if (!rc && to_compute) rc = pipeline_open_cache(p, cache, err);
     free(cache);
     for (int i = 0; i < n && !rc; i++) rc = unit_eval_run(&job, results, p, &cd, ks[i], seeds[i], plots_skipped, err);
