@@ -5,7 +5,7 @@
 # backbone passes and give the metrics of cold runs; {2,3} after {2} and {3} likewise; a
 # truncated cache file is reported (naming it) and recomputed; two runs at once on one cache
 # folder (one with --jobs 2) both succeed with the serial run's numbers, nothing moved aside or
-# reported invalid, no temp file left.
+# reported invalid, no temp file left; --jobs sums the children's counts.
 set -u
 BIN=${WINCLIP_BIN:?WINCLIP_BIN not set}
 SHARED=${WINCLIP_SHARED:-}
@@ -20,7 +20,7 @@ trap 'rm -rf "$T"' EXIT
 fail=0
 bad() { echo "FAIL $*"; fail=1; }
 
-"$BIN" synth --out "$T/data" --categories 2 --size 64 --train 2 --test 3 >/dev/null || { echo "FAIL synth"; exit 1; }
+"$BIN" synth --out "$T/data" --categories 3 --size 64 --train 2 --test 3 >/dev/null || { echo "FAIL synth"; exit 1; }
 MODEL=$SHARED/fixtures/tiny_clip/model.h5
 if [ ! -f "$MODEL" ]; then
     MODEL=$T/model.h5
@@ -101,6 +101,9 @@ read -r p h m <<<"$(counts "$T/X2")"
 [ -n "$p" ] && [ $((h + m)) = 126 ] || bad "--jobs 2: lookups summed over the children: expected 126, got '$h' + '$m'"
 [ -z "$(find "$T/CC" -name '*.corrupt' -o -name '.*' -type f)" ] || bad "moved-aside or temp files: $(find "$T/CC" -name '.*')"
 grep -qi 'corrupt\|invalid' "$T/X1.err" "$T/X2.err" && bad "concurrent runs reported: $(grep -hi 'corrupt\|invalid' "$T"/X?.err)"
+# --jobs 2 over 3 categories: the third child starts after one ended; each sends only its own counts
+demo "$T/CJ" "$T/J" 2,3 --set categories=synth_grid,synth_fabric,synth_disc --jobs 2 || bad "--jobs 2, 3 categories"
+[ "$(passes_of "$T/J")" = 24 ] || bad "--jobs 2, 3 categories: 24 passes expected, got $(passes_of "$T/J")"
 # afterwards the cache is complete for both
 demo "$T/CC" "$T/X3" 2,3 || bad "run after the concurrent ones"
 [ "$(passes_of "$T/X3")" = 0 ] || bad "after the concurrent runs: 0 passes expected, got $(passes_of "$T/X3")"

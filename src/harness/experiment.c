@@ -384,13 +384,15 @@ int experiment_write_conf(const ExperimentPlan *pl, const char *results, Error *
     return rc;
 }
 
-/* A child's backbone passes, cache hits and misses, through a pipe to its parent (fds[1]). */
-static void experiment_send_counts(const Pipeline *p, const int fds[2])
+/* A child's own backbone passes, cache hits and misses (p's counts less those it started with,
+ * which hold the children finished before it), through a pipe to its parent (fds[1]). */
+static void experiment_send_counts(const Pipeline *p, const long start[3], const int fds[2])
 {
     if (fds[1] < 0) return;
     close(fds[0]);
     char line[96];
-    int n = snprintf(line, sizeof line, "%ld %ld %ld\n", p->backbone_passes, p->cache_hits, p->cache_misses);
+    int n = snprintf(line, sizeof line, "%ld %ld %ld\n", p->backbone_passes - start[0], p->cache_hits - start[1],
+                     p->cache_misses - start[2]);
     if (write(fds[1], line, (size_t)n) != n) { /* the parent's summary then lacks this child */
     }
     close(fds[1]);
@@ -434,10 +436,11 @@ int experiment_run_forked(const ExperimentPlan *pl, const char *results, Pipelin
             if (pid == 0) {
                 Error err = {0};
                 int skipped = 0;
+                const long start[3] = {p->backbone_passes, p->cache_hits, p->cache_misses};
                 int rc = experiment_run_category(pl, results, p, pl->categories[next], &skipped, &err);
                 if (rc) fprintf(stderr, "winclip run: %s\n", err.msg);
                 if (!rc && skipped) fprintf(stderr, "winclip run: gnuplot not found: curve plots skipped (.dat/.gp kept)\n");
-                experiment_send_counts(p, fds);
+                experiment_send_counts(p, start, fds);
                 fflush(stdout);
                 fflush(stderr);
                 _exit(rc ? 1 : 0);
