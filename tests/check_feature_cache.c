@@ -247,10 +247,7 @@ START_TEST(cache_invalid_entries)
     fake_features(&f, 4.0f);
     ck_assert_int_eq(feature_cache_put(&c, t.img, &f, ALL, 240, 240, &err), 0);
     char full[1200];
-    alloc_features(&f, 8, SCALES, 2); /* geometry only, for the name */
     feature_cache_file(&c, t.img, &f.geom, FEATURE_FULL, full, sizeof full);
-    clip_features_free(&f);
-    fake_features(&f, 4.0f);
     ck_assert(strstr(full, "-full.h5") != NULL);
 
     /* fault 7: one flipped bit in the stored data (the Fletcher-32 checksum catches it) */
