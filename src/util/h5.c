@@ -175,7 +175,7 @@ int64_t h5_numel(const H5File *f, const char *path, Error *err)
 int h5_checksummed(const H5File *f, const char *path, Error *err)
 {
     hid_t d = open_dset(f, path, err);
-    if (d < 0) return -(err->code ? err->code : ERR_MISSING);
+    if (d < 0) return err->code ? err->code : ERR_MISSING;
     hid_t dcpl = H5Dget_create_plist(d);
     int found = 0, n = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
     for (int i = 0; i < n && !found; i++) {
@@ -186,7 +186,7 @@ int h5_checksummed(const H5File *f, const char *path, Error *err)
     }
     if (dcpl >= 0) H5Pclose(dcpl);
     H5Dclose(d);
-    if (n < 0) return -err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataset properties", f->path, path);
+    if (n < 0) return err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataset properties", f->path, path);
     return found;
 }
 

@@ -60,7 +60,7 @@ int h5_dtype(const H5File *f, const char *path, int *cls, size_t *size, Error *e
 int64_t h5_numel(const H5File *f, const char *path, Error *err);
 
 /* 1 if the dataset carries HDF5's Fletcher-32 checksum filter (then every read verifies it and
- * fails on a mismatch), 0 if not, -ERR_* when it cannot be opened (err set). */
+ * fails on a mismatch), 0 if not, ERR_* (negative) when it cannot be opened (err set). */
 int h5_checksummed(const H5File *f, const char *path, Error *err);
 
 /* Largest dataset read into memory: 2^32 elements (16 GiB of float32). A file may declare any
