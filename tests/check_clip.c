@@ -412,6 +412,84 @@ START_TEST(tiny_vision_features_and_windows)
 }
 END_TEST
 
+/* Bit-identity of the components (the feature cache stores them separately): the full image
+ * alone, each scale alone, and encoders made for a subset of the scales give exactly the
+ * numbers of the combined {2,3} call. Returns the number of mismatching arrays. */
+static int bits_differ(const float *a, const float *b, size_t n, const char *label)
+{
+    if (memcmp(a, b, n * sizeof *a) == 0) return 0;
+    double m = 0, r = 0;
+    for (size_t i = 0; i < n; i++) { m = fmax(m, fabs((double)a[i] - b[i])); r = fmax(r, fabs((double)b[i])); }
+    printf("not bit-identical: %s maxdiff %.3g (max |x| %.3g)\n", label, m, r);
+    return 1;
+}
+
+static int components_bit_identical(const ClipModel *m, const float *pix)
+{
+    const int all[2] = {2, 3}, G = clip_config_grid(&m->cfg), W = m->cfg.vision.width, E = m->cfg.embed_dim;
+    const size_t tok = (size_t)G * G * W;
+    Error err = {0};
+    ClipVision v;
+    ck_assert_int_eq(clip_vision_init(&v, m, all, 2, 1, &err), 0);
+    ClipImageFeatures ref, part;
+    clip_features_init(&ref, &v.geom);
+    ck_assert_int_eq(clip_vision_features(&v, pix, &ref, &err), 0);
+    int bad = 0;
+    /* one encoder, one component per call */
+    for (int c = 0; c < 3; c++) {
+        clip_features_init(&part, &v.geom);
+        ck_assert_int_eq(clip_vision_features_part(&v, pix, c == 0, c == 0 ? 0u : 1u << (c - 1), &part, &err), 0);
+        if (c == 0) {
+            bad += bits_differ(part.image_embedding, ref.image_embedding, (size_t)E, "full alone: image embedding");
+            bad += bits_differ(part.tokens_ln_post, ref.tokens_ln_post, tok, "full alone: ln_post tokens");
+            bad += bits_differ(part.tokens_pre_ln_post, ref.tokens_pre_ln_post, tok, "full alone: pre_ln_post");
+            bad += part.windows[0][0] != 0.0f || part.windows[1][0] != 0.0f; /* untouched */
+        } else {
+            const int s = c - 1;
+            bad += bits_differ(part.windows[s], ref.windows[s], (size_t)ref.n_windows[s] * E, "one scale alone");
+            bad += part.image_embedding[0] != 0.0f || part.windows[1 - s][0] != 0.0f;
+        }
+        clip_features_free(&part);
+    }
+    /* encoders for {2}, {3} and {3,2}: what E10 / E11 would compute */
+    const int subsets[3][2] = {{2, 0}, {3, 0}, {3, 2}}, n_sub[3] = {1, 1, 2};
+    for (int i = 0; i < 3; i++) {
+        ClipVision vs;
+        ck_assert_int_eq(clip_vision_init(&vs, m, subsets[i], n_sub[i], 1, &err), 0);
+        clip_features_init(&part, &vs.geom);
+        ck_assert_int_eq(clip_vision_features(&vs, pix, &part, &err), 0);
+        bad += bits_differ(part.image_embedding, ref.image_embedding, (size_t)E, "subset encoder: image embedding");
+        bad += bits_differ(part.tokens_ln_post, ref.tokens_ln_post, tok, "subset encoder: ln_post tokens");
+        for (int s = 0; s < n_sub[i]; s++) {
+            const int r = window_geometry_scale(&v.geom, subsets[i][s]);
+            bad += bits_differ(part.windows[s], ref.windows[r], (size_t)ref.n_windows[r] * E, "subset encoder: windows");
+        }
+        clip_features_free(&part);
+        clip_vision_free(&vs);
+    }
+    ClipImageFeatures none;
+    clip_features_init(&none, &v.geom);
+    ck_assert_int_eq(clip_vision_features_part(&v, pix, 0, 0u, &none, &err), 0); /* nothing asked: nothing done */
+    bad += none.image_embedding[0] != 0.0f;
+    clip_features_free(&none);
+    clip_features_free(&ref);
+    clip_vision_free(&v);
+    return bad;
+}
+
+START_TEST(tiny_components_bit_identical)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    const int S = 240;
+    float *pix = ref_read(&t, "inputs/images_preprocessed", (size_t)3 * 3 * S * S);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(components_bit_identical(&t.model, pix + (size_t)i * 3 * S * S), 0);
+    free(pix);
+    tiny_close(&t);
+}
+END_TEST
+
 /* Other scales and a stride > 1: the one-call path (gathered block-0 qkv, CLS-only last block)
  * equals the plain path (each window an independent sequence through encode_tokens). */
 START_TEST(tiny_windows_stride_consistency)
@@ -740,6 +818,7 @@ START_TEST(full_size_smoke)
     float *pix = malloc((size_t)3 * S * S * sizeof *pix);
     for (int i = 0; i < 3 * S * S; i++) pix[i] = (float)((i * 7919) % 4001) / 1000.0f - 2.0f;
     ck_assert_int_eq(clip_vision_features(&v, pix, &f, &err), 0);
+    ck_assert_int_eq(components_bit_identical(&m, pix), 0); /* the real geometry's GEMM sizes */
     ck_assert(all_finite(f.image_embedding, E));
     ck_assert(all_finite(f.tokens_ln_post, (size_t)225 * W));
     ck_assert(all_finite(f.tokens_pre_ln_post, (size_t)225 * W));
@@ -806,6 +885,7 @@ Suite *clip_suite(void)
     tcase_add_test(core, tiny_vision_stages);
     tcase_add_test(core, tiny_vision_features_and_windows);
     tcase_add_test(core, tiny_windows_stride_consistency);
+    tcase_add_test(core, tiny_components_bit_identical);
     tcase_add_test(core, tiny_text_and_logits);
     tcase_add_test(core, loader_variants);
     tcase_add_test(core, full_size_smoke);

@@ -1,15 +1,21 @@
 /*
- * check_feature_cache.c - tests for feature_cache.c: hit, miss after the image changes (mtime,
- * size), other weights / preprocessing never read, an interrupted entry recomputed, a corrupt
- * file moved aside, geometry errors.
+ * check_feature_cache.c - tests for feature_cache.c: per-component hits and misses (a subset of
+ * the scales served from a superset's entries, a superset completed from subsets), a miss after
+ * the image changes (mtime, size), other weights / pre-processing never read, invalid entries
+ * (flipped data bytes: Fletcher-32; truncated file; wrong shape; no checksum; non-finite values)
+ * reported and recomputed, concurrent writers and readers, dead temp files removed, errors.
  */
-#define _XOPEN_SOURCE 700 /* utimensat */
+#define _XOPEN_SOURCE 700 /* utimensat, kill, truncate */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util/base.h"
 #include "winclip/feature_cache.h"
@@ -21,8 +27,7 @@ static const int SCALES[2] = {2, 3};
 
 static FeatureCacheKey test_key(const char *sha)
 {
-    FeatureCacheKey k = {sha, "resize=pil-bicubic;geometry=squash;image_size=240", {0}};
-    ck_assert_int_eq(window_geometry_init(&k.geom, 15, 8, 4, SCALES, 2, 1, NULL), 0);
+    FeatureCacheKey k = {sha, "resize=pil-bicubic;geometry=squash;image_size=240", 15, 8, 4};
     return k;
 }
 
@@ -85,188 +90,303 @@ static void set_mtime(const char *path, long sec)
     ck_assert_int_eq(utimensat(AT_FDCWD, path, times, 0), 0);
 }
 
-START_TEST(cache_hit_and_stale)
+#define ALL (FEATURE_FULL | FEATURE_SCALE(0) | FEATURE_SCALE(1))
+
+/* get into fresh features of scales (n), returning the bits found. */
+static unsigned get_scales(FeatureCache *c, const char *img, const int *scales, int n, ClipImageFeatures *g)
+{
+    alloc_features(g, 8, scales, n);
+    unsigned have = 0;
+    Error err = {0};
+    ck_assert_msg(feature_cache_get(c, img, g, feature_components_all(&g->geom), &have, NULL, NULL, &err) == 0, "%s",
+                  err.msg);
+    return have;
+}
+
+START_TEST(cache_components)
 {
     Scratch t;
-    scratch_init(&t, "cache/sub/mvtec_bottle.h5", "image-bytes"); /* parents created */
-    const char *dir = t.dir, *img = t.img, *cpath = t.cache;
-    set_mtime(img, 1000000);
+    scratch_init(&t, "cache/sub/mvtec_bottle", "image-bytes"); /* parents created */
     Error err = {0};
     FeatureCacheKey key = test_key("aa11");
-    FeatureCache c = {0};
-    ck_assert_msg(feature_cache_open(&c, cpath, &key, &err) == 0, "%s", err.msg);
+    FeatureCache c;
+    ck_assert_msg(feature_cache_open(&c, t.cache, &key, &err) == 0, "%s", err.msg);
     ClipImageFeatures f, g;
-    int w = 0, h = 0;
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 0); /* empty: miss */
     fake_features(&f, 1.0f);
-    ck_assert_msg(feature_cache_put(&c, img, &f, 400, 300, &err) == 0, "%s", err.msg);
-    feature_cache_close(&c);
-
-    /* reopen: hit with identical arrays and the original size */
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &key, &err), 0);
-    ck_assert_str_eq(c.path, cpath);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 1);
-    ck_assert_int_eq(w, 400);
-    ck_assert_int_eq(h, 300);
+    unsigned have = 1234;
+    int w = 0, h = 0;
+    ck_assert_int_eq(feature_cache_get(&c, t.img, &f, ALL, &have, &w, &h, &err), 0);
+    ck_assert_uint_eq(have, 0); /* empty: three misses */
+    ck_assert_int_eq(c.misses, 3);
+    ck_assert_int_eq(c.rejected, 0);
+    ck_assert_msg(feature_cache_put(&c, t.img, &f, ALL, 400, 300, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(c.stored, 3);
+    ck_assert_int_eq(test_count_entries(c.dir), 4); /* key.txt + full + k2 + k3 */
+    /* the same scales: everything back, bit for bit */
+    alloc_features(&g, 8, SCALES, 2);
+    ck_assert_int_eq(feature_cache_get(&c, t.img, &g, ALL, &have, &w, &h, &err), 0);
+    ck_assert_uint_eq(have, ALL);
+    ck_assert(w == 400 && h == 300);
     assert_same(&f, &g);
     clip_features_free(&g);
-    /* same file through another relative spelling of the path is the same entry */
-    char other[1100];
-    snprintf(other, sizeof other, "%s/./a.png", dir);
-    ck_assert_int_eq(feature_cache_get(&c, other, &g, NULL, NULL, &err), 1);
+    /* a subset of the scales is served from the superset's entries */
+    const int only2[1] = {2}, only3[1] = {3}, three[3] = {3, 2, 4};
+    ck_assert_uint_eq(get_scales(&c, t.img, only2, 1, &g), FEATURE_FULL | FEATURE_SCALE(0));
+    ck_assert(memcmp(g.windows[0], f.windows[0], 196 * 4 * sizeof(float)) == 0);
+    ck_assert(memcmp(g.tokens_pre_ln_post, f.tokens_pre_ln_post, 225 * 8 * sizeof(float)) == 0);
     clip_features_free(&g);
-
-    /* touching the image (mtime) invalidates the entry; so does a size change */
-    set_mtime(img, 1000001);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 0);
-    ck_assert_int_eq(feature_cache_put(&c, img, &f, 400, 300, &err), 0);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 1);
+    ck_assert_uint_eq(get_scales(&c, t.img, only3, 1, &g), FEATURE_FULL | FEATURE_SCALE(0));
+    ck_assert(memcmp(g.windows[0], f.windows[1], 169 * 4 * sizeof(float)) == 0);
     clip_features_free(&g);
-    ck_assert_int_eq(test_write_file(img, "image-bytes!", 12), 0);
-    set_mtime(img, 1000001);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, &w, &h, &err), 0);
-    ck_assert_int_eq((int)c.hits, 3);
-    ck_assert_int_eq((int)c.misses, 2); /* counters restart at open */
+    /* {3,2,4}: k4 is the one miss; storing it alone completes the entry */
+    long hits = c.hits, misses = c.misses;
+    ck_assert_uint_eq(get_scales(&c, t.img, three, 3, &g), FEATURE_FULL | FEATURE_SCALE(0) | FEATURE_SCALE(1));
+    ck_assert_int_eq(c.hits - hits, 3);
+    ck_assert_int_eq(c.misses - misses, 1);
+    for (int i = 0; i < g.n_windows[2] * 4; i++) g.windows[2][i] = 0.5f * (float)i;
+    ck_assert_int_eq(g.image_embedding[1], f.image_embedding[1]);
+    ck_assert_int_eq(feature_cache_put(&c, t.img, &g, FEATURE_SCALE(2), 400, 300, &err), 0);
+    ClipImageFeatures g2;
+    ck_assert_uint_eq(get_scales(&c, t.img, three, 3, &g2), FEATURE_FULL | FEATURE_SCALE(0) | FEATURE_SCALE(1) |
+                                                                 FEATURE_SCALE(2));
+    ck_assert(memcmp(g2.windows[2], g.windows[2], (size_t)g.n_windows[2] * 4 * sizeof(float)) == 0);
+    clip_features_free(&g);
+    clip_features_free(&g2);
+    /* another stride is another component */
+    WindowGeometry gs;
+    ck_assert_int_eq(window_geometry_init(&gs, 15, 8, 4, SCALES, 2, 2, NULL), 0);
+    clip_features_init(&g, &gs);
+    ck_assert_int_eq(feature_cache_get(&c, t.img, &g, ALL, &have, NULL, NULL, &err), 0);
+    ck_assert_uint_eq(have, FEATURE_FULL);
+    clip_features_free(&g);
+    /* a new version of the image (mtime, then size): plain misses, nothing reported */
+    set_mtime(t.img, 1000000);
+    ck_assert_uint_eq(get_scales(&c, t.img, SCALES, 2, &g), 0);
+    clip_features_free(&g);
+    ck_assert_int_eq(feature_cache_put(&c, t.img, &f, ALL, 400, 300, &err), 0);
+    ck_assert_uint_eq(get_scales(&c, t.img, SCALES, 2, &g), ALL);
+    clip_features_free(&g);
+    ck_assert_int_eq(test_write_file(t.img, "image-bytes-longer", 18), 0);
+    set_mtime(t.img, 1000000);
+    ck_assert_uint_eq(get_scales(&c, t.img, SCALES, 2, &g), 0);
+    clip_features_free(&g);
+    ck_assert_int_eq(c.rejected, 0);
+    feature_cache_close(&c);
+    /* other weights, other pre-processing: another folder, never read */
+    FeatureCacheKey other = test_key("bb22"), pre = test_key("aa11");
+    pre.preprocess = "resize=torch-bicubic-aa;geometry=squash;image_size=240";
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &key, &err), 0);
+    ck_assert_int_eq(feature_cache_put(&c, t.img, &f, ALL, 400, 300, &err), 0);
+    char dir1[1024];
+    snprintf(dir1, sizeof dir1, "%s", c.dir);
+    feature_cache_close(&c);
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &other, &err), 0);
+    ck_assert_str_ne(c.dir, dir1);
+    ck_assert_uint_eq(get_scales(&c, t.img, SCALES, 2, &g), 0);
+    clip_features_free(&g);
+    feature_cache_close(&c);
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &pre, &err), 0);
+    ck_assert_str_ne(c.dir, dir1);
+    ck_assert_uint_eq(get_scales(&c, t.img, SCALES, 2, &g), 0);
+    clip_features_free(&g);
     feature_cache_close(&c);
     clip_features_free(&f);
     scratch_free(&t);
 }
 END_TEST
 
-START_TEST(cache_other_weights)
+/* Offset of the first occurrence of needle in the file, or -1. */
+static long find_bytes(const char *path, const void *needle, size_t n)
+{
+    size_t len = 0;
+    char *data = test_read_file(path, &len);
+    ck_assert(data != NULL);
+    long at = -1;
+    for (size_t i = 0; i + n <= len && at < 0; i++)
+        if (memcmp(data + i, needle, n) == 0) at = (long)i;
+    free(data);
+    return at;
+}
+
+static void flip_byte(const char *path, long at)
+{
+    FILE *fp = fopen(path, "r+b");
+    ck_assert(fp != NULL);
+    ck_assert_int_eq(fseek(fp, at, SEEK_SET), 0);
+    int b = fgetc(fp);
+    ck_assert_int_eq(fseek(fp, at, SEEK_SET), 0);
+    fputc(b ^ 0x10, fp);
+    fclose(fp);
+}
+
+/* One invalid full-image entry is reported (rejected), missed, and replaced by the next put. */
+static void expect_rejected(FeatureCache *c, const char *img, const ClipImageFeatures *f)
+{
+    long before = c->rejected;
+    ClipImageFeatures g;
+    ck_assert_uint_eq(get_scales(c, img, SCALES, 2, &g), FEATURE_SCALE(0) | FEATURE_SCALE(1));
+    ck_assert_int_eq(c->rejected, before + 1);
+    clip_features_free(&g);
+    Error err = {0};
+    ck_assert_int_eq(feature_cache_put(c, img, f, FEATURE_FULL, 240, 240, &err), 0); /* recomputed */
+    ck_assert_uint_eq(get_scales(c, img, SCALES, 2, &g), ALL);
+    assert_same(f, &g);
+    clip_features_free(&g);
+    ck_assert_int_eq(c->rejected, before + 1);
+}
+
+START_TEST(cache_invalid_entries)
 {
     Scratch t;
-    scratch_init(&t, "c.h5", "x");
-    const char *img = t.img, *cpath = t.cache;
+    scratch_init(&t, "c", "x");
     Error err = {0};
-    FeatureCacheKey key = test_key("aa11"), other = test_key("bb22");
-    FeatureCache c = {0};
+    FeatureCacheKey key = test_key("aa11");
+    FeatureCache c;
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &key, &err), 0);
+    ClipImageFeatures f;
+    fake_features(&f, 4.0f);
+    ck_assert_int_eq(feature_cache_put(&c, t.img, &f, ALL, 240, 240, &err), 0);
+    char full[1200];
+    feature_cache_file(&c, t.img, &f.geom, FEATURE_FULL, full, sizeof full);
+    ck_assert(strstr(full, "-full.h5") != NULL);
+
+    /* fault 7: one flipped bit in the stored data (the Fletcher-32 checksum catches it) */
+    long at = find_bytes(full, f.tokens_ln_post + 100, 64);
+    ck_assert(at > 0);
+    flip_byte(full, at + 17);
+    expect_rejected(&c, t.img, &f);
+    /* a truncated file */
+    struct stat st;
+    ck_assert_int_eq(stat(full, &st), 0);
+    ck_assert_int_eq(truncate(full, st.st_size / 2), 0);
+    expect_rejected(&c, t.img, &f);
+    /* a dataset of the wrong shape, a dataset without checksum, a non-finite value */
+    H5File raw = {0};
+    int64_t wrong[2] = {225, 4}, right[2] = {225, 8};
+    ck_assert_int_eq(h5_open_rw(&raw, full, &err), 0);
+    ck_assert_int_eq(h5_write_f32_checked(&raw, "tokens_ln_post", f.tokens_ln_post, 2, wrong, &err), 0);
+    h5_close(&raw);
+    expect_rejected(&c, t.img, &f);
+    ck_assert_int_eq(h5_open_rw(&raw, full, &err), 0);
+    ck_assert_int_eq(h5_write_f32(&raw, "tokens_pre_ln_post", f.tokens_pre_ln_post, 2, right, &err), 0);
+    h5_close(&raw);
+    expect_rejected(&c, t.img, &f);
+    float keep = f.tokens_ln_post[7];
+    f.tokens_ln_post[7] = 0.0f / 0.0f;
+    ck_assert_int_eq(feature_cache_put(&c, t.img, &f, FEATURE_FULL, 240, 240, &err), 0);
+    f.tokens_ln_post[7] = keep;
+    expect_rejected(&c, t.img, &f);
+    /* not HDF5 at all; an attribute of another model */
+    ck_assert_int_eq(test_write_file(full, "not hdf5", 8), 0);
+    expect_rejected(&c, t.img, &f);
+    ck_assert_int_eq(h5_open_rw(&raw, full, &err), 0);
+    ck_assert_int_eq(h5_write_attr_f64(&raw, "/", "width", 9, &err), 0);
+    h5_close(&raw);
+    expect_rejected(&c, t.img, &f);
+    /* nothing moved aside, nothing left over */
+    ck_assert_int_eq(test_count_entries(c.dir), 4);
+    feature_cache_close(&c);
+    clip_features_free(&f);
+    scratch_free(&t);
+}
+END_TEST
+
+/* Two processes writing the same entries while a third reads: never an invalid entry. */
+START_TEST(cache_concurrent_writers)
+{
+    Scratch t;
+    scratch_init(&t, "c", "x");
+    Error err = {0};
+    FeatureCacheKey key = test_key("aa11");
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        ck_assert(kids[k] >= 0);
+        if (kids[k] == 0) {
+            FeatureCache c;
+            ClipImageFeatures f;
+            fake_features(&f, 2.0f);
+            int bad = feature_cache_open(&c, t.cache, &key, &err) != 0;
+            for (int i = 0; i < 40 && !bad; i++) bad = feature_cache_put(&c, t.img, &f, ALL, 240, 240, &err) != 0;
+            clip_features_free(&f);
+            _exit(bad);
+        }
+    }
+    FeatureCache c;
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &key, &err), 0);
     ClipImageFeatures f, g;
     fake_features(&f, 2.0f);
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &key, &err), 0);
-    ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), 0);
-    feature_cache_close(&c);
-
-    /* other weights: the file is not used, a keyed sibling is */
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &other, &err), 0);
-    ck_assert_str_ne(c.path, cpath);
-    ck_assert(strstr(c.note, "other weights") != NULL);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 0);
-    ClipImageFeatures f2;
-    fake_features(&f2, 3.0f);
-    ck_assert_int_eq(feature_cache_put(&c, img, &f2, 240, 240, &err), 0);
-    char sibling[1024];
-    snprintf(sibling, sizeof sibling, "%s", c.path);
-    feature_cache_close(&c);
-    /* other preprocessing, same weights: also a different file */
-    FeatureCacheKey pre = key;
-    pre.preprocess = "resize=torch-bicubic-aa;geometry=squash;image_size=240";
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &pre, &err), 0);
-    ck_assert_str_ne(c.path, cpath);
-    ck_assert_str_ne(c.path, sibling);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 0);
-    feature_cache_close(&c);
-
-    /* both original entries are intact */
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &key, &err), 0);
-    ck_assert_str_eq(c.path, cpath);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 1);
+    for (int i = 0; i < 200; i++) {
+        unsigned have = get_scales(&c, t.img, SCALES, 2, &g);
+        for (int s = 0; s < 2; s++)
+            if (have & FEATURE_SCALE(s))
+                ck_assert(memcmp(g.windows[s], f.windows[s], (size_t)f.n_windows[s] * 4 * sizeof(float)) == 0);
+        clip_features_free(&g);
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    ck_assert_int_eq(c.rejected, 0);
+    ck_assert_uint_eq(get_scales(&c, t.img, SCALES, 2, &g), ALL);
     assert_same(&f, &g);
     clip_features_free(&g);
-    feature_cache_close(&c);
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &other, &err), 0);
-    ck_assert_str_eq(c.path, sibling);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 1);
-    assert_same(&f2, &g);
-    clip_features_free(&g);
+    ck_assert_int_eq(test_count_entries(c.dir), 4); /* no temp file left */
     feature_cache_close(&c);
     clip_features_free(&f);
-    clip_features_free(&f2);
     scratch_free(&t);
 }
 END_TEST
 
-START_TEST(cache_interrupted_entry)
+START_TEST(cache_temps_and_errors)
 {
     Scratch t;
-    scratch_init(&t, "c.h5", "x");
-    const char *img = t.img, *cpath = t.cache;
+    scratch_init(&t, "c", "x");
     Error err = {0};
     FeatureCacheKey key = test_key("aa11");
-    FeatureCache c = {0};
-    ClipImageFeatures f, g;
-    fake_features(&f, 4.0f);
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &key, &err), 0);
+    FeatureCache c;
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &key, &err), 0);
+    /* temp files: of a writer that is gone (removed at the next open), of a live one (kept) */
+    long dead = 4194000;
+    while (kill((pid_t)dead, 0) == 0 || errno != ESRCH) dead--;
+    char tmp_dead[1300], tmp_live[1300];
+    snprintf(tmp_dead, sizeof tmp_dead, "%s/.x-full.h5.%ld.AbCdEf", c.dir, dead);
+    snprintf(tmp_live, sizeof tmp_live, "%s/.x-full.h5.%ld.AbCdEf", c.dir, (long)getppid());
+    ck_assert_int_eq(test_write_file(tmp_dead, "half", 4), 0);
+    ck_assert_int_eq(test_write_file(tmp_live, "half", 4), 0);
     feature_cache_close(&c);
-
-    /* what a run killed during feature_cache_put leaves: arrays and attributes, no flag */
-    char group[128], path[256];
-    feature_cache_entry(img, group, sizeof group);
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &key, &err), 0);
     struct stat st;
-    ck_assert_int_eq(stat(img, &st), 0);
-    H5File raw = {0};
-    ck_assert_int_eq(h5_open_rw(&raw, cpath, &err), 0);
-    snprintf(path, sizeof path, "%s/image_embedding", group);
-    int64_t d4[1] = {4};
-    ck_assert_int_eq(h5_write_f32(&raw, path, f.image_embedding, 1, d4, &err), 0);
-    char *real = realpath(img, NULL);
-    ck_assert_int_eq(h5_write_attr_string(&raw, group, "path", real, &err), 0);
-    free(real);
-    ck_assert_int_eq(h5_write_attr_f64(&raw, group, "mtime",
-                                       (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec, &err), 0);
-    ck_assert_int_eq(h5_write_attr_f64(&raw, group, "size", (double)st.st_size, &err), 0);
-    h5_close(&raw);
+    ck_assert_int_ne(stat(tmp_dead, &st), 0);
+    ck_assert_int_eq(stat(tmp_live, &st), 0);
 
-    ck_assert_int_eq(feature_cache_open(&c, cpath, &key, &err), 0);
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 0); /* detected: miss */
-    ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), 0);   /* recomputed */
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), 1);
-    assert_same(&f, &g);
-    clip_features_free(&g);
-    feature_cache_close(&c);
+    ClipImageFeatures f;
+    unsigned have;
+    /* a missing image */
+    fake_features(&f, 1.0f);
+    ck_assert_int_eq(feature_cache_get(&c, "/nonexistent/a.png", &f, ALL, &have, NULL, NULL, &err), ERR_IO);
+    ck_assert(strstr(err.msg, "/nonexistent/a.png") != NULL);
     clip_features_free(&f);
-    scratch_free(&t);
-}
-END_TEST
-
-START_TEST(cache_corrupt_and_errors)
-{
-    char *dir = test_mkdtemp();
-    char img[1024], cpath[1024], aside[1100];
-    snprintf(img, sizeof img, "%s/a.png", dir);
-    snprintf(cpath, sizeof cpath, "%s/c.h5", dir);
-    snprintf(aside, sizeof aside, "%s.corrupt", cpath);
-    ck_assert_int_eq(test_write_file(cpath, "not hdf5 at all", 15), 0);
-    Error err = {0};
-    FeatureCacheKey key = test_key("aa11");
-    FeatureCache c = {0};
-    ck_assert_msg(feature_cache_open(&c, cpath, &key, &err) == 0, "%s", err.msg);
-    ck_assert(strstr(c.note, "unreadable") != NULL);
-    struct stat st;
-    ck_assert_int_eq(stat(aside, &st), 0);
-
-    ClipImageFeatures f, g;
-    /* missing image */
-    ck_assert_int_eq(feature_cache_get(&c, img, &g, NULL, NULL, &err), ERR_IO);
-    ck_assert(strstr(err.msg, "a.png") != NULL);
-    /* features of another geometry */
-    ck_assert_int_eq(test_write_file(img, "x", 1), 0);
+    /* features of another width */
     alloc_features(&f, 16, SCALES, 2);
-    ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), ERR_SHAPE);
-    ck_assert(strstr(err.msg, "geometry") != NULL);
+    ck_assert_int_eq(feature_cache_put(&c, t.img, &f, ALL, 240, 240, &err), ERR_SHAPE);
+    ck_assert(strstr(err.msg, "width 16") != NULL);
+    ck_assert_int_eq(feature_cache_get(&c, t.img, &f, ALL, &have, NULL, NULL, &err), ERR_SHAPE);
     clip_features_free(&f);
-    const int only2[1] = {2};
-    alloc_features(&f, 8, only2, 1);
-    ck_assert_int_eq(feature_cache_put(&c, img, &f, 240, 240, &err), ERR_SHAPE);
-    ck_assert(strstr(err.msg, "scale 3") != NULL);
+    /* a component bit the features do not have */
+    fake_features(&f, 1.0f);
+    ck_assert_int_eq(feature_cache_put(&c, t.img, &f, FEATURE_SCALE(3), 240, 240, &err), ERR_USAGE);
     clip_features_free(&f);
     feature_cache_close(&c);
-    /* an uncreatable location */
-    ck_assert_int_ne(feature_cache_open(&c, "/proc/winclip-no/c.h5", &key, &err), 0);
+    /* an uncreatable location, a bad key */
+    ck_assert_int_ne(feature_cache_open(&c, "/proc/winclip-no/c", &key, &err), 0);
     ck_assert(strstr(err.msg, "/proc/winclip-no") != NULL);
-    feature_cache_close(&c);
-    test_rmtree(dir);
-    free(dir);
+    FeatureCacheKey bad = key;
+    bad.grid = 0;
+    ck_assert_int_eq(feature_cache_open(&c, t.cache, &bad, &err), ERR_VALUE);
+    ck_assert_int_eq(feature_components_count(ALL), 3);
+    scratch_free(&t);
 }
 END_TEST
 
@@ -274,12 +394,12 @@ Suite *feature_cache_suite(void)
 {
     Suite *s = suite_create("feature_cache");
     TCase *core = tcase_create("Core");
-    tcase_add_test(core, cache_hit_and_stale);
-    tcase_add_test(core, cache_other_weights);
-    tcase_add_test(core, cache_interrupted_entry);
+    tcase_add_test(core, cache_components);
+    tcase_add_test(core, cache_invalid_entries);
+    tcase_add_test(core, cache_concurrent_writers);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
-    tcase_add_test(limits, cache_corrupt_and_errors);
+    tcase_add_test(limits, cache_temps_and_errors);
     suite_add_tcase(s, limits);
     return s;
 }

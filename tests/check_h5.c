@@ -62,6 +62,36 @@ START_TEST(h5_roundtrip)
 }
 END_TEST
 
+START_TEST(h5_checksummed_datasets)
+{
+    char *dir = test_mkdtemp();
+    char *path = xasprintf("%s/c.h5", dir);
+    H5File f = {0};
+    Error err = {0};
+    ck_assert_int_eq(h5_create(&f, path, &err), 0);
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {0};
+    int64_t d2[2] = {2, 3}, d0[1] = {0};
+    ck_assert_msg(h5_write_f32_checked(&f, "g/x", a, 2, d2, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(h5_write_f32(&f, "y", a, 2, d2, &err), 0);
+    ck_assert_int_eq(h5_checksummed(&f, "g/x", &err), 1);
+    ck_assert_int_eq(h5_checksummed(&f, "y", &err), 0);
+    ck_assert_int_lt(h5_checksummed(&f, "nope", &err), 0);
+    ck_assert(strstr(err.msg, "nope") != NULL);
+    ck_assert_int_eq(h5_read_f32_shape(&f, "g/x", b, 2, d2, &err), 0);
+    ck_assert(memcmp(a, b, sizeof a) == 0);
+    ck_assert_int_eq(h5_write_f32_checked(&f, "z", a, 0, d2, &err), ERR_USAGE); /* scalar: no chunks */
+    ck_assert_int_eq(h5_write_f32_checked(&f, "z", a, 1, d0, &err), ERR_USAGE); /* empty */
+    const float zeros[6] = {0};
+    ck_assert_int_eq(h5_write_f32_checked(&f, "g/x", zeros, 2, d2, &err), 0);  /* replaced */
+    ck_assert_int_eq(h5_read_f32_shape(&f, "g/x", a, 2, d2, &err), 0);
+    ck_assert(a[5] == 0.0f);
+    h5_close(&f);
+    test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 START_TEST(h5_bad_files)
 {
     char *dir = test_mkdtemp();
@@ -86,6 +116,7 @@ Suite *h5_suite(void)
     Suite *s = suite_create("h5");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, h5_roundtrip);
+    tcase_add_test(core, h5_checksummed_datasets);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, h5_bad_files);

@@ -151,7 +151,9 @@ static int run(int argc, char **argv)
     config_init(&pl.cfg);
     Pipeline p = {0};
     Error err = {0};
-    int status = parse_args(&a, argc, argv), rc = 0;
+    RunTally t = {0};
+    int started = 0, rc = 0;
+    int status = parse_args(&a, argc, argv);
     if (status) goto done;
     status = 1;
     if (a.plan) {
@@ -177,20 +179,22 @@ static int run(int argc, char **argv)
     fflush(stdout);
     double t0 = time_now();
     int plots_skipped = 0;
-    RunTally t;
+    started = 1;
     rc = experiment_run_all(&pl, a.results, &p, a.jobs, &t, &plots_skipped, &err);
     if (plots_skipped) printf("winclip run: gnuplot not found: curve plots skipped (their .dat/.gp files are kept)\n");
     printf("winclip run: units computed: %ld, skipped: %ld (done before or by another process)\n", t.units.computed,
            t.units.skipped);
-    printf("winclip run: backbone passes: %ld, cache hits: %ld, cache misses: %ld\n", t.backbone_passes, t.cache_hits,
-           t.cache_misses);
     if (rc) goto fail;
     printf("winclip run: %s finished in %.1f s; tables: winclip report%s%s %s\n", pl.name, time_now() - t0,
            strcmp(a.results, "results") ? " --results " : "", strcmp(a.results, "results") ? a.results : "", pl.name);
     status = 0;
-    goto done;
+    goto counts;
 fail:
     fprintf(stderr, "winclip run: %s\n", err.msg);
+counts: /* the last line, also after a failure once compute started (summed over --jobs children) */
+    if (started)
+        printf("winclip run: backbone passes: %ld, cache hits: %ld, cache misses: %ld\n", t.backbone_passes,
+               t.cache_hits, t.cache_misses);
 done:
     pipeline_free(&p);
     experiment_free(&pl);
@@ -232,8 +236,11 @@ const Command cmd_run = {
     "    skipped with a note when gnuplot is missing), overlays/*.png (heat maps of a few test\n"
     "    images, ground-truth contour in white), done (written last)\n"
     "  DIR/<exp>/experiment.conf          title, table, ablation, variant, preset\n"
-    "  DIR/cache/<dataset>_<category>.h5  per-image features, shared by every experiment with\n"
-    "                                     the same weights and pre-processing\n"
+    "  DIR/cache/<dataset>_<category>/    per-image features, one file per image and component\n"
+    "                                     (full image; each window scale + stride), shared by\n"
+    "                                     every experiment and process with the same weights and\n"
+    "                                     pre-processing; validated when read (README: Cache);\n"
+    "                                     WINCLIP_CACHE_DIR=DIR puts it in DIR/<dataset>_<category>/\n"
     "Every file is written atomically (a unit is computed into a hidden temp folder that then\n"
     "replaces the unit folder); a finished unit is reused only when its done marker lists\n"
     "every file intact (size + sha256) and its settings.txt (method settings, model sha256,\n"
@@ -244,7 +251,9 @@ const Command cmd_run = {
     "interruption (Ctrl-C, kill, power loss) continues where it stopped and gives identical\n"
     "files; temp files a killed run left are removed. Progress (images/s, ETA) goes to stderr.\n"
     "The run ends with the units it computed and skipped, and one line\n"
-    "`backbone passes: N, cache hits: H, cache misses: M` (summed over --jobs children).\n"
+    "`backbone passes: N, cache hits: H, cache misses: M` (summed over --jobs children):\n"
+    "images through the vision tower, and feature cache lookups of one component each (the\n"
+    "full image, one window scale).\n"
     "\n"
     "Several processes may share one results folder (two terminals, --jobs, the shards of a\n"
     "Slurm array on a shared filesystem): a unit is computed under its lock and a category\n"

@@ -500,7 +500,7 @@ done:
 const Command cmd_score = {
     "score", "WinCLIP / WinCLIP+ anomaly scores and maps for images",
     "usage: winclip score -m MODEL.h5 --class NAME [--ref IMG]... [--config FILE]\n"
-    "                     [--set key=value]... [--cache FILE.h5] [--maps-out OUT.h5]\n"
+    "                     [--set key=value]... [--cache DIR] [--maps-out OUT.h5]\n"
     "                     [--png-dir DIR] [--timings]\n"
     "                     [--out DIR [--threshold V | --threshold-from RUN_DIR]\n"
     "                      [--pixel-threshold V] [--masks]] FOLDER|LIST|IMG...\n"
@@ -523,8 +523,9 @@ const Command cmd_score = {
     "  --ref IMG          a normal reference image (repeat for K > 1).\n"
     "  --config FILE      `key = value` file (include = other.conf allowed; later keys win).\n"
     "  --set key=value    override one key (repeatable, applied after --config).\n"
-    "  --cache FILE.h5    per-image feature cache (created if missing; a file made with other\n"
-    "                     weights or pre-processing is never read: a keyed sibling is used).\n"
+    "  --cache DIR        per-image feature cache folder (created if missing): one file per\n"
+    "                     image and component (full image, each window scale), in a subfolder\n"
+    "                     per weights + pre-processing; validated when read (README: Cache).\n"
     "  --maps-out FILE    write every map to HDF5 (layout below).\n"
     "  --png-dir DIR      write DIR/NNNN_<name>.png: the image (as the model saw it, at the map\n"
     "                     size) blended with the map in a jet colormap scaled from this map's\n"

@@ -3,8 +3,11 @@
  *
  * Does: patch embedding (embed) and the pre-LN transformer over batches of independent token
  * sequences, so WinCLIP windows reuse the full-image code. Every linear layer is one GEMM over
- * all rows of all sequences of a batch (the full image and all windows of all scales
- * together, so the products are tall); attention runs per sequence. Two exact savings for
+ * all rows of all sequences of a batch; attention runs per sequence. One batch is one
+ * component: the full image, or every window of one scale (so a component's numbers never
+ * depend on which others are computed with it: a GEMM backend's rounding may depend on the
+ * row count, as oneDNN's does at full size, and the feature cache stores components
+ * separately). Two exact savings for
  * windows: block 0's ln_pre/ln_1/qkv are per-token, so the windows gather those rows from the
  * full-image pass; in the last block only the CLS row is needed, so its query, attention,
  * out_proj and MLP run on the CLS rows only.
@@ -64,17 +67,17 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
     v->n_tok = G * G + 1;
     v->max_rows = v->n_tok;
     v->max_len = v->n_tok;
-    int window_rows = 0, total_windows = 0;
+    int max_windows = 0;
     for (int s = 0; s < n_scales; s++) {
         const int k = scales[s];
         v->n_windows[s] = windows_count(G, k, stride);
         v->win_index[s] = xmalloc((size_t)v->n_windows[s] * (size_t)(k * k) * sizeof(int));
         windows_patch_index(G, k, stride, v->win_index[s]);
-        window_rows += v->n_windows[s] * (1 + k * k);
-        total_windows += v->n_windows[s];
+        /* one batch per component: the full image, or every window of one scale */
+        const int window_rows = v->n_windows[s] * (1 + k * k);
+        if (window_rows > v->max_rows) v->max_rows = window_rows;
+        if (v->n_windows[s] > max_windows) max_windows = v->n_windows[s];
     }
-    /* the full image's rows come first in the batch, then every window */
-    if (n_scales > 0) v->max_rows = v->n_tok + window_rows;
     v->att_len = ops_attention_scratch(v->max_len, W, v->heads);
     const size_t R = (size_t)v->max_rows, Wz = (size_t)W, T = (size_t)v->n_tok;
     const size_t sizes[] = {
@@ -87,7 +90,7 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
         v->att_len,                      /* att       */
         T * Wz,                          /* x0_full   */
         T * 3 * Wz,                      /* qkv0_full */
-        (size_t)total_windows * Wz,      /* cls       */
+        (size_t)max_windows * Wz,        /* cls       */
     };
     float **slots[] = {&v->patches, &v->embed, &v->x, &v->h, &v->qkv, &v->mlp, &v->att, &v->x0_full, &v->qkv0_full, &v->cls};
     size_t total = 0;
@@ -209,56 +212,62 @@ static int features_match(const ClipVision *v, const ClipImageFeatures *f)
     return 1;
 }
 
-int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *out, Error *err)
+/* The full image's blocks on its T rows (block 0's qkv from qkv0_full), then ln_post and proj. */
+static void encode_full(ClipVision *v, ClipImageFeatures *out)
 {
-    if (!features_match(v, out))
-        return err_setf(err, ERR_USAGE, "clip_vision_features: the features were initialised for another model, scales or stride");
     const ClipVisionWeights *w = &v->model->visual;
     const int W = v->geom.width, L = v->model->cfg.vision.layers, T = v->n_tok, GG = T - 1;
-
-    /* full image: embed, ln_pre, block 0's ln_1/qkv (kept for the windows) */
-    clip_vision_embed(v, pixels, v->embed);
-    ops_layernorm(v->x0_full, v->embed, w->ln_pre_w, w->ln_pre_b, T, W);
+    const ClipSeqGroup g = {1, T};
     memcpy(v->x, v->x0_full, (size_t)T * W * sizeof(float));
-    ops_layernorm(v->h, v->x, w->blocks[0].ln_1_w, w->blocks[0].ln_1_b, T, W);
-    ops_linear(v->qkv0_full, v->h, w->blocks[0].in_proj_w, w->blocks[0].in_proj_b, T, W, 3 * W);
     memcpy(v->qkv, v->qkv0_full, (size_t)T * 3 * W * sizeof(float));
-
-    /* windows: gather [CLS; patches] rows of the block-0 input and qkv after the full image's
-     * T rows, one batch for the full image and all scales */
-    ClipSeqGroup g[1 + CLIP_MAX_SCALES];
-    g[0].count = 1;
-    g[0].len = T;
-    size_t row = (size_t)T;
-    for (int s = 0; s < v->geom.n_scales; s++) {
-        const int kk = v->geom.scales[s] * v->geom.scales[s];
-        g[1 + s].count = v->n_windows[s];
-        g[1 + s].len = 1 + kk;
-        for (int wi = 0; wi < v->n_windows[s]; wi++)
-            for (int j = 0; j <= kk; j++, row++) {
-                const size_t src = j == 0 ? 0 : 1 + (size_t)v->win_index[s][(size_t)wi * kk + j - 1];
-                memcpy(v->x + row * W, v->x0_full + src * W, (size_t)W * sizeof(float));
-                memcpy(v->qkv + row * 3 * W, v->qkv0_full + src * 3 * W, (size_t)3 * W * sizeof(float));
-            }
-    }
-    /* blocks 0 .. L-2 over the whole batch; the last block over the windows' CLS rows (their
-     * rows and qkv start at row T), then over the full image (whose qkv rows stay in place) */
-    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, g, 1 + v->geom.n_scales, l == 0);
-    if (v->geom.n_scales > 0)
-        block_forward_cls(v, &w->blocks[L - 1], v->x + (size_t)T * W, v->qkv + (size_t)T * 3 * W, g + 1,
-                          v->geom.n_scales, L == 1, v->cls);
-    block_forward(v, &w->blocks[L - 1], v->x, g, 1, L == 1);
+    for (int l = 0; l < L; l++) block_forward(v, &w->blocks[l], v->x, &g, 1, l == 0);
     memcpy(out->tokens_pre_ln_post, v->x + W, (size_t)GG * W * sizeof(float));
     ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, T, W);
     memcpy(out->tokens_ln_post, v->h + W, (size_t)GG * W * sizeof(float));
     ops_project(out->image_embedding, v->h, W, w->proj, 1, W, v->geom.embed_dim);
-    if (v->geom.n_scales == 0) return 0;
+}
 
-    size_t seq = 0;
-    for (int s = 0; s < v->geom.n_scales; s++) {
-        ops_layernorm(v->h, v->cls + seq * W, w->ln_post_w, w->ln_post_b, v->n_windows[s], W);
-        ops_project(out->windows[s], v->h, W, w->proj, v->n_windows[s], W, v->geom.embed_dim);
-        seq += (size_t)v->n_windows[s];
-    }
+/* Every window of scale slot s as one batch: [CLS; patches] rows of the block-0 input and qkv
+ * gathered from the full image, blocks 0 .. L-2, the last block on the CLS rows only. */
+static void encode_windows(ClipVision *v, int s, ClipImageFeatures *out)
+{
+    const ClipVisionWeights *w = &v->model->visual;
+    const int W = v->geom.width, L = v->model->cfg.vision.layers, kk = v->geom.scales[s] * v->geom.scales[s];
+    const ClipSeqGroup g = {v->n_windows[s], 1 + kk};
+    size_t row = 0;
+    for (int wi = 0; wi < v->n_windows[s]; wi++)
+        for (int j = 0; j <= kk; j++, row++) {
+            const size_t src = j == 0 ? 0 : 1 + (size_t)v->win_index[s][(size_t)wi * kk + j - 1];
+            memcpy(v->x + row * W, v->x0_full + src * W, (size_t)W * sizeof(float));
+            memcpy(v->qkv + row * 3 * W, v->qkv0_full + src * 3 * W, (size_t)3 * W * sizeof(float));
+        }
+    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, &g, 1, l == 0);
+    block_forward_cls(v, &w->blocks[L - 1], v->x, v->qkv, &g, 1, L == 1, v->cls);
+    ops_layernorm(v->h, v->cls, w->ln_post_w, w->ln_post_b, v->n_windows[s], W);
+    ops_project(out->windows[s], v->h, W, w->proj, v->n_windows[s], W, v->geom.embed_dim);
+}
+
+int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *out, Error *err)
+{
+    return clip_vision_features_part(v, pixels, 1, (1u << v->geom.n_scales) - 1u, out, err);
+}
+
+int clip_vision_features_part(ClipVision *v, const float *pixels, int full, unsigned scale_mask,
+                              ClipImageFeatures *out, Error *err)
+{
+    if (!features_match(v, out))
+        return err_setf(err, ERR_USAGE, "clip_vision_features: the features were initialised for another model, scales or stride");
+    scale_mask &= (1u << v->geom.n_scales) - 1u;
+    if (!full && scale_mask == 0) return 0;
+    const ClipVisionWeights *w = &v->model->visual;
+    const int W = v->geom.width, T = v->n_tok;
+    /* full image: embed, ln_pre, block 0's ln_1/qkv (block 0's input and qkv of every window) */
+    clip_vision_embed(v, pixels, v->embed);
+    ops_layernorm(v->x0_full, v->embed, w->ln_pre_w, w->ln_pre_b, T, W);
+    ops_layernorm(v->h, v->x0_full, w->blocks[0].ln_1_w, w->blocks[0].ln_1_b, T, W);
+    ops_linear(v->qkv0_full, v->h, w->blocks[0].in_proj_w, w->blocks[0].in_proj_b, T, W, 3 * W);
+    if (full) encode_full(v, out);
+    for (int s = 0; s < v->geom.n_scales; s++)
+        if (scale_mask & (1u << s)) encode_windows(v, s, out);
     return 0;
 }

@@ -3,7 +3,8 @@
  *
  * Does: pixels (3, S, S), already resized and normalised, -> image embedding, patch tokens
  * (before and after ln_post) and the embeddings of every k x k patch window of the requested
- * scales (WinCLIP), all in one call with no allocation: the encoder owns one activation arena
+ * scales (WinCLIP), all in one call (or only some of them: clip_vision_features_part) with no
+ * allocation: the encoder owns one activation arena
  * sized at init for the worst case. Lower-level entry points (embed, encode_tokens with
  * per-stage capture) serve the parity tests.
  * Does not: load or resize images (image.h), load weights (clip_model.h), score anomalies.
@@ -75,8 +76,8 @@ typedef struct ClipVision {
 } ClipVision;
 
 /* Prepare an encoder for m and the window scales (k values 1..G, n_scales 0..CLIP_MAX_SCALES,
- * stride >= 1; v->geom holds them with m's G, W, E); sizes the arena for the full image and all
- * windows together. Returns 0, or ERR_USAGE for bad scales/stride. */
+ * stride >= 1; v->geom holds them with m's G, W, E); sizes the arena for the largest batch (the
+ * full image, or all windows of one scale). Returns 0, or ERR_USAGE for bad scales/stride. */
 int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n_scales, int stride, Error *err);
 
 /* Everything for one image: pixels (3, S, S) normalised, S = cfg.vision.image_size. out must be
@@ -85,6 +86,16 @@ int clip_vision_init(ClipVision *v, const ClipModel *m, const int *scales, int n
  * independent sequences; the full-image block-0 qkv rows are reused and only the CLS row is
  * computed in the last block. Returns 0 or ERR_USAGE (mismatched out). */
 int clip_vision_features(ClipVision *v, const float *pixels, ClipImageFeatures *out, Error *err);
+
+/* Only some components of one image: the full image (image_embedding, both token variants)
+ * when full, and the windows of scale slot s when bit s of scale_mask is set; the other arrays
+ * of out are not touched. Each component is its own batch (the full image's T rows, or all
+ * windows of one scale), and a window needs only the full image's block-0 input and qkv, so a
+ * component's numbers are bit-identical whichever others are asked with it and whatever
+ * scales the encoder was made for (check_clip tests it). clip_vision_features = full + every
+ * scale. */
+int clip_vision_features_part(ClipVision *v, const float *pixels, int full, unsigned scale_mask,
+                              ClipImageFeatures *out, Error *err);
 
 void clip_vision_free(ClipVision *v);
 

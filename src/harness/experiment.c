@@ -363,7 +363,9 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
     if (!rc) rc = category_to_compute(pl, &job, results, p, &cd, ks, seeds, n, &to_compute, err);
     if (!rc) rc = lock_category(&lk, pl, results, category, to_compute, blocking, &job, err);
     /* the cache only when something is computed: a finished run in a read-only folder needs none */
-    char *cache = xasprintf("%s/cache/%s_%s.h5", results, pl->dataset, category);
+    const char *root = getenv("WINCLIP_CACHE_DIR"); /* the feature cache: $WINCLIP_CACHE_DIR or <results>/cache */
+    char *cache = root && root[0] ? xasprintf("%s/%s_%s", root, pl->dataset, category)
+                                  : xasprintf("%s/cache/%s_%s", results, pl->dataset, category);
     if (!rc && to_compute) rc = pipeline_open_cache(p, cache, err);
     free(cache);
     for (int i = 0; i < n && !rc; i++) rc = unit_eval_run(&job, results, p, &cd, ks[i], seeds[i], plots_skipped, err);

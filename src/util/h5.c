@@ -172,6 +172,24 @@ int64_t h5_numel(const H5File *f, const char *path, Error *err)
     return n;
 }
 
+int h5_checksummed(const H5File *f, const char *path, Error *err)
+{
+    hid_t d = open_dset(f, path, err);
+    if (d < 0) return err->code ? err->code : ERR_MISSING;
+    hid_t dcpl = H5Dget_create_plist(d);
+    int found = 0, n = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
+    for (int i = 0; i < n && !found; i++) {
+        unsigned flags = 0, cd[8];
+        size_t ncd = 8;
+        char name[64];
+        found = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd, sizeof name, name, NULL) == H5Z_FILTER_FLETCHER32;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    H5Dclose(d);
+    if (n < 0) return err_setf(err, ERR_FORMAT, "%s: '%s': unreadable dataset properties", f->path, path);
+    return found;
+}
+
 /* HDF5 allocates a whole chunk per read: a tiny file may declare a huge one. */
 #define H5_MAX_CHUNK_BYTES (256 << 20)
 static int chunk_too_large(hid_t d)

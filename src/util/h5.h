@@ -3,7 +3,8 @@
  *
  * Does: open/create files, query shapes, read datasets into float/double/int64/uint8 buffers
  * (HDF5 converts other numeric types), read fixed- or variable-length string datasets and
- * attributes, write contiguous datasets (intermediate groups created), write string attributes.
+ * attributes, write contiguous datasets (intermediate groups created) or checksummed chunked
+ * ones (Fletcher-32), write string attributes.
  * Does not: know about models, caches or metrics (clip_weights.c, features.c, cmd_metrics.c).
  * Reference: HDF5 1.10 C API (H5F, H5D, H5S, H5T, H5A); shared/spec/clip.md §6.2.
  *
@@ -58,6 +59,10 @@ int h5_dtype(const H5File *f, const char *path, int *cls, size_t *size, Error *e
  * product over H5_MAX_ELEMENTS (checked without overflow). */
 int64_t h5_numel(const H5File *f, const char *path, Error *err);
 
+/* 1 if the dataset carries HDF5's Fletcher-32 checksum filter (then every read verifies it and
+ * fails on a mismatch), 0 if not, ERR_* (negative) when it cannot be opened (err set). */
+int h5_checksummed(const H5File *f, const char *path, Error *err);
+
 /* Largest dataset read into memory: 2^32 elements (16 GiB of float32). A file may declare any
  * dims (an unallocated chunked dataset costs nothing on disk), so every size is checked first. */
 #define H5_MAX_ELEMENTS ((int64_t)1 << 32)
@@ -106,6 +111,11 @@ int h5_write_i64(H5File *f, const char *path, const int64_t *data, int rank,
                  const int64_t *dims, Error *err);
 int h5_write_u8(H5File *f, const char *path, const uint8_t *data, int rank, const int64_t *dims,
                 Error *err);
+/* float32 dataset, chunked (whole rows, chunks of at most 4 MiB) with the Fletcher-32 checksum
+ * filter: a read of damaged data fails instead of returning it. rank 1..H5_MAX_RANK, at least
+ * one element (ERR_USAGE otherwise). */
+int h5_write_f32_checked(H5File *f, const char *path, const float *data, int rank, const int64_t *dims,
+                         Error *err);
 /* 1-D dataset of variable-length UTF-8 strings. */
 int h5_write_strings(H5File *f, const char *path, const char *const *strings, size_t count,
                      Error *err);

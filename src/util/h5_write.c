@@ -239,3 +239,50 @@ int h5_delete_attr(H5File *f, const char *obj, const char *name, Error *err)
         return err_setf(err, ERR_IO, "%s: cannot delete attribute '%s' on '%s'", f->path, name, obj);
     return 0;
 }
+
+/* ---- checksummed datasets (the feature cache) ---- */
+
+/* Chunks of at most this many bytes for checksummed datasets (whole rows). */
+#define H5_CHECKED_CHUNK_BYTES ((size_t)4 << 20)
+
+/* Chunked dataset creation properties with Fletcher-32 and no modification times (equal data,
+ * equal bytes); -1 on failure. */
+static hid_t checked_dcpl(int rank, const int64_t *dims)
+{
+    hsize_t chunk[H5_MAX_RANK];
+    size_t row = sizeof(float);
+    for (int i = 1; i < rank; i++) {
+        chunk[i] = (hsize_t)dims[i];
+        row *= (size_t)dims[i];
+    }
+    size_t rows = row >= H5_CHECKED_CHUNK_BYTES ? 1 : H5_CHECKED_CHUNK_BYTES / row;
+    chunk[0] = (hsize_t)dims[0] < rows ? (hsize_t)dims[0] : (hsize_t)rows;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0 && (H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_fletcher32(dcpl) < 0 ||
+                      H5Pset_obj_track_times(dcpl, 0) < 0)) {
+        H5Pclose(dcpl);
+        dcpl = -1;
+    }
+    return dcpl;
+}
+
+int h5_write_f32_checked(H5File *f, const char *path, const float *data, int rank, const int64_t *dims, Error *err)
+{
+    int64_t n;
+    if (rank < 1 || rank > H5_MAX_RANK || h5_elements(rank, dims, &n) || n == 0)
+        return err_setf(err, ERR_USAGE, "%s: '%s': a checksummed dataset needs rank 1..%d and 1..%lld elements",
+                        f->path, path, H5_MAX_RANK, (long long)H5_MAX_ELEMENTS);
+    int rc = ensure_parent(f, path, err);
+    if (rc || (rc = h5_delete(f, path, err))) return rc;
+    hsize_t hd[H5_MAX_RANK];
+    for (int i = 0; i < rank; i++) hd[i] = (hsize_t)dims[i];
+    hid_t dcpl = checked_dcpl(rank, dims), s = H5Screate_simple(rank, hd, NULL);
+    hid_t d = dcpl >= 0 && s >= 0 ? H5Dcreate2((hid_t)f->id, path, H5T_IEEE_F32LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT) : -1;
+    if (d < 0) rc = err_setf(err, ERR_IO, "%s: cannot create the chunked Fletcher-32 dataset '%s'", f->path, path);
+    else if (H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = err_setf(err, ERR_IO, "%s: cannot write dataset '%s' (disk full?)", f->path, path);
+    if (d >= 0) H5Dclose(d);
+    if (s >= 0) H5Sclose(s);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return rc;
+}

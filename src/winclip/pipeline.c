@@ -131,7 +131,8 @@ int pipeline_open_cache(Pipeline *p, const char *path, Error *err)
     if (path == NULL) return 0;
     char pre[256];
     winclip_settings_preprocess_key(&p->settings, v->model.cfg.vision.image_size, pre, sizeof pre);
-    FeatureCacheKey key = {p->weights_sha256, pre, v->vision.geom};
+    FeatureCacheKey key = {p->weights_sha256, pre, v->vision.geom.grid, v->vision.geom.width,
+                           v->vision.geom.embed_dim};
     if (feature_cache_open(&v->cache, path, &key, err) != 0) return err->code;
     v->cache_open = 1;
     return 0;
@@ -221,51 +222,50 @@ int pipeline_features(Pipeline *p, const char *image_path, ClipImageFeatures *f,
                       int *image_width, int *image_height, Error *err)
 {
     PipelinePriv *v = p->priv;
-    memset(f, 0, sizeof *f);
-    int w = 0, h = 0;
-    if (v->cache_open) {
-        double t0 = time_now();
-        int hit = feature_cache_get(&v->cache, image_path, f, &w, &h, err);
-        p->seconds_cache += time_now() - t0;
-        if (hit < 0) return hit;
-        if (hit == 1) {
-            p->cache_hits++;
-            goto done;
-        }
-        p->cache_misses++;
-    }
-    double t0 = time_now();
-    Image img = {0};
-    if (image_load(&img, image_path, err) != 0) return err->code;
-    w = img.width;
-    h = img.height;
-    int rc = image_preprocess(&img, p->image_size, (ResizeMode)p->settings.resize,
-                              (Geometry)p->settings.geometry, v->pixels, err);
-    image_free(&img);
-    if (rc != 0) return err_prefixf(err, "%s: ", image_path);
-    double t1 = time_now();
-    p->seconds_load += t1 - t0;
     clip_features_init(f, &v->vision.geom);
-    p->backbone_passes++;
-    rc = clip_vision_features(&v->vision, v->pixels, f, err);
-    p->seconds_backbone += time_now() - t1;
-    if (rc != 0) {
-        clip_features_free(f);
-        return err_prefixf(err, "%s: ", image_path);
+    const unsigned want = feature_components_all(&v->vision.geom);
+    unsigned have = 0;
+    int w = 0, h = 0, rc = 0;
+    if (v->cache_open) { /* each component (full image, each window scale) on its own */
+        double t0 = time_now();
+        rc = feature_cache_get(&v->cache, image_path, f, want, &have, &w, &h, err);
+        p->seconds_cache += time_now() - t0;
+        if (rc != 0) goto fail;
+        p->cache_hits += feature_components_count(have);
+        p->cache_misses += feature_components_count(want & ~have);
     }
-    if (v->cache_open) {
-        double t2 = time_now();
-        rc = feature_cache_put(&v->cache, image_path, f, w, h, err);
-        p->seconds_cache += time_now() - t2;
-        if (rc != 0) {
-            clip_features_free(f);
-            return rc;
+    if (have != want) { /* one backbone pass for the missing components only */
+        double t0 = time_now();
+        Image img = {0};
+        if ((rc = image_load(&img, image_path, err)) != 0) goto fail;
+        w = img.width;
+        h = img.height;
+        rc = image_preprocess(&img, p->image_size, (ResizeMode)p->settings.resize,
+                              (Geometry)p->settings.geometry, v->pixels, err);
+        image_free(&img);
+        if (rc != 0) goto fail_named;
+        double t1 = time_now();
+        p->seconds_load += t1 - t0;
+        p->backbone_passes++;
+        unsigned scales = (want & ~have & ~FEATURE_FULL) >> 1; /* FEATURE_SCALE(s) = 2 << s */
+        rc = clip_vision_features_part(&v->vision, v->pixels, !(have & FEATURE_FULL), scales, f, err);
+        p->seconds_backbone += time_now() - t1;
+        if (rc != 0) goto fail_named;
+        if (v->cache_open) {
+            double t2 = time_now();
+            rc = feature_cache_put(&v->cache, image_path, f, want & ~have, w, h, err);
+            p->seconds_cache += time_now() - t2;
+            if (rc != 0) goto fail;
         }
     }
-done:
     if (image_width) *image_width = w;
     if (image_height) *image_height = h;
     return 0;
+fail_named:
+    err_prefixf(err, "%s: ", image_path);
+fail:
+    clip_features_free(f);
+    return rc;
 }
 
 int pipeline_set_references(Pipeline *p, const char *const *paths, int k_shot, Error *err)
