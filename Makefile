@@ -154,7 +154,7 @@ check: $(BUILD)/winclip $(BUILD)/check_winclip
 	@bash tests/check_layers.sh
 	@echo "== unit tests ($(BUILD), GEMM=$(GEMM), shared=$(SHARED))"
 	@WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} WINCLIP_BIN=$(abspath $(BUILD))/winclip OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-2} \
-	  WINCLIP_CACHE_DIR=$${WINCLIP_CACHE_DIR:-$(abspath $(BUILD))/test-cache} $(BUILD)/check_winclip
+	  env -u WINCLIP_CACHE_DIR XDG_CACHE_HOME=$(abspath $(BUILD))/test-cache $(BUILD)/check_winclip
 	@$(MAKE) --no-print-directory test-shell
 
 # A shell test exits 0 (passed), 77 (skipped: a fixture or tool is missing, see tests/lib_fixtures.sh;
@@ -162,7 +162,7 @@ check: $(BUILD)/winclip $(BUILD)/check_winclip
 test-shell: $(BUILD)/winclip $(BUILD)/check_winclip
 	@pass=0; fail=0; skip=0; for t in $(SHELL_TESTS); do \
 	  WINCLIP_SHARED=$${WINCLIP_SHARED:-$(SHARED)} WINCLIP_BIN=$(abspath $(BUILD))/winclip \
-	    WINCLIP_CACHE_DIR=$${WINCLIP_CACHE_DIR:-$(abspath $(BUILD))/test-cache} \
+	    XDG_CACHE_HOME=$(abspath $(BUILD))/test-cache env -u WINCLIP_CACHE_DIR \
 	    WINCLIP_CHECK=$(abspath $(BUILD))/check_winclip bash $$t; rc=$$?; \
 	  if [ $$rc = 0 ]; then pass=$$((pass+1)); elif [ $$rc = 77 ]; then skip=$$((skip+1)); \
 	  else echo "FAILED: $$t (exit $$rc)"; fail=$$((fail+1)); fi; done; \

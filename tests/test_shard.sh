@@ -90,6 +90,19 @@ cp -a "$T/R0" "$T/R0x"
 "$BIN" run "$T/sh2.conf" --results "$T/R0x" >"$T/log2x" 2>&1 || { bad "second experiment"; cat "$T/log2x"; }
 [ "$(run_total passes "$T/log2x")" = 0 ] || bad "second experiment over the same features: $(run_total passes "$T/log2x") backbone passes, 0 expected"
 
+# ---- the plan follows the per-component cache: scales 2 after scales 2,3 needs no pass, 2,3
+# after 2 alone needs one pass per image (the k = 3 windows), as the runs do ----
+printf 'include = %s\nscales = 2\n' "$T/sh.conf" >"$T/sh_k2.conf"
+"$BIN" run --plan "$T/sh.conf" "$T/sh_k2.conf" >"$T/plan_sub" 2>&1 || { bad "--plan subset"; cat "$T/plan_sub"; }
+grep -q "^  total: $P0 backbone passes; largest shard" "$T/plan_sub" || { bad "plan: scales 2 after 2,3 not free"; cat "$T/plan_sub"; }
+cp -a "$T/R0" "$T/R0k2"
+"$BIN" run "$T/sh_k2.conf" --results "$T/R0k2" >"$T/logk2" 2>&1 || { bad "scales 2 run"; cat "$T/logk2"; }
+[ "$(run_total passes "$T/logk2")" = 0 ] || bad "scales 2 after 2,3: $(run_total passes "$T/logk2") backbone passes, 0 expected"
+k2=$("$BIN" run --plan "$T/sh_k2.conf" 2>&1 | sed -n 's/^  total: \([0-9]*\) backbone passes.*/\1/p')
+"$BIN" run --plan "$T/sh_k2.conf" "$T/sh.conf" >"$T/plan_sup" 2>&1 || { bad "--plan superset"; cat "$T/plan_sup"; }
+both=$(sed -n 's/^  total: \([0-9]*\) backbone passes; largest.*/\1/p' "$T/plan_sup")
+[ -n "$k2" ] && [ "$both" -gt "$k2" ] || bad "plan: scales 2,3 after 2 should add passes ($k2 -> $both)"
+
 # ---- two experiments sharing the feature cache, concurrently (issue 9, fault 6): no cache file is
 # taken for corrupt, each image is encoded once ----
 "$BIN" run "$T/sh.conf" --results "$T/F" >"$T/f1" 2>"$T/fe1" & p1=$!

@@ -363,8 +363,10 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
     if (!rc) rc = category_to_compute(pl, &job, results, p, &cd, ks, seeds, n, &to_compute, err);
     if (!rc) rc = lock_category(&lk, pl, results, category, to_compute, blocking, &job, err);
     /* the cache only when something is computed: a finished run in a read-only folder needs none */
-    const char *root = getenv("WINCLIP_CACHE_DIR"); /* the feature cache: $WINCLIP_CACHE_DIR or <results>/cache */
-    char *cache = root && root[0] ? xasprintf("%s/%s_%s", root, pl->dataset, category)
+    /* the feature cache: $WINCLIP_CACHE_DIR (the user's one cache folder, util/sha_cache.h;
+     * "off" turns only the shared location off) or <results>/cache */
+    const char *root = getenv("WINCLIP_CACHE_DIR");
+    char *cache = root && root[0] && strcmp(root, "off") != 0 ? xasprintf("%s/%s_%s", root, pl->dataset, category)
                                   : xasprintf("%s/cache/%s_%s", results, pl->dataset, category);
     if (!rc && to_compute) rc = pipeline_open_cache(p, cache, err);
     free(cache);

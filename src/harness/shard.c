@@ -205,19 +205,37 @@ int shard_plan_restrict(const ShardPlan *sp, ExperimentPlan *pl, int shard, Erro
 
 /* ---- several experiments: the sum per shard ---- */
 
-/* The features a category's units need, as the cache keys them (today's cache: the whole scale
- * list): dataset, category, weights, pre-processing, stride, scales. malloc'ed. */
-static char *feature_key(const ExperimentPlan *pl, const char *category)
+/* The feature-cache components a category's units need, as the cache keys them
+ * (winclip/feature_cache.h: one entry per image and component): the full image, and each window
+ * scale with its stride, each under dataset, category, weights and pre-processing. keys gets
+ * n_scales + 1 malloc'ed strings; returns their count. */
+static int feature_keys(const ExperimentPlan *pl, const char *category, char **keys)
 {
     char pre[256];
     winclip_settings_preprocess_key(&pl->settings, 0, pre, sizeof pre);
-    char *key = xasprintf("%s|%s|%s|%s|%d|", pl->dataset, category, pl->weights, pre, pl->settings.stride);
-    for (int i = 0; i < pl->settings.n_scales; i++) {
-        char *longer = xasprintf("%s%d,", key, pl->settings.scales[i]);
+    int n = 0;
+    keys[n++] = xasprintf("%s|%s|%s|%s|full", pl->dataset, category, pl->weights, pre);
+    for (int i = 0; i < pl->settings.n_scales; i++)
+        keys[n++] = xasprintf("%s|%s|%s|%s|windows-k%d-s%d", pl->dataset, category, pl->weights, pre,
+                              pl->settings.scales[i], pl->settings.stride);
+    return n;
+}
+
+/* Index of key in sum->seen, adding it (with no reference images yet) when new; *is_new says. */
+static int seen_index(ShardSum *sum, char *key, int *is_new)
+{
+    int i = 0;
+    while (i < sum->n_seen && strcmp(sum->seen[i], key) != 0) i++;
+    *is_new = i == sum->n_seen;
+    if (*is_new) {
+        sum->seen = xrealloc(sum->seen, (size_t)(sum->n_seen + 1) * sizeof *sum->seen);
+        sum->seen_refs = xrealloc(sum->seen_refs, (size_t)(sum->n_seen + 1) * sizeof *sum->seen_refs);
+        sum->seen[sum->n_seen] = key;
+        sum->seen_refs[sum->n_seen++] = 0;
+    } else {
         free(key);
-        key = longer;
     }
-    return key;
+    return i;
 }
 
 void shard_sum_init(ShardSum *sum, int n_shards)
@@ -236,28 +254,29 @@ void shard_sum_free(ShardSum *sum)
     memset(sum, 0, sizeof *sum);
 }
 
-/* Category c of experiment pl into its shard's sum, each cached feature counted once. */
+/* Category c of experiment pl into its shard's sum, each cached component counted once: a test
+ * image costs a backbone pass when one of its components is new (the pass computes only the
+ * missing ones), a reference image likewise (nested draws: the larger set holds the smaller). */
 static void sum_category(ShardSum *sum, const ExperimentPlan *pl, const ShardCategory *c)
 {
     ShardCost *s = &sum->shards[c->shard];
-    char *key = feature_key(pl, c->category);
-    int i = 0;
-    while (i < sum->n_seen && strcmp(sum->seen[i], key) != 0) i++;
-    if (i == sum->n_seen) {
-        sum->seen = xrealloc(sum->seen, (size_t)(sum->n_seen + 1) * sizeof *sum->seen);
-        sum->seen_refs = xrealloc(sum->seen_refs, (size_t)(sum->n_seen + 1) * sizeof *sum->seen_refs);
-        sum->seen[sum->n_seen] = key;
-        sum->seen_refs[sum->n_seen++] = 0;
+    char *keys[WINCLIP_MAX_SCALES + 1];
+    int n = feature_keys(pl, c->category, keys), any_new = 0;
+    long new_refs = 0;
+    for (int k = 0; k < n; k++) {
+        int is_new, i = seen_index(sum, keys[k], &is_new);
+        any_new |= is_new;
+        if (c->reference_images > sum->seen_refs[i]) {
+            if (c->reference_images - sum->seen_refs[i] > new_refs) new_refs = c->reference_images - sum->seen_refs[i];
+            sum->seen_refs[i] = c->reference_images;
+        }
+    }
+    if (any_new) {
         s->test_images += c->test_images;
         s->passes += c->test_images;
-    } else {
-        free(key);
     }
-    if (c->reference_images > sum->seen_refs[i]) { /* nested draws: the larger set holds the smaller */
-        s->reference_images += c->reference_images - sum->seen_refs[i];
-        s->passes += c->reference_images - sum->seen_refs[i];
-        sum->seen_refs[i] = c->reference_images;
-    }
+    s->reference_images += new_refs;
+    s->passes += new_refs;
     s->categories++;
     s->units += c->units;
     s->scorings += c->scorings;
