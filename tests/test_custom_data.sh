@@ -79,6 +79,7 @@ for spec in "mv_masks mvtec 1" "mv_nomask mvtec 0" "csv_masks csv 1" "csv_nomask
         grep -q "| $C | [0-9.]* | [0-9.]* | [0-9.]* | n/a | n/a | n/a |" "$T/R_$1/custom/summary.md" || { bad "$1: n/a in the table"; cat "$T/R_$1/custom/summary.md"; }
         grep -q "p-AUROC n/a" "$T/out_$1" || bad "$1: run line says p-AUROC n/a"
         grep -q "without masks (image-level metrics only; pixel metrics n/a): custom/$C\." "$T/R_$1/custom/index.html" || bad "$1: mask note"
+        grep -q "Without masks (image-level metrics only; pixel metrics n/a): custom/$C\." "$T/R_$1/custom/summary.md" || bad "$1: mask note in summary.md"
     fi
 done
 # the two layouts agree on the image scores (same images, same order of scores by name)

@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "harness/report_html.h"
+#include "harness/report_stats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -98,24 +99,11 @@ static void summary_tables(FILE *f, const char *exp_dir)
     free(text);
 }
 
-/* Categories (dataset/category) with and without masks: masks when some unit has a pixel AUROC. */
+/* Which categories had masks (report_mask_categories). */
 static void mask_note(FILE *f, const ReportExperiment *e)
 {
-    char with[2048] = "", without[2048] = "";
-    for (int i = 0; i < e->n_units; i++) {
-        const ReportUnit *u = &e->units[i];
-        int seen = 0, masks = 0;
-        for (int j = 0; j < e->n_units; j++) {
-            const ReportUnit *v = &e->units[j];
-            if (strcmp(v->dataset, u->dataset) || strcmp(v->category, u->category)) continue;
-            if (j < i) seen = 1;
-            masks |= !isnan(results_metric_get(&v->m, "pixel_auroc"));
-        }
-        if (seen) continue;
-        char *list = masks ? with : without;
-        size_t len = strlen(list);
-        snprintf(list + len, sizeof with - len, "%s%s/%s", len ? ", " : "", u->dataset, u->category);
-    }
+    char with[2048], without[2048];
+    report_mask_categories(e, with, without, sizeof with);
     fputs("<p class=\"masks\">Categories with ground-truth masks (pixel metrics): ", f);
     esc(f, with[0] ? with : "none");
     fputs(".<br>Categories without masks (image-level metrics only; pixel metrics n/a): ", f);

@@ -117,3 +117,22 @@ double report_row_value(const ReportExperiment *e, const char *dataset, int k, c
     if (std) *std = sd;
     return mean;
 }
+
+void report_mask_categories(const ReportExperiment *e, char *with, char *without, size_t cap)
+{
+    with[0] = without[0] = 0;
+    for (int i = 0; i < e->n_units; i++) {
+        const ReportUnit *u = &e->units[i];
+        int seen = 0, masks = 0;
+        for (int j = 0; j < e->n_units; j++) {
+            const ReportUnit *v = &e->units[j];
+            if (strcmp(v->dataset, u->dataset) || strcmp(v->category, u->category)) continue;
+            if (j < i) seen = 1;
+            masks |= !isnan(results_metric_get(&v->m, "pixel_auroc"));
+        }
+        if (seen) continue;
+        char *list = masks ? with : without;
+        size_t len = strlen(list);
+        if (len < cap) snprintf(list + len, cap - len, "%s%s/%s", len ? ", " : "", u->dataset, u->category);
+    }
+}

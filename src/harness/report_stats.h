@@ -36,6 +36,10 @@ int report_dataset_ks(const ReportExperiment *e, ReportDsK *out, int cap);
  * finished unit (e's plan), so a row that was not run is still printed and says so. */
 int report_rows_of(const ReportExperiment *e, ReportDsK *out, int cap);
 
+/* The categories of e as "dataset/category, ..." lists: with (some unit has a pixel AUROC, i.e.
+ * ground-truth masks) and without masks (image-level metrics only). Each list is cut to cap. */
+void report_mask_categories(const ReportExperiment *e, char *with, char *without, size_t cap);
+
 /* The experiment named name among exps[0..n), or NULL. */
 const ReportExperiment *report_find(const ReportExperiment *exps, int n, const char *name);
 

@@ -177,6 +177,11 @@ static int write_summary_md(const ReportExperiment *e, const char *root, const P
     ReportDsK dk[64];
     int n_dk = report_dataset_ks(e, dk, 64);
     for (int p = 0; p < n_dk; p++) summary_md_table(f, e, paper, dk[p].dataset, dk[p].k);
+    char with[2048], without[2048];
+    report_mask_categories(e, with, without, sizeof with);
+    if (without[0]) /* a user's own data without masks: say which rows have no pixel metrics */
+        fprintf(f, "Categories with ground-truth masks (pixel metrics): %s. Without masks (image-level metrics "
+                   "only; pixel metrics n/a): %s.\n\n", with[0] ? with : "none", without);
     return fsutil_atomic_commit(&af, err);
 }
 
