@@ -105,6 +105,17 @@ static int gp_header(FILE *f, const char *stem, const char *title)
     return 0;
 }
 
+/* gp_header, then the axis labels (each line ends with a newline). */
+static void gp_header_axes(FILE *f, const char *stem, const char *title, const char *xlabel, const char *ylabel)
+{
+    gp_header(f, stem, title);
+    fprintf(f, "set xlabel ");
+    gp_quote(f, xlabel);
+    fprintf(f, "\nset ylabel ");
+    gp_quote(f, ylabel);
+    fprintf(f, "\n");
+}
+
 int plot_curves(const char *stem, const char *title, const char *xlabel, const char *ylabel, const PlotSeries *series,
                 int n_series, int diagonal, int *skipped, Error *err)
 {
@@ -121,12 +132,8 @@ int plot_curves(const char *stem, const char *title, const char *xlabel, const c
     }
     if (!rc) rc = fsutil_atomic_open(&af, gp, err);
     if (!rc) {
-        gp_header(af.f, stem, title);
-        fprintf(af.f, "set xlabel ");
-        gp_quote(af.f, xlabel);
-        fprintf(af.f, "\nset ylabel ");
-        gp_quote(af.f, ylabel);
-        fprintf(af.f, "\nset xrange [0:1]\nset yrange [0:1.02]\nset size square\nplot \\\n");
+        gp_header_axes(af.f, stem, title, xlabel, ylabel);
+        fprintf(af.f, "set xrange [0:1]\nset yrange [0:1.02]\nset size square\nplot \\\n");
         for (int s = 0; s < n_series; s++) {
             /* 8 colours cycle; the dash type changes every 8 series so 15 categories stay distinct */
             fprintf(af.f, "  '%s.dat' index %d with lines lw 2 dt %d title ", base_name(stem), s, 1 + s / 8);
@@ -224,12 +231,8 @@ int plot_errorbars(const char *stem, const char *title, const char *xlabel, cons
     }
     if (!rc) rc = fsutil_atomic_open(&af, gp, err);
     if (!rc) {
-        gp_header(af.f, stem, title);
-        fprintf(af.f, "set xlabel ");
-        gp_quote(af.f, xlabel);
-        fprintf(af.f, "\nset ylabel ");
-        gp_quote(af.f, ylabel);
-        fprintf(af.f, "\nset yrange [0:105]\nset offsets 0.5, 0.5, 0, 0\nset key inside bottom right box opaque\n");
+        gp_header_axes(af.f, stem, title, xlabel, ylabel);
+        fprintf(af.f, "set yrange [0:105]\nset offsets 0.5, 0.5, 0, 0\nset key inside bottom right box opaque\n");
         const PlotErrSeries *first = NULL;
         for (int s = 0; s < n_series && !first; s++)
             if (series[s].n > 0) first = &series[s];
