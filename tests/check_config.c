@@ -2,6 +2,7 @@
  * check_config.c - tests for config.c: includes and overrides, origins, strict typed getters,
  * unused keys, resolved dump round trip; error paths (cycles, missing includes, bad lines).
  */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

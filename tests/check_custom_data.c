@@ -260,7 +260,7 @@ START_TEST(text_cache_round_trip_and_checks)
     ck_assert_str_ne(key, key2);
     text_cache_key(key2, sizeof key2, "aa", "bb", "mean", ids, 2, 1, CTX);
     ck_assert(strstr(key2, "prototypes=mean") != NULL);
-    WinclipText t = {E, xmalloc(E * sizeof(float)), xmalloc(E * sizeof(float))};
+    WinclipText t = {E, xmalloc(E * sizeof(float)), xmalloc(E * sizeof(float)), WINCLIP_TEXT_TWO_CLASS};
     for (int i = 0; i < E; i++) t.normal[i] = 0.1f * (float)i, t.anomalous[i] = -0.25f * (float)i;
     Error err = {0};
     ck_assert_int_eq(text_cache_put(root, key, &t, &err), 0);
