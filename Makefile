@@ -262,6 +262,11 @@ tables: $(BUILD)/winclip
 # crashes to $(FUZZ_BUILD)/crash-*). Set WINCLIP_VOCAB to fuzz the tokenizer's encoder too.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
+# FUZZ_RUNS=N runs each harness for N inputs instead of a time (with the fixed FUZZ_SEED this is
+# deterministic: the same inputs on every machine, so CI cannot fail by chance).
+FUZZ_RUNS    ?=
+FUZZ_SEED    ?= 1
+FUZZ_LIMIT    = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
 FUZZ_BUILD   := build-fuzz
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
@@ -287,8 +292,8 @@ fuzz:
 	$(MAKE) --no-print-directory fuzz-build && \
 	for b in $(FUZZ_BINS); do n=$${b##*/fuzz_}; rm -rf $(FUZZ_BUILD)/corpus/$$n; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 	  cp tests/fuzz/corpus/$$n/* $(FUZZ_BUILD)/corpus/$$n/ 2>/dev/null; \
-	  echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) $$b -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  echo "== fuzz $$n ($(FUZZ_LIMIT), seed $(FUZZ_SEED))"; \
+	  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) $$b $(FUZZ_LIMIT) -seed=$(FUZZ_SEED) -rss_limit_mb=2048 \
 	    -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$n- \
 	    $(FUZZ_BUILD)/corpus/$$n > $(FUZZ_BUILD)/$$n.log 2>&1 \
 	    || { tail -40 $(FUZZ_BUILD)/$$n.log; echo "FUZZ FAILED: $$n (input saved as $(FUZZ_BUILD)/crash-$$n-*)"; exit 1; }; \

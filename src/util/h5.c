@@ -208,6 +208,27 @@ static int chunk_too_large(hid_t d)
     return bad;
 }
 
+/* What is wrong with where the data of d (n elements of elem bytes in the file) is stored, or
+ * NULL: a compact dataset must hold exactly its bytes (libhdf5 1.10 copies from a NULL buffer
+ * when a damaged file declares fewer), an allocated contiguous one must lie inside the file. */
+static const char *storage_bad(hid_t file, hid_t d, int64_t n, size_t elem)
+{
+    hid_t dcpl = H5Dget_create_plist(d);
+    if (dcpl < 0) return "unreadable creation properties";
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    H5Pclose(dcpl);
+    double want = (double)n * (double)elem;
+    if (layout == H5D_COMPACT && (double)H5Dget_storage_size(d) != want)
+        return "compact storage smaller or larger than its shape";
+    if (layout == H5D_CONTIGUOUS) {
+        haddr_t off = H5Dget_offset(d);
+        hsize_t size = 0;
+        if (off != HADDR_UNDEF && (H5Fget_filesize(file, &size) < 0 || (double)off + want > (double)size))
+            return "contiguous data past the end of the file (truncated?)";
+    }
+    return NULL;
+}
+
 static int read_native(const H5File *f, const char *path, hid_t memtype, int want_class, void *out,
                        size_t count, Error *err)
 {
@@ -250,6 +271,11 @@ static int read_native(const H5File *f, const char *path, hid_t memtype, int wan
         char s[128];
         shape_str(s, sizeof s, rank, dims);
         rc = err_setf(err, ERR_SHAPE, "%s: '%s': expected %zu elements, found %lld %s", f->path, path, count, (long long)n, s);
+        goto done;
+    }
+    const char *bad = n > 0 ? storage_bad((hid_t)f->id, d, n, elem) : NULL;
+    if (bad) {
+        rc = err_setf(err, ERR_FORMAT, "%s: '%s': %s", f->path, path, bad);
         goto done;
     }
     if (n > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
@@ -353,6 +379,16 @@ static int read_strings_obj(hid_t obj, int is_attr, const char *what, const char
         H5Tclose(mt);
     } else {
         size_t len = H5Tget_size(t);
+        if (!is_attr && n > 0) { /* a damaged layout must not reach H5Dread (storage_bad) */
+            hid_t fid = H5Iget_file_id(obj);
+            const char *bad = fid >= 0 ? storage_bad(fid, obj, n, len) : "no file";
+            if (fid >= 0) H5Fclose(fid);
+            if (bad) {
+                free(res);
+                rc = err_setf(err, ERR_FORMAT, "%s: '%s': %s", file, what, bad);
+                goto done;
+            }
+        }
         char *buf = xcalloc((size_t)n * len + 1, 1);
         hid_t mt = H5Tcopy(t);
         herr_t r = is_attr ? H5Aread(obj, mt, buf) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
