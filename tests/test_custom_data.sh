@@ -132,7 +132,10 @@ f1=$(awk -F'\t' '$1 == "image_f1max" { print $2 }' "$RUN/metrics.tsv")
 grep -q "^image_threshold = " "$T/sc4/threshold.txt" && grep -q "^pixel_threshold = [0-9]" "$T/sc4/threshold.txt" &&
     grep -q "^source = $RUN/metrics.tsv" "$T/sc4/threshold.txt" || { bad "threshold.txt (from run)"; cat "$T/sc4/threshold.txt"; }
 paste -d, <(tail -n +2 "$RUN/scores.tsv" | cut -f2) <(tail -n +2 "$T/sc4/scores.csv") >"$T/joined"
-awk -F, -v f1="$f1" -v thr="$thr" '{ tp += ($1 == 1 && $4 == "anomalous"); fp += ($1 == 0 && $4 == "anomalous");
+# scores are float32 printed with 9 digits (%.9g, exact for float32), the threshold is the same
+# float32 with 17: compare both at 9 digits, or a score equal to the threshold (always one: the
+# F1-max threshold is a score) reads as below it whenever its 9-digit form rounds down
+awk -F, -v f1="$f1" -v thr="$thr" 'BEGIN { thr = sprintf("%.9g", thr) + 0 } { tp += ($1 == 1 && $4 == "anomalous"); fp += ($1 == 0 && $4 == "anomalous");
     fn += ($1 == 1 && $4 == "normal"); if (($3 >= thr) != ($4 == "anomalous")) bad = 1 }
     END { got = 2 * tp / (2 * tp + fp + fn); if (bad || got - f1 > 1e-9 || f1 - got > 1e-9) { print "F1 " got " vs " f1; exit 1 } }' \
     "$T/joined" || bad "decisions from the run's threshold do not reproduce its i-F1max"

@@ -308,7 +308,7 @@ int experiment_category_units(const ExperimentPlan *pl, int *ks, int *seeds)
 }
 
 /* 1 when some unit of cd is not done (new, broken, stale): the category needs its lock and cache. */
-static int category_to_compute(const ExperimentPlan *pl, const UnitJob *job, const char *results, Pipeline *p,
+static int category_to_compute(const UnitJob *job, const char *results, Pipeline *p,
                                const CategoryData *cd, const int *ks, const int *seeds, int n, int *to_compute,
                                Error *err)
 {
@@ -320,7 +320,6 @@ static int category_to_compute(const ExperimentPlan *pl, const UnitJob *job, con
         *to_compute = !rc && st.state != UNIT_DONE;
         unit_status_free(&st);
     }
-    (void)pl;
     return rc;
 }
 
@@ -360,7 +359,7 @@ int experiment_run_category(const ExperimentPlan *pl, const char *results, Pipel
     int *seeds = xcalloc((size_t)(pl->n_k * pl->n_seeds + 1), sizeof *seeds);
     int n = experiment_category_units(pl, ks, seeds), to_compute = 0;
     RunLock lk = {-1};
-    if (!rc) rc = category_to_compute(pl, &job, results, p, &cd, ks, seeds, n, &to_compute, err);
+    if (!rc) rc = category_to_compute(&job, results, p, &cd, ks, seeds, n, &to_compute, err);
     if (!rc) rc = lock_category(&lk, pl, results, category, to_compute, blocking, &job, err);
     /* the cache only when something is computed: a finished run in a read-only folder needs none */
     /* the feature cache: $WINCLIP_CACHE_DIR (the user's one cache folder, util/sha_cache.h;
