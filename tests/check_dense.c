@@ -404,7 +404,7 @@ START_TEST(maskclip_tokens)
         memcpy(x, blocks + (size_t)(L - 2) * T * W, (size_t)T * W * sizeof *x); /* input of the last block */
         const ClipSeqGroup g = {T, 1};
         clip_block_forward(&m->visual.blocks[L - 1], x, &g, 1, W, NH,
-                           m->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : CLIP_BLOCK_DEFAULT, &bs);
+                           m->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : CLIP_BLOCK_DEFAULT, NULL, &bs);
         ck_assert_int_eq(clip_vision_maskclip(&v, pix, got, &err), 0);
         double maxdiff = 0;
         for (int p = 0; p < GG; p++) {

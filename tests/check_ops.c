@@ -7,7 +7,8 @@
  * The path tests run the kernels on the scalar path, then switch (ops_isa_set) to each vector
  * path the CPU can execute and compare: GELU/QuickGELU within float rounding of the double
  * definitions and bit-identical between the two vector paths, LayerNorm, softmax, bias adds,
- * the fused bias add + LayerNorm, and attention (full, causal, CLS rows; lengths with and
+ * the fused bias add + LayerNorm, the qkv bias fused into the attention and a chain of blocks
+ * that hand on their next ln_1 (bit-identical to the separate steps), and attention (full, causal, CLS rows; lengths with and
  * without tails) within 1e-6..1e-5. They print which paths ran and which were skipped because
  * the CPU (or a WINCLIP_NO_SIMD build) cannot execute them. The golden fixtures run on each
  * path through the whole suite with WINCLIP_ISA=avx2 / a WINCLIP_NO_SIMD build (.ci/run).
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "util/base.h"
+#include "clip/clip_block.h"
 #include "clip/ops.h"
 #include "clip/ops_isa.h"
 #include "check_suites.h"
@@ -366,6 +368,61 @@ START_TEST(ops_bias_add_layernorm_fused)
 }
 END_TEST
 
+/* The qkv bias added inside the attention, and blocks that compute the next block's ln_1 in
+ * their c_proj pass, give the same bits as the separate steps, on every path. */
+START_TEST(ops_block_fusions_exact)
+{
+    const OpsIsa before = ops_isa_active();
+    enum { C = 24, NH = 3, T = 7, B = 3, R = B * T, L = 3 };
+    const size_t att_len = ops_attention_scratch(T, C, NH);
+    float *att = malloc(att_len * sizeof *att);
+    static float qkv[R * 3 * C], qkv2[R * 3 * C], bias[3 * C], out[R * C], out2[R * C];
+    /* L random blocks */
+    ClipBlock blk[L];
+    float *wts = malloc((size_t)L * (12 * C * C + 13 * C) * sizeof *wts), *p = wts;
+    for (int l = 0; l < L; l++) {
+        float **f[] = {&blk[l].ln_1_w, &blk[l].ln_1_b, &blk[l].in_proj_w, &blk[l].in_proj_b, &blk[l].out_proj_w,
+                       &blk[l].out_proj_b, &blk[l].ln_2_w, &blk[l].ln_2_b, &blk[l].c_fc_w, &blk[l].c_fc_b,
+                       &blk[l].c_proj_w, &blk[l].c_proj_b};
+        const size_t n[] = {C, C, 3 * C * C, 3 * C, C * C, C, C, C, 4 * C * C, 4 * C, 4 * C * C, C};
+        for (int i = 0; i < 12; i++) {
+            *f[i] = p;
+            fill(p, n[i], 100 + (uint64_t)(l * 12 + i), i == 0 || i == 6 ? 0.5 : -0.3, i == 0 || i == 6 ? 1.5 : 0.3);
+            p += n[i];
+        }
+    }
+    float *x = malloc(R * C * sizeof *x), *x2 = malloc(R * C * sizeof *x2);
+    float *h = malloc(R * C * sizeof *h), *q3 = malloc(R * 3 * C * sizeof *q3), *mlp = malloc(R * 4 * C * sizeof *mlp);
+    const ClipBlockScratch sc = {h, q3, mlp, att, att_len};
+    const ClipSeqGroup g = {B, T};
+    for (OpsIsa isa = OPS_ISA_SCALAR; isa <= ops_isa_detected(); isa++) {
+        ck_assert(ops_isa_set(isa) == isa);
+        fill(qkv, R * 3 * C, 21, -2.0, 2.0), fill(bias, 3 * C, 22, -1.0, 1.0);
+        memcpy(qkv2, qkv, sizeof qkv);
+        for (int causal = 0; causal <= 1; causal++) {
+            memcpy(qkv, qkv2, sizeof qkv);
+            ops_attention_bias(out, qkv, bias, att, att_len, B, T, C, NH, causal);
+            float biased[R * 3 * C];
+            memcpy(biased, qkv2, sizeof biased);
+            for (int r = 0; r < R; r++) ops_add(biased + r * 3 * C, bias, 3 * C);
+            ops_attention(out2, biased, att, att_len, B, T, C, NH, causal);
+            ck_assert(test_allclose(qkv, biased, R * 3 * C, 0.0, "qkv after the fused bias"));
+            ck_assert(test_allclose(out, out2, R * C, 0.0, "attention with the fused qkv bias"));
+        }
+        /* L blocks chained (each hands its ln_1 on) against L blocks on their own */
+        fill(x, R * C, 31, -1.0, 1.0);
+        memcpy(x2, x, R * C * sizeof *x);
+        for (int l = 0; l < L; l++)
+            clip_block_forward(&blk[l], x, &g, 1, C, NH, l > 0 ? CLIP_BLOCK_LN1_READY : 0u, l + 1 < L ? &blk[l + 1] : NULL,
+                               &sc);
+        for (int l = 0; l < L; l++) clip_block_forward(&blk[l], x2, &g, 1, C, NH, 0u, NULL, &sc);
+        ck_assert(test_allclose(x, x2, R * C, 0.0, ops_isa_name(isa)));
+    }
+    ops_isa_set(before);
+    free(att), free(wts), free(x), free(x2), free(h), free(q3), free(mlp);
+}
+END_TEST
+
 START_TEST(ops_isa_names_and_cap)
 {
     ck_assert_str_eq(ops_isa_name(OPS_ISA_SCALAR), "scalar");
@@ -395,6 +452,7 @@ Suite *ops_suite(void)
     TCase *paths = tcase_create("Paths");
     tcase_add_test(paths, ops_every_path_vs_scalar);
     tcase_add_test(paths, ops_bias_add_layernorm_fused);
+    tcase_add_test(paths, ops_block_fusions_exact);
     tcase_add_test(paths, ops_isa_names_and_cap);
     suite_add_tcase(s, paths);
     return s;

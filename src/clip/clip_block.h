@@ -9,7 +9,7 @@
  *
  *     ClipSeqGroup g = {196, 5};                       // 196 windows of 5 tokens
  *     ClipBlockScratch s = {h, qkv, mlp, att, att_len};
- *     clip_block_forward(&model.visual.blocks[l], x, &g, 1, W, NH, CLIP_BLOCK_DEFAULT, &s);
+ *     clip_block_forward(&model.visual.blocks[l], x, &g, 1, W, NH, CLIP_BLOCK_DEFAULT, NULL, &s);
  */
 #ifndef WINCLIP_CLIP_BLOCK_H
 #define WINCLIP_CLIP_BLOCK_H
@@ -42,10 +42,15 @@ typedef enum {
     CLIP_BLOCK_QUICK_GELU = 1 << 0, /* MLP activation x * sigmoid(1.702 x)                  */
     CLIP_BLOCK_CAUSAL = 1 << 1,    /* mask later keys (text tower)                          */
     CLIP_BLOCK_QKV_READY = 1 << 2, /* s->qkv already holds ln_1(x) @ in_proj^T + b (caller)  */
+    CLIP_BLOCK_LN1_READY = 1 << 3, /* s->h already holds ln_1(x) (the previous block's next) */
 } ClipBlockOptions;
 
-/* One block in place on x (rows, C); options: ClipBlockOptions flags. */
+/* One block in place on x (rows, C); options: ClipBlockOptions flags. next: the block that
+ * follows on the same rows, or NULL: its ln_1 is computed into s->h in the pass that adds
+ * c_proj's bias (one trip over the rows, not two), and its call then passes
+ * CLIP_BLOCK_LN1_READY. The qkv bias is added in the attention pass. Same results as the
+ * separate steps. */
 void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH,
-                        unsigned options, const ClipBlockScratch *s);
+                        unsigned options, const ClipBlock *next, const ClipBlockScratch *s);
 
 #endif

@@ -26,7 +26,7 @@ int clip_vision_maskclip(ClipVision *v, const float *pixels, float *tokens, Erro
     ops_layernorm(v->x, v->embed, w->ln_pre_w, w->ln_pre_b, T, W);
     for (int l = 0; l < L - 1; l++)
         clip_block_forward(&w->blocks[l], v->x, &g, 1, W, v->heads,
-                           quick ? CLIP_BLOCK_QUICK_GELU : CLIP_BLOCK_DEFAULT, &s);
+                           quick ? CLIP_BLOCK_QUICK_GELU : CLIP_BLOCK_DEFAULT, NULL, &s);
     /* last block, value path: vv (T, W) = ln_1(x) @ Wv^T + bv (rows [2W, 3W) of in_proj) */
     const ClipBlock *b = &w->blocks[L - 1];
     ops_layernorm(v->h, v->x, b->ln_1_w, b->ln_1_b, T, W);

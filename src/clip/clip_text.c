@@ -81,9 +81,12 @@ static int encode(ClipText *t, const int32_t *ids, int B, float *out, float *tok
     }
     /* causal blocks: one GEMM per linear layer over all rows, attention per prompt */
     const ClipBlockScratch s = {t->h, t->qkv, t->mlp, t->att, t->att_len};
-    for (int l = 0; l < t->model->cfg.text.layers; l++)
+    const int layers = t->model->cfg.text.layers;
+    for (int l = 0; l < layers; l++) /* each block's c_proj pass also computes the next one's ln_1 */
         clip_block_forward(&w->blocks[l], t->x, t->groups, B, W, t->heads,
-                           CLIP_BLOCK_CAUSAL | (t->model->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : 0u), &s);
+                           CLIP_BLOCK_CAUSAL | (t->model->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : 0u) |
+                               (l > 0 ? CLIP_BLOCK_LN1_READY : 0u),
+                           l + 1 < layers ? &w->blocks[l + 1] : NULL, &s);
     /* ln_final (all rows when asked for, else only the EOT rows), pool, project */
     if (tokens_ln_final) ops_layernorm(tokens_ln_final, t->x, w->ln_final_w, w->ln_final_b, (int)rows, W);
     size_t r = 0;

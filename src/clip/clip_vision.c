@@ -120,25 +120,31 @@ static ClipBlockScratch scratch(const ClipVision *v)
     return s;
 }
 
-/* One residual block over every row of the groups, in place on x (rows, W). */
-static void block_forward(ClipVision *v, const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int qkv_ready)
+/* Residual block l over every row of the groups, in place on x (rows, W): qkv_ready: block 0's
+ * qkv is the caller's; ln1_ready: v->h holds ln_1(x), computed by the block before (its
+ * pass_next); pass_next: compute block l + 1's ln_1 in this block's last pass. */
+static void block_forward(ClipVision *v, int l, float *x, const ClipSeqGroup *g, int ng, int qkv_ready, int ln1_ready,
+                          int pass_next)
 {
+    const ClipBlock *blocks = v->model->visual.blocks;
     const ClipBlockScratch s = scratch(v);
-    clip_block_forward(b, x, g, ng, v->geom.width, v->heads,
-                       (v->model->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : 0u) |
-                           (qkv_ready ? CLIP_BLOCK_QKV_READY : 0u), &s);
+    clip_block_forward(&blocks[l], x, g, ng, v->geom.width, v->heads,
+                       (v->model->cfg.quick_gelu ? CLIP_BLOCK_QUICK_GELU : 0u) | (qkv_ready ? CLIP_BLOCK_QKV_READY : 0u) |
+                           (ln1_ready ? CLIP_BLOCK_LN1_READY : 0u),
+                       pass_next ? &blocks[l + 1] : NULL, &s);
 }
 
 /* The last block when only token 0 of each sequence is needed: keys and values for all rows,
  * the query, attention, out_proj and MLP for the CLS rows only. x (rows, W) is read; qkv
- * (rows, 3W), a part of v->qkv, is written (or read when qkv_ready); cls (B, W) gets the
+ * (rows, 3W), a part of v->qkv, is written (or read when qkv_ready; ln1_ready: v->h already
+ * holds ln_1(x), from the block before); cls (B, W) gets the
  * block output of each sequence's token 0 (B = total sequences). */
 static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, float *qkv, const ClipSeqGroup *g,
-                              int ng, int qkv_ready, float *cls)
+                              int ng, int qkv_ready, int ln1_ready, float *cls)
 {
     const int W = v->geom.width, rows = clip_seq_rows(g, ng);
     if (!qkv_ready) {
-        ops_layernorm(v->h, x, b->ln_1_w, b->ln_1_b, rows, W);
+        if (!ln1_ready) ops_layernorm(v->h, x, b->ln_1_w, b->ln_1_b, rows, W);
         /* k, v for every row, written straight into columns [W, 3W) of qkv */
         gemm(0, 1, rows, 2 * W, W, 1.0f, v->h, W, b->in_proj_w + (size_t)W * W, W, 0.0f, qkv + W, 3 * W);
         for (int r = 0; r < rows; r++) {
@@ -193,7 +199,7 @@ int clip_vision_encode_tokens(ClipVision *v, const float *tokens, int B, int T, 
     ops_layernorm(v->x, tokens, w->ln_pre_w, w->ln_pre_b, (int)rows, W);
     if (cap && cap->ln_pre) memcpy(cap->ln_pre, v->x, n * sizeof(float));
     for (int l = 0; l < L; l++) {
-        block_forward(v, &w->blocks[l], v->x, &g, 1, 0);
+        block_forward(v, l, v->x, &g, 1, 0, l > 0, l + 1 < L);
         if (cap && cap->blocks) memcpy(cap->blocks + (size_t)l * n, v->x, n * sizeof(float));
     }
     ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, (int)rows, W);
@@ -220,7 +226,7 @@ static void encode_full(ClipVision *v, ClipImageFeatures *out)
     const ClipSeqGroup g = {1, T};
     memcpy(v->x, v->x0_full, (size_t)T * W * sizeof(float));
     memcpy(v->qkv, v->qkv0_full, (size_t)T * 3 * W * sizeof(float));
-    for (int l = 0; l < L; l++) block_forward(v, &w->blocks[l], v->x, &g, 1, l == 0);
+    for (int l = 0; l < L; l++) block_forward(v, l, v->x, &g, 1, l == 0, l > 0, l + 1 < L);
     memcpy(out->tokens_pre_ln_post, v->x + W, (size_t)GG * W * sizeof(float));
     ops_layernorm(v->h, v->x, w->ln_post_w, w->ln_post_b, T, W);
     memcpy(out->tokens_ln_post, v->h + W, (size_t)GG * W * sizeof(float));
@@ -241,8 +247,8 @@ static void encode_windows(ClipVision *v, int s, ClipImageFeatures *out)
             memcpy(v->x + row * W, v->x0_full + src * W, (size_t)W * sizeof(float));
             memcpy(v->qkv + row * 3 * W, v->qkv0_full + src * 3 * W, (size_t)3 * W * sizeof(float));
         }
-    for (int l = 0; l < L - 1; l++) block_forward(v, &w->blocks[l], v->x, &g, 1, l == 0);
-    block_forward_cls(v, &w->blocks[L - 1], v->x, v->qkv, &g, 1, L == 1, v->cls);
+    for (int l = 0; l < L - 1; l++) block_forward(v, l, v->x, &g, 1, l == 0, l > 0, 1);
+    block_forward_cls(v, &w->blocks[L - 1], v->x, v->qkv, &g, 1, L == 1, L >= 2, v->cls);
     ops_layernorm(v->h, v->cls, w->ln_post_w, w->ln_post_b, v->n_windows[s], W);
     ops_project(out->windows[s], v->h, W, w->proj, v->n_windows[s], W, v->geom.embed_dim);
 }

@@ -265,6 +265,12 @@ static void attend_head(const OpsKernels *kern, float *out, const float *q, cons
 
 void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int B, int T, int C, int NH, int causal)
 {
+    ops_attention_bias(out, (float *)qkv, NULL, att, att_len, B, T, C, NH, causal);
+}
+
+void ops_attention_bias(float *out, float *qkv, const float *bias, float *att, size_t att_len, int B, int T, int C,
+                        int NH, int causal)
+{
     CHECK(C % NH == 0);
     const int HS = C / NH;
     const size_t per = (size_t)T * T + (size_t)T * HS;
@@ -278,7 +284,12 @@ void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int
 #endif
     for (int it = 0; it < B * NH; it++) {
         const int b = it / NH, h = it % NH;
-        const float *base = qkv + (size_t)b * T * 3 * C;
+        float *base = qkv + (size_t)b * T * 3 * C;
+        if (bias) /* this item's q, k, v columns of its own rows: no other item touches them */
+            for (int t = 0; t < T; t++)
+                for (int part = 0; part < 3; part++)
+                    kern->add(base + (size_t)t * 3 * C + (size_t)part * C + h * HS, bias + (size_t)part * C + h * HS,
+                              (size_t)HS);
         float *o = out + (size_t)b * T * C;
         attend_head(kern, o + h * HS, base + h * HS, base + C + h * HS, base + 2 * C + h * HS, att + (size_t)thread_id() * per,
                     T, C, HS, causal);
