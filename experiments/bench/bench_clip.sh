@@ -6,7 +6,9 @@
 # Writes a random ViT-B-16-plus-240 model (~834 MB) to a temporary folder, removed at exit;
 # set CLIP_MODEL=path.h5 to use real weights instead. Threads: OMP_NUM_THREADS (default 2).
 # Numbers are noisy on a shared machine: run it when nothing else is busy; the share of the
-# GEMM rate and the ratio to PyTorch are measured in the same run, so they suffer less.
+# GEMM rate and the ratio to PyTorch are measured in the same run, so they suffer less; the
+# share of the tower's time outside its own matrix products is measured alternating image by
+# image with the tower (the steadiest figure of the element-wise overhead).
 # Kernel path: the CPU's widest (printed); WINCLIP_ISA=avx2 caps it, and with
 # DNNL_MAX_CPU_ISA=AVX2 (oneDNN, also PyTorch's) and ATEN_CPU_CAPABILITY=avx2 (PyTorch) an
 # AVX-512 machine measures the AVX2 code of both sides.

@@ -4,7 +4,9 @@
  * One 240x240 image: the full-image encode, the WinCLIP window set (k = 2, 3), both together;
  * seconds, achieved GFLOP/s (FLOPs actually computed, and the nominal count without the
  * exact savings), the GEMM backend's own rate on a product of the windows' shape measured in
- * the same run, and the peak RSS. A benchmark, not a test (experiments/bench/bench_clip.sh).
+ * the same run, the tower's own matrix products alone (its 148 shapes with the model's weights,
+ * alternating with the tower image by image) and the share of the tower's time outside them,
+ * and the peak RSS. A benchmark, not a test (experiments/bench/bench_clip.sh).
  * Reference: shared/spec/clip.md §8 (cost).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -274,7 +276,9 @@ const Command cmd_bench_clip = {
     "Times one 240x240 image through the image tower: the full image, the WinCLIP window\n"
     "set (k = 2 and 3, stride 1: 196 x 5 + 169 x 10 tokens) and both together, and prints\n"
     "seconds, GFLOP/s of the work actually computed and of the nominal work, the GEMM\n"
-    "backend's own rate on a product of the same shape, and the peak resident memory.\n"
+    "backend's own rate on a product of the same shape, the tower's own matrix products\n"
+    "alone (same shapes and weights, alternating with the tower) with the share of the\n"
+    "tower's time spent outside them, and the peak resident memory.\n"
     "\n"
     "options:\n"
     "  --model M.h5  model file (default: random ViT-B-16-plus-240 weights written to a\n"
