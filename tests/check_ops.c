@@ -7,9 +7,9 @@
  * The path tests run the kernels on the scalar path, then switch (ops_isa_set) to each vector
  * path the CPU can execute and compare: GELU/QuickGELU within float rounding of the double
  * definitions and bit-identical between the two vector paths, LayerNorm, softmax, bias adds,
- * the fused bias add + LayerNorm, the qkv bias fused into the attention and a chain of blocks
- * that hand on their next ln_1 (bit-identical to the separate steps), and attention (full, causal, CLS rows; lengths with and
- * without tails) within 1e-6..1e-5. They print which paths ran and which were skipped because
+ * the fused bias add + LayerNorm, and attention (full, causal, CLS rows; lengths with and
+ * without tails) within 1e-6..1e-5; the qkv bias fused into the attention and a chain of blocks
+ * that hand on their next ln_1 bit-identical to the separate steps. They print which paths ran and which were skipped because
  * the CPU (or a WINCLIP_NO_SIMD build) cannot execute them. The golden fixtures run on each
  * path through the whole suite with WINCLIP_ISA=avx2 / a WINCLIP_NO_SIMD build (.ci/run).
  * Reference: ops.h, ops_isa.h; shared/spec/clip.md §1.1, §1.2, §2.1.

@@ -136,9 +136,9 @@ static void block_forward(ClipVision *v, int l, float *x, const ClipSeqGroup *g,
 
 /* The last block when only token 0 of each sequence is needed: keys and values for all rows,
  * the query, attention, out_proj and MLP for the CLS rows only. x (rows, W) is read; qkv
- * (rows, 3W), a part of v->qkv, is written (or read when qkv_ready; ln1_ready: v->h already
- * holds ln_1(x), from the block before); cls (B, W) gets the
- * block output of each sequence's token 0 (B = total sequences). */
+ * (rows, 3W), a part of v->qkv, is written (or read when qkv_ready); ln1_ready: v->h already
+ * holds ln_1(x), from the block before; cls (B, W) gets the block output of each sequence's
+ * token 0 (B = total sequences). */
 static void block_forward_cls(ClipVision *v, const ClipBlock *b, const float *x, float *qkv, const ClipSeqGroup *g,
                               int ng, int qkv_ready, int ln1_ready, float *cls)
 {

@@ -265,7 +265,7 @@ static void attend_head(const OpsKernels *kern, float *out, const float *q, cons
 
 void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int B, int T, int C, int NH, int causal)
 {
-    ops_attention_bias(out, (float *)qkv, NULL, att, att_len, B, T, C, NH, causal);
+    ops_attention_bias(out, (float *)qkv, NULL, att, att_len, B, T, C, NH, causal); /* bias NULL: qkv only read */
 }
 
 void ops_attention_bias(float *out, float *qkv, const float *bias, float *att, size_t att_len, int B, int T, int C,
