@@ -243,10 +243,14 @@ static void fill(float *x, size_t n, uint64_t seed, double lo, double hi)
 }
 
 /* Results of every kernel on one path, for comparison between paths. */
-enum { NG = 20481, LN_T = 3, LN_C = 77, SM_N = 300, AT_C = 128, AT_NH = 2, AT_T = 77, BA_N = 13 };
+enum { NG = 20481, LN_T = 3, LN_C = 77, SM_N = 300, AT_C = 128, AT_NH = 2, AT_T = 77, BA_N = 13, N_ATT = 7 };
+/* attention lengths: the vector paths' short kernel (T <= 16) and long kernel (T >= 17) on both
+ * sides of the boundary, full and causal */
+static const int att_lens[N_ATT] = {5, 10, 16, 17, 77, 12, 77};
+#define ATT_CAUSAL(l) ((l) >= N_ATT - 2)
 typedef struct {
     float gelu[NG], quick[NG], ln[LN_T * LN_C], sm[SM_N], bias_act[2][3 * BA_N], add[BA_N];
-    float att[4][2 * AT_T * AT_C]; /* T = 5, 10, 77 full; 77 causal */
+    float att[N_ATT][2 * AT_T * AT_C]; /* att_lens[l]; the last two causal */
     float rows[2 * AT_C];          /* ops_attention_rows, rows 0 and 9 of T = 10 */
 } Outputs;
 
@@ -268,13 +272,12 @@ static void run_kernels(Outputs *o)
     }
     fill(o->add, BA_N, 6, -1.0, 1.0);
     ops_add(o->add, bias, BA_N);
-    const int lens[4] = {5, 10, 77, 77};
     float *qkv = malloc((size_t)2 * AT_T * 3 * AT_C * sizeof *qkv);
     const size_t att_len = ops_attention_scratch(AT_T, AT_C, AT_NH);
     float *att = malloc(att_len * sizeof *att);
-    for (int l = 0; l < 4; l++) {
-        fill(qkv, (size_t)2 * lens[l] * 3 * AT_C, 7 + (uint64_t)l, -2.0, 2.0);
-        ops_attention(o->att[l], qkv, att, att_len, 2, lens[l], AT_C, AT_NH, l == 3);
+    for (int l = 0; l < N_ATT; l++) {
+        fill(qkv, (size_t)2 * att_lens[l] * 3 * AT_C, 7 + (uint64_t)l, -2.0, 2.0);
+        ops_attention(o->att[l], qkv, att, att_len, 2, att_lens[l], AT_C, AT_NH, ATT_CAUSAL(l));
         if (l == 1) {
             const int r[2] = {0, 9};
             ops_attention_rows(o->rows, qkv, att, 10, r, 2, AT_C, AT_NH);
@@ -304,10 +307,9 @@ static void compare(const Outputs *got, const Outputs *ref, const char *path)
     ck_assert(test_allclose(got->bias_act[1], ref->bias_act[1], 3 * BA_N, 1e-6, label));
     snprintf(label, sizeof label, "%s add", path);
     ck_assert(test_allclose(got->add, ref->add, BA_N, 0.0, label));
-    const int lens[4] = {5, 10, 77, 77};
-    for (int l = 0; l < 4; l++) {
-        snprintf(label, sizeof label, "%s attention T=%d%s", path, lens[l], l == 3 ? " causal" : "");
-        ck_assert(test_allclose(got->att[l], ref->att[l], (size_t)2 * lens[l] * AT_C, 2e-6, label));
+    for (int l = 0; l < N_ATT; l++) {
+        snprintf(label, sizeof label, "%s attention T=%d%s", path, att_lens[l], ATT_CAUSAL(l) ? " causal" : "");
+        ck_assert(test_allclose(got->att[l], ref->att[l], (size_t)2 * att_lens[l] * AT_C, 2e-6, label));
     }
     snprintf(label, sizeof label, "%s attention_rows", path);
     ck_assert(test_allclose(got->rows, ref->rows, 2 * AT_C, 2e-6, label));
@@ -423,6 +425,54 @@ START_TEST(ops_block_fusions_exact)
 }
 END_TEST
 
+/* Many sequences are attended one item per sequence (its heads inside), few one item per
+ * (sequence, head): the same bits either way, with and without the fused qkv bias, full and
+ * causal, on every path (B = 9 small sequences take the first layout, B = 1 the second), and
+ * for groups of mixed lengths in one call (the text tower's prompts). */
+START_TEST(ops_attention_item_layouts_agree)
+{
+    const OpsIsa before = ops_isa_active();
+    enum { C = 24, NH = 3, T = 6, B = 9, R = B * T };
+    const size_t att_len = ops_attention_scratch(T, C, NH);
+    float *att = malloc(att_len * sizeof *att);
+    static float qkv[R * 3 * C], qkv1[R * 3 * C], bias[3 * C], out[R * C], out1[R * C];
+    fill(bias, 3 * C, 41, -1.0, 1.0);
+    for (OpsIsa isa = OPS_ISA_SCALAR; isa <= ops_isa_detected(); isa++) {
+        ck_assert(ops_isa_set(isa) == isa);
+        for (int variant = 0; variant < 4; variant++) {
+            const int causal = variant & 1;
+            const float *b = variant & 2 ? bias : NULL;
+            fill(qkv, R * 3 * C, 42, -2.0, 2.0);
+            memcpy(qkv1, qkv, sizeof qkv);
+            ops_attention_bias(out, qkv, b, att, att_len, B, T, C, NH, causal);
+            for (int s = 0; s < B; s++)
+                ops_attention_bias(out1 + (size_t)s * T * C, qkv1 + (size_t)s * T * 3 * C, b, att, att_len, 1, T, C, NH,
+                                   causal);
+            ck_assert(test_allclose(out, out1, R * C, 0.0, ops_isa_name(isa)));
+            ck_assert(test_allclose(qkv, qkv1, R * 3 * C, 0.0, ops_isa_name(isa)));
+            /* groups of mixed lengths in one call (10 sequences; then 2, one item per head)
+             * equal one call per sequence */
+            const ClipSeqGroup mixed[2][4] = {{{2, 6}, {1, 3}, {3, 5}, {4, 2}}, {{1, 6}, {1, 3}}};
+            const int n_groups[2] = {4, 2};
+            for (int m = 0; m < 2; m++) {
+                fill(qkv, R * 3 * C, 43 + (uint64_t)m, -2.0, 2.0);
+                memcpy(qkv1, qkv, sizeof qkv);
+                ops_attention_groups(out, qkv, b, att, att_len, mixed[m], n_groups[m], C, NH, causal);
+                size_t row = 0;
+                for (int i = 0; i < n_groups[m]; i++)
+                    for (int q = 0; q < mixed[m][i].count; q++, row += (size_t)mixed[m][i].len)
+                        ops_attention_bias(out1 + row * C, qkv1 + row * 3 * C, b, att, att_len, 1, mixed[m][i].len, C,
+                                           NH, causal);
+                ck_assert(test_allclose(out, out1, row * C, 0.0, "mixed groups"));
+                ck_assert(test_allclose(qkv, qkv1, row * 3 * C, 0.0, "mixed groups, qkv"));
+            }
+        }
+    }
+    ops_isa_set(before);
+    free(att);
+}
+END_TEST
+
 START_TEST(ops_isa_names_and_cap)
 {
     ck_assert_str_eq(ops_isa_name(OPS_ISA_SCALAR), "scalar");
@@ -453,6 +503,7 @@ Suite *ops_suite(void)
     tcase_add_test(paths, ops_every_path_vs_scalar);
     tcase_add_test(paths, ops_bias_add_layernorm_fused);
     tcase_add_test(paths, ops_block_fusions_exact);
+    tcase_add_test(paths, ops_attention_item_layouts_agree);
     tcase_add_test(paths, ops_isa_names_and_cap);
     suite_add_tcase(s, paths);
     return s;

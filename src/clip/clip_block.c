@@ -46,12 +46,7 @@ void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int
         if (!(options & CLIP_BLOCK_LN1_READY)) ops_layernorm(s->h, x, b->ln_1_w, b->ln_1_b, rows, C);
         ops_linear(s->qkv, s->h, b->in_proj_w, NULL, rows, C, 3 * C); /* its bias: in the attention pass */
     }
-    size_t row = 0;
-    for (int i = 0; i < ng; i++) {
-        ops_attention_bias(s->h + row * C, s->qkv + row * 3 * C, qkv_here ? b->in_proj_b : NULL, s->att, s->att_len,
-                           g[i].count, g[i].len, C, NH, causal);
-        row += (size_t)g[i].count * g[i].len;
-    }
+    ops_attention_groups(s->h, s->qkv, qkv_here ? b->in_proj_b : NULL, s->att, s->att_len, g, ng, C, NH, causal);
     /* out_proj's bias and ln_2 in one pass over the rows (one trip through OpenMP, not two) */
     ops_linear_residual(x, s->h, b->out_proj_w, NULL, rows, C, C);
     ops_bias_add_layernorm(s->h, x, b->out_proj_b, b->ln_2_w, b->ln_2_b, rows, C);

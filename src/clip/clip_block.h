@@ -15,13 +15,9 @@
 #define WINCLIP_CLIP_BLOCK_H
 
 #include "clip/clip_model.h"
+#include "clip/ops.h" /* ClipSeqGroup */
 
 /* Legend: C width, NH heads, rows = sum over groups of count * len. */
-
-/* `count` sequences of `len` tokens each, stored as consecutive rows. */
-typedef struct {
-    int count, len;
-} ClipSeqGroup;
 
 /* Scratch for `rows` rows: h (rows, C), qkv (rows, 3C), mlp (rows, 4C), att of att_len floats
  * (ops_attention_scratch(longest len, C, NH)). */

@@ -271,28 +271,78 @@ void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int
 void ops_attention_bias(float *out, float *qkv, const float *bias, float *att, size_t att_len, int B, int T, int C,
                         int NH, int causal)
 {
+    const ClipSeqGroup g = {B, T};
+    ops_attention_groups(out, qkv, bias, att, att_len, &g, 1, C, NH, causal);
+}
+
+/* Sequence s of the groups: its group's length and its first row. */
+static int group_seq(const ClipSeqGroup *g, int ng, int s, size_t *row)
+{
+    size_t r = 0;
+    for (int i = 0; i < ng; i++) {
+        if (s < g[i].count) {
+            *row = r + (size_t)s * g[i].len;
+            return g[i].len;
+        }
+        s -= g[i].count;
+        r += (size_t)g[i].count * g[i].len;
+    }
+    CHECK(0);
+    return 0;
+}
+
+void ops_attention_groups(float *out, float *qkv, const float *bias, float *att, size_t att_len, const ClipSeqGroup *g,
+                          int ng, int C, int NH, int causal)
+{
     CHECK(C % NH == 0);
     const int HS = C / NH;
-    const size_t per = (size_t)T * T + (size_t)T * HS;
+    int S = 0, Tmax = 0;
+    size_t work = 0;
+    for (int i = 0; i < ng; i++) {
+        S += g[i].count;
+        Tmax = g[i].len > Tmax ? g[i].len : Tmax;
+        work += (size_t)g[i].count * NH * ((size_t)g[i].len * g[i].len + (size_t)g[i].len * HS);
+    }
+    const size_t per = (size_t)Tmax * Tmax + (size_t)Tmax * HS;
     CHECK(att_len >= per);
     const OpsKernels *kern = ops_kernels();
     int nt = (int)(att_len / per < (size_t)ops_threads() ? att_len / per : (size_t)ops_threads());
-    if ((size_t)B * NH * per < ((size_t)1 << 14)) nt = 1;
+    if (work < ((size_t)1 << 14)) nt = 1;
     (void)nt;
+    if (S >= 4 * nt) {
+        /* many short sequences (windows, prompts): one item per sequence, its heads inside, so
+         * an item reads its rows of qkv from end to end (one head's columns alone are 64 floats
+         * of every 3C-float row) */
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-    for (int it = 0; it < B * NH; it++) {
-        const int b = it / NH, h = it % NH;
-        float *base = qkv + (size_t)b * T * 3 * C;
+        for (int s = 0; s < S; s++) {
+            size_t row;
+            const int T = group_seq(g, ng, s, &row);
+            float *base = qkv + row * 3 * C;
+            if (bias)
+                for (int t = 0; t < T; t++) kern->add(base + (size_t)t * 3 * C, bias, (size_t)3 * C);
+            float *o = out + row * C, *a = att + (size_t)thread_id() * per;
+            for (int h = 0; h < NH; h++)
+                attend_head(kern, o + h * HS, base + h * HS, base + C + h * HS, base + 2 * C + h * HS, a, T, C, HS, causal);
+        }
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int it = 0; it < S * NH; it++) {
+        const int h = it % NH;
+        size_t row;
+        const int T = group_seq(g, ng, it / NH, &row);
+        float *base = qkv + row * 3 * C;
         if (bias) /* this item's q, k, v columns of its own rows: no other item touches them */
             for (int t = 0; t < T; t++)
                 for (int part = 0; part < 3; part++)
                     kern->add(base + (size_t)t * 3 * C + (size_t)part * C + h * HS, bias + (size_t)part * C + h * HS,
                               (size_t)HS);
-        float *o = out + (size_t)b * T * C;
-        attend_head(kern, o + h * HS, base + h * HS, base + C + h * HS, base + 2 * C + h * HS, att + (size_t)thread_id() * per,
-                    T, C, HS, causal);
+        attend_head(kern, out + row * C + h * HS, base + h * HS, base + C + h * HS, base + 2 * C + h * HS,
+                    att + (size_t)thread_id() * per, T, C, HS, causal);
     }
 }
 

@@ -82,6 +82,18 @@ void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int
 void ops_attention_bias(float *out, float *qkv, const float *bias, float *att, size_t att_len, int B, int T, int C,
                         int NH, int causal);
 
+/* `count` sequences of `len` tokens each, stored as consecutive rows. */
+typedef struct {
+    int count, len;
+} ClipSeqGroup;
+
+/* ops_attention_bias over ng groups of sequences stored one after another (rows = sum of
+ * count * len; out and qkv as there), in one parallel pass: one item per sequence (its heads
+ * inside) when there are many sequences, else one per (sequence, head). att_len as
+ * ops_attention_scratch for the longest len. The same bits as one call per group. */
+void ops_attention_groups(float *out, float *qkv, const float *bias, float *att, size_t att_len, const ClipSeqGroup *g,
+                          int ng, int C, int NH, int causal);
+
 /* Floats of scratch ops_attention uses: T*T scores + T*HS for a transposed key block, per
  * thread (ops_threads()). */
 size_t ops_attention_scratch(int T, int C, int NH);

@@ -259,16 +259,54 @@ AVX2 static void weighted_values(float *o, const float *a, const float *v, int v
     }
 }
 
-/* One head of one sequence (see ops.c attend_head): k_h transposed to (HS, T) so 8 keys form
- * one register accumulated over the head dims in four chains; att: T*T + HS*T floats. */
-AVX2 static void attend_head_avx2(float *out, const float *q, const float *k, const float *v, float *att, int T, int C,
-                                  int HS, int causal)
+/* Lane j of the result: the sum of the 8 lanes of a[j], j = 0..7, by one fixed tree (lane
+ * pairs within 128-bit halves, then halves): 8 dot products finished at once. */
+AVX2 static inline __m256 sum_lanes8(const __m256 *a)
 {
-    const int ld = 3 * C;
-    float *kt = att + (size_t)T * T;
+    __m256 b[4], c[2];
+    for (int k = 0; k < 4; k++) b[k] = _mm256_add_ps(_mm256_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm256_unpackhi_ps(a[2 * k], a[2 * k + 1]));
+    for (int k = 0; k < 2; k++)
+        c[k] = _mm256_add_ps(_mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0x44), _mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0xEE));
+    return _mm256_add_ps(_mm256_permute2f128_ps(c[0], c[1], 0x20), _mm256_permute2f128_ps(c[0], c[1], 0x31));
+}
+
+/* Short sequences (T <= ATTN_SHORT_T): the scores a (valid) of query qi against keys k_0 ..
+ * k_valid-1 (rows ld apart) without transposing k: 8 keys at a time, one accumulator per key
+ * over the head dims, finished together by sum_lanes8. */
+#define ATTN_SHORT_T 16
+AVX2 static void scores_short(float *a, const float *qi, const float *k, int valid, int ld, int HS, __m256 vscale)
+{
+    for (int j0 = 0; j0 < valid; j0 += 8) {
+        const int nj = valid - j0;
+        const float *kj = k + (size_t)j0 * ld;
+        __m256 acc[8];
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+        int d0 = 0;
+        for (; d0 + 8 <= HS; d0 += 8) {
+            const __m256 qv = _mm256_loadu_ps(qi + d0);
+            /* unrolled with a fixed trip count, so the 8 accumulators stay in registers */
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                if (j < nj) acc[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kj + (size_t)j * ld + d0), acc[j]);
+        }
+        if (d0 < HS) {
+            const __m256i m = lane_mask(HS - d0);
+            const __m256 qv = _mm256_maskload_ps(qi + d0, m);
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                if (j < nj) acc[j] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(kj + (size_t)j * ld + d0, m), acc[j]);
+        }
+        store_n(a + j0, _mm256_mul_ps(sum_lanes8(acc), vscale), nj);
+    }
+}
+
+/* Long sequences: the scores of every query from k_h transposed to kt (HS, T), so 8 keys form
+ * one register accumulated over the head dims in four chains. */
+AVX2 static void scores_long(float *att, const float *q, const float *k, float *kt, int T, int ld, int HS, int causal,
+                             __m256 vscale)
+{
     for (int j = 0; j < T; j++)
         for (int d = 0; d < HS; d++) kt[(size_t)d * T + j] = k[(size_t)j * ld + d];
-    const __m256 vscale = _mm256_set1_ps((float)(1.0 / sqrt((double)HS)));
     for (int i = 0; i < T; i++) {
         float *a = att + (size_t)i * T;
         const float *qi = q + (size_t)i * ld;
@@ -288,6 +326,21 @@ AVX2 static void attend_head_avx2(float *out, const float *q, const float *k, co
             const __m256 sum = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
             store_n(a + j0, _mm256_mul_ps(sum, vscale), valid - j0);
         }
+    }
+}
+
+/* One head of one sequence (see ops.c attend_head): scores (scores_short or scores_long), the
+ * row softmax, then the weighted sum of values per row. att: T*T + HS*T floats. */
+AVX2 static void attend_head_avx2(float *out, const float *q, const float *k, const float *v, float *att, int T, int C,
+                                  int HS, int causal)
+{
+    const int ld = 3 * C;
+    const __m256 vscale = _mm256_set1_ps((float)(1.0 / sqrt((double)HS)));
+    if (T > ATTN_SHORT_T) scores_long(att, q, k, att + (size_t)T * T, T, ld, HS, causal, vscale);
+    for (int i = 0; i < T; i++) {
+        float *a = att + (size_t)i * T;
+        const int valid = causal ? i + 1 : T;
+        if (T <= ATTN_SHORT_T) scores_short(a, q + (size_t)i * ld, k, valid, ld, HS, vscale);
         softmax_avx2(a, T, valid);
         weighted_values(out + (size_t)i * C, a, v, valid, ld, HS);
     }

@@ -161,16 +161,44 @@ AVX512 static void softmax_avx512(float *x, int N, int valid)
     for (int j = valid; j < N; j++) x[j] = 0.0f;
 }
 
-/* One head of one sequence (see attend_head). Scores from k_h transposed to (HS, T) so 16 keys
- * form one register accumulated over the head dims; the weighted sum of values keeps 64 output
- * columns in four registers over the keys. att: T*T + HS*T floats. */
-AVX512 static void attend_head_avx512(float *out, const float *q, const float *k, const float *v, float *att, int T,
-                                      int C, int HS, int causal)
+/* Lane j of the result: the sum of the 16 lanes of a[j], j = 0..15, by one fixed tree (lane
+ * pairs within 128-bit quarters, then quarters, then halves): 16 dot products finished at once. */
+AVX512 static inline __m512 sum_lanes16(const __m512 *a)
 {
-    const int ld = 3 * C;
-    const float scale = (float)(1.0 / sqrt((double)HS));
-    float *kt = att + (size_t)T * T;
-    /* transpose k_h (T, HS; row stride 3C) into kt (HS, T), 16 keys per gather */
+    __m512 b[8], c[4], d[2];
+    for (int k = 0; k < 8; k++) b[k] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm512_unpackhi_ps(a[2 * k], a[2 * k + 1]));
+    for (int k = 0; k < 4; k++)
+        c[k] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * k], b[2 * k + 1], 0x44), _mm512_shuffle_ps(b[2 * k], b[2 * k + 1], 0xEE));
+    for (int k = 0; k < 2; k++)
+        d[k] = _mm512_add_ps(_mm512_shuffle_f32x4(c[2 * k], c[2 * k + 1], 0x44), _mm512_shuffle_f32x4(c[2 * k], c[2 * k + 1], 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(d[0], d[1], 0x88), _mm512_shuffle_f32x4(d[0], d[1], 0xDD));
+}
+
+/* Short sequences (T <= ATTN_SHORT_T): the scores a (valid) of query qi against keys k_0 ..
+ * k_valid-1 (rows ld apart) without transposing k: one accumulator per key over the head
+ * dims, 16 lanes at a time, finished together by sum_lanes16. */
+#define ATTN_SHORT_T 16
+AVX512 static void scores_short(float *a, const float *qi, const float *k, int valid, int ld, int HS, __m512 vscale)
+{
+    __m512 acc[16];
+    for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
+    for (int d0 = 0; d0 < HS; d0 += 16) {
+        const __mmask16 m = lane_mask(HS - d0);
+        const __m512 qv = _mm512_maskz_loadu_ps(m, qi + d0);
+        /* unrolled with a fixed trip count, so the 16 accumulators stay in registers */
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++)
+            if (j < valid) acc[j] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k + (size_t)j * ld + d0), acc[j]);
+    }
+    _mm512_mask_storeu_ps(a, lane_mask(valid), _mm512_mul_ps(sum_lanes16(acc), vscale));
+}
+
+/* Long sequences: the scores of every query from k_h transposed to kt (HS, T), so 16 keys form
+ * one register accumulated over the head dims in four chains. */
+AVX512 static void scores_long(float *att, const float *q, const float *k, float *kt, int T, int ld, int HS, int causal,
+                               __m512 vscale)
+{
+    /* transpose k_h (T, HS; row stride ld) into kt (HS, T), 16 keys per gather */
     const __m512i rows16 = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32(ld));
     for (int j0 = 0; j0 < T; j0 += 16) {
@@ -180,7 +208,6 @@ AVX512 static void attend_head_avx512(float *out, const float *q, const float *k
             _mm512_mask_storeu_ps(kt + (size_t)d * T + j0, m,
                                   _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows16, kj + d, 4));
     }
-    const __m512 vscale = _mm512_set1_ps(scale);
     for (int i = 0; i < T; i++) {
         float *a = att + (size_t)i * T;
         const float *qi = q + (size_t)i * ld;
@@ -201,43 +228,60 @@ AVX512 static void attend_head_avx512(float *out, const float *q, const float *k
             const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
             _mm512_mask_storeu_ps(a + j0, m, _mm512_mul_ps(sum, vscale));
         }
-        softmax_avx512(a, T, valid);
-        float *o = out + (size_t)i * C;
-        for (int c0 = 0; c0 < HS; c0 += 64) {
-            const __mmask16 m0 = lane_mask(HS - c0), m1 = lane_mask(HS - c0 - 16), m2 = lane_mask(HS - c0 - 32),
-                            m3 = lane_mask(HS - c0 - 48);
-            /* two keys per step into separate accumulators: 8 independent FMA chains */
-            __m512 o0 = _mm512_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, p0 = o0, p1 = o0, p2 = o0, p3 = o0;
-            int j = 0;
-            for (; j + 2 <= valid; j += 2) {
-                const __m512 w = _mm512_set1_ps(a[j]), w2 = _mm512_set1_ps(a[j + 1]);
-                const float *vj = v + (size_t)j * ld + c0, *vj2 = vj + ld;
-                o0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, vj), o0);
-                o1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, vj + 16), o1);
-                o2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, vj + 32), o2);
-                o3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, vj + 48), o3);
-                p0 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m0, vj2), p0);
-                p1 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m1, vj2 + 16), p1);
-                p2 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m2, vj2 + 32), p2);
-                p3 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m3, vj2 + 48), p3);
-            }
-            if (j < valid) {
-                const __m512 w = _mm512_set1_ps(a[j]);
-                const float *vj = v + (size_t)j * ld + c0;
-                o0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, vj), o0);
-                o1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, vj + 16), o1);
-                o2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, vj + 32), o2);
-                o3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, vj + 48), o3);
-            }
-            o0 = _mm512_add_ps(o0, p0);
-            o1 = _mm512_add_ps(o1, p1);
-            o2 = _mm512_add_ps(o2, p2);
-            o3 = _mm512_add_ps(o3, p3);
-            _mm512_mask_storeu_ps(o + c0, m0, o0);
-            _mm512_mask_storeu_ps(o + c0 + 16, m1, o1);
-            _mm512_mask_storeu_ps(o + c0 + 32, m2, o2);
-            _mm512_mask_storeu_ps(o + c0 + 48, m3, o3);
+    }
+}
+
+/* o (HS columns of one row) = sum_j a[j] v_j over `valid` keys, v rows ld floats apart: 64
+ * columns at a time in four registers, two keys per step into separate accumulators. */
+AVX512 static void weighted_values(float *o, const float *a, const float *v, int valid, int ld, int HS)
+{
+    for (int c0 = 0; c0 < HS; c0 += 64) {
+        const __mmask16 m0 = lane_mask(HS - c0), m1 = lane_mask(HS - c0 - 16), m2 = lane_mask(HS - c0 - 32),
+                        m3 = lane_mask(HS - c0 - 48);
+        /* two keys per step into separate accumulators: 8 independent FMA chains */
+        __m512 o0 = _mm512_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, p0 = o0, p1 = o0, p2 = o0, p3 = o0;
+        int j = 0;
+        for (; j + 2 <= valid; j += 2) {
+            const __m512 w = _mm512_set1_ps(a[j]), w2 = _mm512_set1_ps(a[j + 1]);
+            const float *vj = v + (size_t)j * ld + c0, *vj2 = vj + ld;
+            o0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, vj), o0);
+            o1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, vj + 16), o1);
+            o2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, vj + 32), o2);
+            o3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, vj + 48), o3);
+            p0 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m0, vj2), p0);
+            p1 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m1, vj2 + 16), p1);
+            p2 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m2, vj2 + 32), p2);
+            p3 = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m3, vj2 + 48), p3);
         }
+        if (j < valid) {
+            const __m512 w = _mm512_set1_ps(a[j]);
+            const float *vj = v + (size_t)j * ld + c0;
+            o0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, vj), o0);
+            o1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, vj + 16), o1);
+            o2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, vj + 32), o2);
+            o3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, vj + 48), o3);
+        }
+        _mm512_mask_storeu_ps(o + c0, m0, _mm512_add_ps(o0, p0));
+        _mm512_mask_storeu_ps(o + c0 + 16, m1, _mm512_add_ps(o1, p1));
+        _mm512_mask_storeu_ps(o + c0 + 32, m2, _mm512_add_ps(o2, p2));
+        _mm512_mask_storeu_ps(o + c0 + 48, m3, _mm512_add_ps(o3, p3));
+    }
+}
+
+/* One head of one sequence (see ops.c attend_head): scores (scores_short or scores_long), the
+ * row softmax, then the weighted sum of values per row. att: T*T + HS*T floats. */
+AVX512 static void attend_head_avx512(float *out, const float *q, const float *k, const float *v, float *att, int T,
+                                      int C, int HS, int causal)
+{
+    const int ld = 3 * C;
+    const __m512 vscale = _mm512_set1_ps((float)(1.0 / sqrt((double)HS)));
+    if (T > ATTN_SHORT_T) scores_long(att, q, k, att + (size_t)T * T, T, ld, HS, causal, vscale);
+    for (int i = 0; i < T; i++) {
+        float *a = att + (size_t)i * T;
+        const int valid = causal ? i + 1 : T;
+        if (T <= ATTN_SHORT_T) scores_short(a, q + (size_t)i * ld, k, valid, ld, HS, vscale);
+        softmax_avx512(a, T, valid);
+        weighted_values(out + (size_t)i * C, a, v, valid, ld, HS);
     }
 }
 
