@@ -307,7 +307,39 @@ AVX2 static void scores_long(float *att, const float *q, const float *k, float *
 {
     for (int j = 0; j < T; j++)
         for (int d = 0; d < HS; d++) kt[(size_t)d * T + j] = k[(size_t)j * ld + d];
-    for (int i = 0; i < T; i++) {
+    int i = 0;
+    if (!causal) /* two queries at a time share each key load; per score the same four chains */
+        for (; i + 2 <= T; i += 2) {
+            const float *q0 = q + (size_t)i * ld, *q1 = q0 + ld;
+            for (int j0 = 0; j0 < T; j0 += 8) {
+                const __m256i m = lane_mask(T - j0);
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                const float *kc = kt + j0;
+                int d = 0;
+                for (; d + 4 <= HS; d += 4, kc += 4 * (size_t)T) {
+                    const __m256 k0 = _mm256_maskload_ps(kc, m), k1 = _mm256_maskload_ps(kc + T, m);
+                    const __m256 k2 = _mm256_maskload_ps(kc + 2 * (size_t)T, m), k3 = _mm256_maskload_ps(kc + 3 * (size_t)T, m);
+                    a0 = _mm256_fmadd_ps(_mm256_set1_ps(q0[d]), k0, a0);
+                    a1 = _mm256_fmadd_ps(_mm256_set1_ps(q0[d + 1]), k1, a1);
+                    a2 = _mm256_fmadd_ps(_mm256_set1_ps(q0[d + 2]), k2, a2);
+                    a3 = _mm256_fmadd_ps(_mm256_set1_ps(q0[d + 3]), k3, a3);
+                    b0 = _mm256_fmadd_ps(_mm256_set1_ps(q1[d]), k0, b0);
+                    b1 = _mm256_fmadd_ps(_mm256_set1_ps(q1[d + 1]), k1, b1);
+                    b2 = _mm256_fmadd_ps(_mm256_set1_ps(q1[d + 2]), k2, b2);
+                    b3 = _mm256_fmadd_ps(_mm256_set1_ps(q1[d + 3]), k3, b3);
+                }
+                for (; d < HS; d++, kc += T) {
+                    const __m256 k0 = _mm256_maskload_ps(kc, m);
+                    a0 = _mm256_fmadd_ps(_mm256_set1_ps(q0[d]), k0, a0);
+                    b0 = _mm256_fmadd_ps(_mm256_set1_ps(q1[d]), k0, b0);
+                }
+                store_n(att + (size_t)i * T + j0, _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)), vscale),
+                        T - j0);
+                store_n(att + (size_t)(i + 1) * T + j0,
+                        _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3)), vscale), T - j0);
+            }
+        }
+    for (; i < T; i++) {
         float *a = att + (size_t)i * T;
         const float *qi = q + (size_t)i * ld;
         const int valid = causal ? i + 1 : T;

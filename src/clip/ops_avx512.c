@@ -208,7 +208,40 @@ AVX512 static void scores_long(float *att, const float *q, const float *k, float
             _mm512_mask_storeu_ps(kt + (size_t)d * T + j0, m,
                                   _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows16, kj + d, 4));
     }
-    for (int i = 0; i < T; i++) {
+    int i = 0;
+    if (!causal) /* four queries at a time share each key load; per score the same four chains */
+        for (; i + 4 <= T; i += 4) {
+            const float *q0 = q + (size_t)i * ld;
+            for (int j0 = 0; j0 < T; j0 += 16) {
+                const __mmask16 m = lane_mask(T - j0);
+                __m512 acc[4][4];
+                for (int r = 0; r < 4; r++)
+                    for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+                const float *kc = kt + j0;
+                int d = 0;
+                for (; d + 4 <= HS; d += 4, kc += 4 * (size_t)T) {
+                    const __m512 k0 = _mm512_maskz_loadu_ps(m, kc), k1 = _mm512_maskz_loadu_ps(m, kc + T);
+                    const __m512 k2 = _mm512_maskz_loadu_ps(m, kc + 2 * (size_t)T), k3 = _mm512_maskz_loadu_ps(m, kc + 3 * (size_t)T);
+                    for (int r = 0; r < 4; r++) {
+                        const float *qr = q0 + (size_t)r * ld + d;
+                        acc[r][0] = _mm512_fmadd_ps(_mm512_set1_ps(qr[0]), k0, acc[r][0]);
+                        acc[r][1] = _mm512_fmadd_ps(_mm512_set1_ps(qr[1]), k1, acc[r][1]);
+                        acc[r][2] = _mm512_fmadd_ps(_mm512_set1_ps(qr[2]), k2, acc[r][2]);
+                        acc[r][3] = _mm512_fmadd_ps(_mm512_set1_ps(qr[3]), k3, acc[r][3]);
+                    }
+                }
+                for (; d < HS; d++, kc += T) {
+                    const __m512 k0 = _mm512_maskz_loadu_ps(m, kc);
+                    for (int r = 0; r < 4; r++)
+                        acc[r][0] = _mm512_fmadd_ps(_mm512_set1_ps(q0[(size_t)r * ld + d]), k0, acc[r][0]);
+                }
+                for (int r = 0; r < 4; r++) {
+                    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]), _mm512_add_ps(acc[r][2], acc[r][3]));
+                    _mm512_mask_storeu_ps(att + (size_t)(i + r) * T + j0, m, _mm512_mul_ps(sum, vscale));
+                }
+            }
+        }
+    for (; i < T; i++) {
         float *a = att + (size_t)i * T;
         const float *qi = q + (size_t)i * ld;
         const int valid = causal ? i + 1 : T;
@@ -268,6 +301,43 @@ AVX512 static void weighted_values(float *o, const float *a, const float *v, int
     }
 }
 
+/* weighted_values for two rows with the same keys (o0 from a0, o1 from a1): each v load serves
+ * both; per output the same two chains as weighted_values. HS <= 64 (else weighted_values). */
+AVX512 static void weighted_values2(float *o0, float *o1, const float *a0, const float *a1, const float *v, int valid,
+                                    int ld, int HS)
+{
+    const __mmask16 m[4] = {lane_mask(HS), lane_mask(HS - 16), lane_mask(HS - 32), lane_mask(HS - 48)};
+    __m512 e[2][4], p[2][4];
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 4; c++) e[r][c] = p[r][c] = _mm512_setzero_ps();
+    int j = 0;
+    for (; j + 2 <= valid; j += 2) {
+        const float *vj = v + (size_t)j * ld, *vj2 = vj + ld;
+        const __m512 w0 = _mm512_set1_ps(a0[j]), w0b = _mm512_set1_ps(a0[j + 1]);
+        const __m512 w1 = _mm512_set1_ps(a1[j]), w1b = _mm512_set1_ps(a1[j + 1]);
+        for (int c = 0; c < 4; c++) {
+            const __m512 x = _mm512_maskz_loadu_ps(m[c], vj + 16 * c), y = _mm512_maskz_loadu_ps(m[c], vj2 + 16 * c);
+            e[0][c] = _mm512_fmadd_ps(w0, x, e[0][c]);
+            e[1][c] = _mm512_fmadd_ps(w1, x, e[1][c]);
+            p[0][c] = _mm512_fmadd_ps(w0b, y, p[0][c]);
+            p[1][c] = _mm512_fmadd_ps(w1b, y, p[1][c]);
+        }
+    }
+    if (j < valid) {
+        const float *vj = v + (size_t)j * ld;
+        const __m512 w0 = _mm512_set1_ps(a0[j]), w1 = _mm512_set1_ps(a1[j]);
+        for (int c = 0; c < 4; c++) {
+            const __m512 x = _mm512_maskz_loadu_ps(m[c], vj + 16 * c);
+            e[0][c] = _mm512_fmadd_ps(w0, x, e[0][c]);
+            e[1][c] = _mm512_fmadd_ps(w1, x, e[1][c]);
+        }
+    }
+    for (int c = 0; c < 4; c++) {
+        _mm512_mask_storeu_ps(o0 + 16 * c, m[c], _mm512_add_ps(e[0][c], p[0][c]));
+        _mm512_mask_storeu_ps(o1 + 16 * c, m[c], _mm512_add_ps(e[1][c], p[1][c]));
+    }
+}
+
 /* One head of one sequence (see ops.c attend_head): scores (scores_short or scores_long), the
  * row softmax, then the weighted sum of values per row. att: T*T + HS*T floats. */
 AVX512 static void attend_head_avx512(float *out, const float *q, const float *k, const float *v, float *att, int T,
@@ -275,6 +345,17 @@ AVX512 static void attend_head_avx512(float *out, const float *q, const float *k
 {
     const int ld = 3 * C;
     const __m512 vscale = _mm512_set1_ps((float)(1.0 / sqrt((double)HS)));
+    if (T > ATTN_SHORT_T && !causal && HS <= 64) {
+        /* long and full: every row's scores and softmax, then the values two rows at a time */
+        scores_long(att, q, k, att + (size_t)T * T, T, ld, HS, causal, vscale);
+        for (int i = 0; i < T; i++) softmax_avx512(att + (size_t)i * T, T, T);
+        int i = 0;
+        for (; i + 2 <= T; i += 2)
+            weighted_values2(out + (size_t)i * C, out + (size_t)(i + 1) * C, att + (size_t)i * T, att + (size_t)(i + 1) * T, v,
+                             T, ld, HS);
+        if (i < T) weighted_values(out + (size_t)i * C, att + (size_t)i * T, v, T, ld, HS);
+        return;
+    }
     if (T > ATTN_SHORT_T) scores_long(att, q, k, att + (size_t)T * T, T, ld, HS, causal, vscale);
     for (int i = 0; i < T; i++) {
         float *a = att + (size_t)i * T;
