@@ -224,9 +224,9 @@ void ops_l2_normalize(float *x, int R, int C)
 /* ---- attention ---- */
 
 /* On the scalar path, below this length the score and value products are direct loops: a GEMM
- * call per head costs more than the work for WinCLIP windows (T = 5 or 10). (With AVX-512 the
- * vector kernel serves every length: a multi-threaded GEMM backend is slow on many small
- * products such as 226 x 226 x 64 per head.) */
+ * call per head costs more than the work for WinCLIP windows (T = 5 or 10). (The vector paths'
+ * kernels serve every length: a multi-threaded GEMM backend is slow on many small products
+ * such as 226 x 226 x 64 per head.) */
 #define ATTN_GEMM_MIN_T 32
 
 size_t ops_attention_scratch(int T, int C, int NH)

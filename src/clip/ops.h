@@ -75,9 +75,9 @@ void ops_l2_normalize(float *x, int R, int C);
  * for full use of the threads (at least T*T + T*HS; fewer threads are used if it is smaller). */
 void ops_attention(float *out, const float *qkv, float *att, size_t att_len, int B, int T, int C, int NH, int causal);
 
-/* As ops_attention, with qkv's bias (3C) added here (bias NULL: none), each head's columns by
- * the thread that then attends over them: the bias of the qkv projection without a pass of its
- * own. qkv is updated in place (it then holds the biased q, k, v). Same results as
+/* As ops_attention, with qkv's bias (3C) added here (bias NULL: none), to each item's rows (or
+ * head columns) by the thread that then attends over them: the bias of the qkv projection
+ * without a pass of its own. qkv is updated in place (it then holds the biased q, k, v). Same results as
  * ops_linear with the bias followed by ops_attention. */
 void ops_attention_bias(float *out, float *qkv, const float *bias, float *att, size_t att_len, int B, int T, int C,
                         int NH, int causal);

@@ -7,8 +7,11 @@
  * interval-Taylor erf (16 intervals, ops_erf_coef; the 16-entry lookup is two 8-lane
  * permutes and a blend), exp is the same range reduction and polynomial with 2^n built in
  * two exact steps (what scalef does in one), so GELU, QuickGELU and exp give the same bits
- * as the AVX-512 path; dot products, attention scores and value sums use the same per-lane
- * chains. Masked tails use maskload/maskstore (never touching memory past the end).
+ * as the AVX-512 path; dot products, value sums and the scores of long sequences (transposed
+ * keys, two queries per key load) use the same per-lane chains. The scores of up to 16 tokens
+ * (one accumulator per key, 8 keys finished by one shuffle tree, sum_lanes8) add the head
+ * dimensions in another order than AVX-512's 16-lane tree: equal within rounding.
+ * Masked tails use maskload/maskstore (never touching memory past the end).
  * Reference: shared/spec/clip.md §1.1, §1.2, §2.1; Intel intrinsics guide (AVX2, FMA).
  */
 #include "clip/ops_kernels.h"

@@ -7,7 +7,9 @@
  * cost ~0.6 s. The vector erf uses 16 intervals of width 1/4 on [0, 4) and the degree-7
  * Taylor polynomial of erf around each interval's centre (ops_erf_coef, filled by ops_isa.c);
  * truncation error < 1e-9, so results stay within float rounding of erff (tested); erf = 1 in
- * float beyond 4. Dot products use a fixed lane order, so results are deterministic.
+ * float beyond 4. Dot products use a fixed lane order, so results are deterministic. Attention
+ * per head: up to 16 tokens one accumulator per key, 16 keys finished by one shuffle tree
+ * (sum_lanes16); longer sequences from the head's keys transposed, four queries per key load.
  * Reference: shared/spec/clip.md §1.1, §1.2, §2.1; Intel intrinsics guide (AVX-512F).
  */
 #include "clip/ops_kernels.h"
