@@ -338,6 +338,13 @@ START_TEST(ops_every_path_vs_scalar)
             /* one formula on every vector path: the same bits for GELU and QuickGELU */
             ck_assert(memcmp(got->gelu, first_vec->gelu, sizeof got->gelu) == 0);
             ck_assert(memcmp(got->quick, first_vec->quick, sizeof got->quick) == 0);
+            /* and for attention (the same chains and sums): text prototypes cached on disk by
+             * one path are what the other computes */
+            for (int l = 0; l < N_ATT; l++)
+                ck_assert_msg(memcmp(got->att[l], first_vec->att[l], (size_t)2 * att_lens[l] * AT_C * sizeof(float)) == 0,
+                              "attention T=%d%s: %s differs from %s", att_lens[l], ATT_CAUSAL(l) ? " causal" : "",
+                              ops_isa_name(isa), ops_isa_name(OPS_ISA_AVX2));
+            /* (not ops_attention_rows: its dot products reduce 8 lanes on AVX2, 16 on AVX-512) */
         } else {
             first_vec = malloc(sizeof *first_vec);
             memcpy(first_vec, got, sizeof *got);

@@ -7,10 +7,9 @@
  * interval-Taylor erf (16 intervals, ops_erf_coef; the 16-entry lookup is two 8-lane
  * permutes and a blend), exp is the same range reduction and polynomial with 2^n built in
  * two exact steps (what scalef does in one), so GELU, QuickGELU and exp give the same bits
- * as the AVX-512 path; dot products, value sums and the scores of long sequences (transposed
- * keys, two queries per key load) use the same per-lane chains. The scores of up to 16 tokens
- * (one accumulator per key, 8 keys finished by one shuffle tree, sum_lanes8) add the head
- * dimensions in another order than AVX-512's 16-lane tree: equal within rounding.
+ * as the AVX-512 path; dot products, value sums and attention scores use the same per-lane
+ * chains and sums (long sequences: transposed keys, two queries per key load; up to 16 tokens:
+ * a 16-lane accumulator per key as two halves, reduced by the AVX-512 path's tree).
  * Masked tails use maskload/maskstore (never touching memory past the end).
  * Reference: shared/spec/clip.md §1.1, §1.2, §2.1; Intel intrinsics guide (AVX2, FMA).
  */
@@ -262,44 +261,52 @@ AVX2 static void weighted_values(float *o, const float *a, const float *v, int v
     }
 }
 
-/* Lane j of the result: the sum of the 8 lanes of a[j], j = 0..7, by one fixed tree (lane
- * pairs within 128-bit halves, then halves): 8 dot products finished at once. */
-AVX2 static inline __m256 sum_lanes8(const __m256 *a)
+/* The lane sums of four 16-lane accumulators held as 8-lane halves (lo: lanes 0-7, hi: 8-15),
+ * by the same tree as the AVX-512 path's sum_lanes16 (lane pairs within 128-bit quarters, then
+ * quarters 0 + 2 and 1 + 3, then the two), so the scores have the same bits on both paths. */
+AVX2 static inline __m128 sum_lanes16x4(const __m256 *lo, const __m256 *hi)
 {
-    __m256 b[4], c[2];
-    for (int k = 0; k < 4; k++) b[k] = _mm256_add_ps(_mm256_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm256_unpackhi_ps(a[2 * k], a[2 * k + 1]));
-    for (int k = 0; k < 2; k++)
-        c[k] = _mm256_add_ps(_mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0x44), _mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0xEE));
-    return _mm256_add_ps(_mm256_permute2f128_ps(c[0], c[1], 0x20), _mm256_permute2f128_ps(c[0], c[1], 0x31));
+    __m256 c[2];
+    for (int h = 0; h < 2; h++) {
+        const __m256 *a = h ? hi : lo;
+        const __m256 b0 = _mm256_add_ps(_mm256_unpacklo_ps(a[0], a[1]), _mm256_unpackhi_ps(a[0], a[1]));
+        const __m256 b1 = _mm256_add_ps(_mm256_unpacklo_ps(a[2], a[3]), _mm256_unpackhi_ps(a[2], a[3]));
+        c[h] = _mm256_add_ps(_mm256_shuffle_ps(b0, b1, 0x44), _mm256_shuffle_ps(b0, b1, 0xEE));
+    }
+    const __m256 s = _mm256_add_ps(c[0], c[1]);
+    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
 /* Short sequences (T <= ATTN_SHORT_T): the scores a (valid) of query qi against keys k_0 ..
- * k_valid-1 (rows ld apart) without transposing k: 8 keys at a time, one accumulator per key
- * over the head dims, finished together by sum_lanes8. */
+ * k_valid-1 (rows ld apart) without transposing k: four keys at a time, each with a 16-lane
+ * accumulator over the head dims (two 8-lane halves, lane l holding dims = l mod 16, as the
+ * AVX-512 path's one register), finished by sum_lanes16x4. */
 #define ATTN_SHORT_T 16
 AVX2 static void scores_short(float *a, const float *qi, const float *k, int valid, int ld, int HS, __m256 vscale)
 {
-    for (int j0 = 0; j0 < valid; j0 += 8) {
-        const int nj = valid - j0;
+    const __m128 vs = _mm256_castps256_ps128(vscale);
+    for (int j0 = 0; j0 < valid; j0 += 4) {
+        const int nj = valid - j0 < 4 ? valid - j0 : 4;
         const float *kj = k + (size_t)j0 * ld;
-        __m256 acc[8];
-        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
-        int d0 = 0;
-        for (; d0 + 8 <= HS; d0 += 8) {
-            const __m256 qv = _mm256_loadu_ps(qi + d0);
-            /* unrolled with a fixed trip count, so the 8 accumulators stay in registers */
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++)
-                if (j < nj) acc[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kj + (size_t)j * ld + d0), acc[j]);
+        __m256 lo[4], hi[4];
+        for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm256_setzero_ps();
+        for (int d0 = 0; d0 < HS; d0 += 16) {
+            const int full = d0 + 16 <= HS;
+            const __m256i ml = lane_mask(HS - d0), mh = lane_mask(HS - d0 - 8);
+            const __m256 ql = full ? _mm256_loadu_ps(qi + d0) : _mm256_maskload_ps(qi + d0, ml);
+            const __m256 qh = full ? _mm256_loadu_ps(qi + d0 + 8) : _mm256_maskload_ps(qi + d0 + 8, mh);
+            /* unrolled with a fixed trip count, so the accumulators stay in registers */
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++)
+                if (j < nj) {
+                    const float *kr = kj + (size_t)j * ld + d0;
+                    lo[j] = _mm256_fmadd_ps(ql, full ? _mm256_loadu_ps(kr) : _mm256_maskload_ps(kr, ml), lo[j]);
+                    hi[j] = _mm256_fmadd_ps(qh, full ? _mm256_loadu_ps(kr + 8) : _mm256_maskload_ps(kr + 8, mh), hi[j]);
+                }
         }
-        if (d0 < HS) {
-            const __m256i m = lane_mask(HS - d0);
-            const __m256 qv = _mm256_maskload_ps(qi + d0, m);
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++)
-                if (j < nj) acc[j] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(kj + (size_t)j * ld + d0, m), acc[j]);
-        }
-        store_n(a + j0, _mm256_mul_ps(sum_lanes8(acc), vscale), nj);
+        const __m128 sc = _mm_mul_ps(sum_lanes16x4(lo, hi), vs);
+        if (nj == 4) _mm_storeu_ps(a + j0, sc);
+        else _mm_maskstore_ps(a + j0, _mm256_castsi256_si128(lane_mask(nj)), sc);
     }
 }
 
