@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #include "util/base.h"
+#include "clip/numerics.h"
+#include "clip/ops_isa.h"
 #include "winclip/feature_cache.h"
+#include "util/sha256.h"
 #include "util/h5.h"
 #include "check_suites.h"
 #include "test_util.h"
@@ -103,6 +106,28 @@ static unsigned get_scales(FeatureCache *c, const char *img, const int *scales, 
     return have;
 }
 
+/* The numerics attribute of image's entry "full" or "windows-k<k>-s<s>" in c's folder (static
+ * buffer; "" when absent). */
+static const char *entry_numerics(const FeatureCache *c, const char *image, const char *component)
+{
+    static char out[CLIP_NUMERICS_CAP + 1];
+    char *real = realpath(image, NULL), hex[65];
+    ck_assert(real != NULL);
+    sha256_hex_string(real, hex);
+    free(real);
+    char *path = xasprintf("%s/%.32s-%s.h5", c->dir, hex, component);
+    H5File hf = {0};
+    Error err = {0};
+    ck_assert_msg(h5_open_read(&hf, path, &err) == 0, "%s", err.msg);
+    char *got = NULL;
+    out[0] = 0;
+    if (h5_read_attr_string(&hf, "/", "numerics", &got, &err) == 0) snprintf(out, sizeof out, "%s", got);
+    free(got);
+    h5_close(&hf);
+    free(path);
+    return out;
+}
+
 START_TEST(cache_components)
 {
     Scratch t;
@@ -129,6 +154,22 @@ START_TEST(cache_components)
     ck_assert(w == 400 && h == 300);
     assert_same(&f, &g);
     clip_features_free(&g);
+    /* each entry records the numerics that computed it ... */
+    char numerics[CLIP_NUMERICS_CAP];
+    clip_numerics(numerics, sizeof numerics);
+    ck_assert_str_eq(entry_numerics(&c, t.img, "full"), numerics);
+    /* ... which is not part of the key: another kernel path reads the same entries */
+    const OpsIsa isa_before = ops_isa_active();
+    ops_isa_set(isa_before == OPS_ISA_SCALAR ? OPS_ISA_AVX512 : OPS_ISA_SCALAR);
+    char other_numerics[CLIP_NUMERICS_CAP];
+    clip_numerics(other_numerics, sizeof other_numerics);
+    alloc_features(&g, 8, SCALES, 2);
+    ck_assert_int_eq(feature_cache_get(&c, t.img, &g, ALL, &have, &w, &h, &err), 0);
+    ops_isa_set(isa_before);
+    ck_assert_uint_eq(have, ALL);
+    assert_same(&f, &g);
+    clip_features_free(&g);
+    if (ops_isa_detected() != OPS_ISA_SCALAR) ck_assert_str_ne(other_numerics, numerics);
     /* a subset of the scales is served from the superset's entries */
     const int only2[1] = {2}, only3[1] = {3}, three[3] = {3, 2, 4};
     ck_assert_uint_eq(get_scales(&c, t.img, only2, 1, &g), FEATURE_FULL | FEATURE_SCALE(0));

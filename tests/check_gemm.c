@@ -13,6 +13,8 @@
 
 #include "util/base.h"
 #include "clip/gemm.h"
+#include "clip/numerics.h"
+#include "clip/ops_isa.h"
 #include "check_suites.h"
 #include "test_util.h"
 
@@ -118,12 +120,34 @@ START_TEST(gemm_known_values)
 }
 END_TEST
 
+/* The numerics string names the kernel path in use, the backend with its kernels on this CPU
+ * and its threads; switching the kernel path changes it. */
+START_TEST(gemm_numerics_names_the_path)
+{
+    ck_assert(gemm_threads() >= 1);
+    ck_assert(gemm_kernels()[0] != 0);
+    char want[CLIP_NUMERICS_CAP], got[CLIP_NUMERICS_CAP];
+    const OpsIsa before = ops_isa_active();
+    for (int i = OPS_ISA_SCALAR; i <= (int)ops_isa_detected(); i++) {
+        const OpsIsa isa = ops_isa_set((OpsIsa)i);
+        snprintf(want, sizeof want, "kernels=%s;gemm=%s/%s;threads=%d", ops_isa_name(isa), gemm_backend(),
+                 gemm_kernels(), gemm_threads());
+        clip_numerics(got, sizeof got);
+        ck_assert_str_eq(got, want);
+    }
+    ops_isa_set(before);
+    clip_numerics(got, 8); /* truncated, terminated */
+    ck_assert_int_eq((int)strlen(got), 7);
+}
+END_TEST
+
 Suite *gemm_suite(void)
 {
     Suite *s = suite_create("gemm");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, gemm_known_values);
     tcase_add_test(core, gemm_vs_naive);
+    tcase_add_test(core, gemm_numerics_names_the_path);
     suite_add_tcase(s, core);
     return s;
 }

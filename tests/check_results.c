@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/h5.h"
+#include "clip/numerics.h"
 #include "harness/results.h"
 #include "check_suites.h"
 #include "test_util.h"
@@ -139,6 +140,11 @@ START_TEST(unit_files)
     free(path);
     path = xasprintf("%s/provenance.txt", dir);
     text = test_read_file(path, NULL);
+    char numerics[CLIP_NUMERICS_CAP + 16];
+    snprintf(numerics, sizeof numerics, "\nnumerics: ");
+    clip_numerics(numerics + strlen(numerics), CLIP_NUMERICS_CAP);
+    strcat(numerics, "\n");
+    ck_assert_msg(strstr(text, numerics) && strstr(text, "\nnumerics: kernels="), "%s", text);
     ck_assert_msg(strstr(text, "version: ") && strstr(text, "gemm: ") && strstr(text, "weights_sha256: abcd\n") &&
                       strstr(text, "settings_hash: ef01\n") && strstr(text, "wall_time_s: 1.500\ndate: 20"),
                   "%s", text);

@@ -1,7 +1,8 @@
 /*
  * gemm.c - row-major sgemm through oneDNN or OpenBLAS (chosen at build time).
  *
- * Reference: oneDNN 2.6 `dnnl_sgemm` (row-major, 'N'/'T'); CBLAS `cblas_sgemm`.
+ * Reference: oneDNN 2.6 `dnnl_sgemm` (row-major, 'N'/'T'), `dnnl_get_effective_cpu_isa`; CBLAS
+ * `cblas_sgemm`, OpenBLAS `openblas_get_corename`, `openblas_get_num_threads`.
  */
 #include "clip/gemm.h"
 
@@ -9,6 +10,7 @@
 
 #if defined(WINCLIP_GEMM_ONEDNN)
 #include <dnnl.h>
+#include <omp.h>
 #else
 #include <cblas.h>
 #endif
@@ -33,5 +35,43 @@ const char *gemm_backend(void)
     return "onednn";
 #else
     return "openblas";
+#endif
+}
+
+#if defined(WINCLIP_GEMM_ONEDNN)
+static const char *onednn_isa_name(dnnl_cpu_isa_t isa)
+{
+    switch (isa) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+    }
+}
+#endif
+
+const char *gemm_kernels(void)
+{
+#if defined(WINCLIP_GEMM_ONEDNN)
+    return onednn_isa_name(dnnl_get_effective_cpu_isa());
+#else
+    const char *core = openblas_get_corename();
+    return core && *core ? core : "unknown";
+#endif
+}
+
+int gemm_threads(void)
+{
+#if defined(WINCLIP_GEMM_ONEDNN)
+    return omp_get_max_threads();
+#else
+    return openblas_get_num_threads();
 #endif
 }

@@ -21,4 +21,12 @@ void gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const floa
 /* "onednn" or "openblas". */
 const char *gemm_backend(void);
 
+/* The kernels the backend chose on this CPU: oneDNN's effective ISA ("avx512_core_amx",
+ * "avx2", ...: DNNL_MAX_CPU_ISA caps it), OpenBLAS's core ("SkylakeX", "Haswell", ...:
+ * OPENBLAS_CORETYPE sets it). For provenance (clip/numerics.h). */
+const char *gemm_kernels(void);
+
+/* The threads one product may use: OpenMP's (oneDNN), OpenBLAS's own. */
+int gemm_threads(void);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "util/fsutil.h"
 #include "clip/gemm.h"
+#include "clip/numerics.h"
 #include "util/h5.h"
 #include "util/sha256.h"
 
@@ -308,6 +309,9 @@ int results_write_provenance(const char *dir, const Provenance *p, Error *err)
 #endif
     fprintf(f, "cflags: %s\n", WINCLIP_CFLAGS);
     fprintf(f, "gemm: %s\n", gemm_backend());
+    char numerics[CLIP_NUMERICS_CAP];
+    clip_numerics(numerics, sizeof numerics);
+    fprintf(f, "numerics: %s\n", numerics);
     fprintf(f, "blas_threads: ");
     env_or(f, "OPENBLAS_NUM_THREADS");
     fputc(' ', f);

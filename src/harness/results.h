@@ -113,7 +113,8 @@ typedef struct {
 } Provenance;
 
 /* provenance.txt, `key: value` lines: version (git describe at build), dirty (yes/no),
- * compiler, cflags, gemm backend, BLAS thread settings, weights + sha256, settings hash, unit,
+ * compiler, cflags, gemm backend, numerics (clip/numerics.h: kernel path, GEMM kernels and
+ * threads), BLAS thread settings, weights + sha256, settings hash, unit,
  * then the two run-dependent lines `wall_time_s:` and `date:` (UTC) last. */
 int results_write_provenance(const char *dir, const Provenance *p, Error *err);
 

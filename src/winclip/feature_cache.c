@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clip/numerics.h"
 #include "clip/windows.h"
 #include "util/fsutil.h"
 #include "util/h5.h"
@@ -339,9 +340,12 @@ static int write_component(const FeatureCache *c, H5File *hf, const ImageId *id,
                            const ComponentKind *k, int s, int w, int h, Error *err)
 {
     const WindowGeometry *g = &f->geom;
-    const char *snames[5] = {"format", "component", "weights_sha256", "preprocess", "path"};
-    const char *svals[5] = {FORMAT_NAME, k->name, c->weights_sha256, c->preprocess, id->path};
-    for (int i = 0; i < 5; i++)
+    /* numerics: what computed it (provenance only; not part of the key, never checked) */
+    char numerics[CLIP_NUMERICS_CAP];
+    clip_numerics(numerics, sizeof numerics);
+    const char *snames[6] = {"format", "component", "weights_sha256", "preprocess", "path", "numerics"};
+    const char *svals[6] = {FORMAT_NAME, k->name, c->weights_sha256, c->preprocess, id->path, numerics};
+    for (int i = 0; i < 6; i++)
         if (h5_write_attr_string(hf, "/", snames[i], svals[i], err)) return err->code;
     const char *nnames[9] = {"grid", "width", "embed_dim", "mtime", "size", "image_width", "image_height", "scale", "stride"};
     double nvals[9] = {c->grid, c->width, c->embed_dim, id->mtime, id->size, w, h, k->per_scale ? g->scales[s] : 0,

@@ -32,8 +32,10 @@
  *     <32 hex>-windows-k<k>-s<stride>.h5
  *         windows (n_windows, E)        window order of windows.h
  *   each file: root attrs format, component, weights_sha256, preprocess, path, mtime, size,
- *   image_width, image_height, grid, width, embed_dim (+ scale, stride for windows); every
- *   dataset is chunked with HDF5's Fletcher-32 checksum filter.
+ *   image_width, image_height, grid, width, embed_dim (+ scale, stride for windows), and
+ *   numerics (clip/numerics.h: what computed it; recorded, not part of the key: a component
+ *   is reused whatever path reads it, so runs on one cache agree to the bit); every dataset is
+ *   chunked with HDF5's Fletcher-32 checksum filter.
  *
  * Validation on read: a file that cannot be opened or read (truncated), lacks an attribute or
  * the checksum filter, has a bad checksum (HDF5 refuses the read), a shape other than the
