@@ -605,6 +605,55 @@ START_TEST(tiny_text_and_logits)
 }
 END_TEST
 
+/* Prompts with common prefixes share their rows (clip_text.h): in one batch, each embedding
+ * equals the prompt encoded alone within the GEMM's row-count rounding (8.3e-7 here), a
+ * duplicate prompt reuses every row and gets the same bits, and the batch's order does not
+ * matter beyond rounding; clip_text_sort puts shared prefixes next to each other. */
+START_TEST(tiny_text_shared_prefixes)
+{
+    Tiny t;
+    tiny_open(&t);
+    if (!t.ok) return;
+    enum { P = 6, L = 77, E = 32 };
+    int64_t ids64[5 * 77];
+    Error err = {0};
+    ck_assert_int_eq(h5_read_i64(&t.ref, "inputs/text_tokens", ids64, (size_t)5 * L, &err), 0);
+    /* p0 "a photo of a ..."; p2 shares 4 tokens with it, p4 5; p0 again; p3; p0 with its word
+     * changed to p4's (so 6 tokens in common with p4, 5 with p0) */
+    const int pick[P - 1] = {0, 2, 4, 0, 3};
+    int32_t ids[P * L], rev[P * L];
+    for (int b = 0; b < P - 1; b++)
+        for (int i = 0; i < L; i++) ids[b * L + i] = (int32_t)ids64[pick[b] * L + i];
+    memcpy(ids + (P - 1) * L, ids, L * sizeof *ids);
+    ids[(P - 1) * L + 5] = 1070; /* the word before "." */
+    ClipText tx;
+    ck_assert_int_eq(clip_text_init(&tx, &t.model, P, &err), 0);
+    float batch[P * E], alone[P * E], back[P * E];
+    ck_assert_int_eq(clip_text_encode(&tx, ids, P, batch, &err), 0);
+    ck_assert_int_eq(tx.seq_own[1], 4);          /* "SOT a photo of" from p0 */
+    ck_assert_int_eq(tx.seq_own[2], 5);          /* "SOT a photo of a" */
+    ck_assert_int_eq(tx.seq_own[3], tx.seq_len[3]); /* the duplicate: every row shared */
+    ck_assert_int_eq(tx.seq_own[5], 6);          /* the longest common prefix: 6 tokens, with p4 */
+    for (int b = 0; b < P; b++) ck_assert_int_eq(clip_text_encode(&tx, ids + b * L, 1, alone + b * E, &err), 0);
+    ck_assert(test_allclose(batch, alone, (size_t)P * E, 4e-6, "text embeddings: shared prefixes vs alone"));
+    ck_assert(test_allclose(batch + 3 * E, batch, E, 0.0, "duplicate prompt"));
+    for (int b = 0; b < P; b++) memcpy(rev + b * L, ids + (P - 1 - b) * L, L * sizeof *ids);
+    ck_assert_int_eq(clip_text_encode(&tx, rev, P, back, &err), 0);
+    for (int b = 0; b < P; b++)
+        ck_assert(test_allclose(back + (P - 1 - b) * E, batch + b * E, E, 4e-6, "text embeddings: reversed batch"));
+    int order[P];
+    clip_text_sort(ids, P, L, order);
+    for (int i = 1; i < P; i++) { /* non-decreasing ids, ties by index */
+        const int a = order[i - 1], b = order[i];
+        int c = memcmp(ids + a * L, ids + b * L, L * sizeof *ids) == 0 ? 0 : 1, k = 0;
+        while (c && ids[a * L + k] == ids[b * L + k]) k++;
+        ck_assert_msg(c == 0 ? a < b : ids[a * L + k] < ids[b * L + k], "sort: prompt %d before %d", a, b);
+    }
+    clip_text_free(&tx);
+    tiny_close(&t);
+}
+END_TEST
+
 /* ---- loader: variants and errors ---- */
 
 /* Copy the tiny model into dir/name; returns the malloc'ed path (NULL without shared folder). */
@@ -887,6 +936,7 @@ Suite *clip_suite(void)
     tcase_add_test(core, tiny_windows_stride_consistency);
     tcase_add_test(core, tiny_components_bit_identical);
     tcase_add_test(core, tiny_text_and_logits);
+    tcase_add_test(core, tiny_text_shared_prefixes);
     tcase_add_test(core, loader_variants);
     tcase_add_test(core, full_size_smoke);
     tcase_set_timeout(core, 120); /* the full-size smoke test writes and reads ~834 MB */

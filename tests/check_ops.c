@@ -432,6 +432,67 @@ START_TEST(ops_block_fusions_exact)
 }
 END_TEST
 
+/* Causal sequences sharing their prefixes' rows (ops_attention_prefix) against the same
+ * sequences stored one after another in full (ops_attention_groups, the qkv bias fused): every
+ * row a sequence owns has the same bits, the rows it shares agree within rounding, qkv is only
+ * read; on every path, for short (<= 16) and long sequences, head sizes 8 and 64. */
+START_TEST(ops_attention_prefix_exact)
+{
+    const OpsIsa before = ops_isa_active();
+    enum { B = 5, LMAX = 24, ROWS = 48, CMAX = 128 };
+    /* seq 0: rows 0..19; 1: 0..11 + 20..31; 2: 0..8 (all shared); 3: 32..36; 4: 32..34 + 37..47 */
+    const int len[B] = {20, 24, 9, 5, 14}, own[B] = {0, 12, 9, 0, 3};
+    int row_of[B * LMAX];
+    for (int t = 0; t < LMAX; t++) {
+        row_of[0 * LMAX + t] = t;
+        row_of[1 * LMAX + t] = t < 12 ? t : 20 + t - 12;
+        row_of[2 * LMAX + t] = t;
+        row_of[3 * LMAX + t] = 32 + t;
+        row_of[4 * LMAX + t] = t < 3 ? 32 + t : 37 + t - 3;
+    }
+    const OpsPrefixSeqs p = {B, LMAX, len, own, row_of};
+    const int Cs[2] = {24, CMAX}, NHs[2] = {3, 2};
+    int dup_rows = 0;
+    for (int b = 0; b < B; b++) dup_rows += len[b];
+    float *qkv = malloc((size_t)ROWS * 3 * CMAX * sizeof *qkv), *qkv0 = malloc((size_t)ROWS * 3 * CMAX * sizeof *qkv0);
+    float *dup = malloc((size_t)dup_rows * 3 * CMAX * sizeof *dup), *bias = malloc(3 * CMAX * sizeof *bias);
+    float *out = malloc((size_t)ROWS * CMAX * sizeof *out), *out_dup = malloc((size_t)dup_rows * CMAX * sizeof *out_dup);
+    ClipSeqGroup g[B];
+    for (int b = 0; b < B; b++) g[b] = (ClipSeqGroup){1, len[b]};
+    for (OpsIsa isa = OPS_ISA_SCALAR; isa <= ops_isa_detected(); isa++) {
+        ck_assert(ops_isa_set(isa) == isa);
+        for (int v = 0; v < 4; v++) {
+            const int C = Cs[v & 1], NH = NHs[v & 1];
+            const float *bi = v & 2 ? bias : NULL;
+            const size_t att_len = ops_attention_prefix_scratch(LMAX, C, NH);
+            float *att = malloc(att_len * sizeof *att);
+            fill(qkv, (size_t)ROWS * 3 * C, 51 + (uint64_t)v, -2.0, 2.0), fill(bias, 3 * C, 52, -1.0, 1.0);
+            memcpy(qkv0, qkv, (size_t)ROWS * 3 * C * sizeof *qkv);
+            for (size_t i = 0; i < (size_t)ROWS * C; i++) out[i] = NAN;
+            size_t r = 0;
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < len[b]; t++, r++)
+                    memcpy(dup + r * 3 * C, qkv + (size_t)row_of[b * LMAX + t] * 3 * C, (size_t)3 * C * sizeof *dup);
+            ops_attention_prefix(out, qkv, bi, att, att_len, &p, C, NH);
+            ops_attention_groups(out_dup, dup, bi, att, att_len, g, B, C, NH, 1);
+            ck_assert(test_allclose(qkv, qkv0, (size_t)ROWS * 3 * C, 0.0, "qkv is only read"));
+            char label[96];
+            r = 0;
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < len[b]; t++, r++) {
+                    snprintf(label, sizeof label, "%s C=%d%s seq %d pos %d (%s)", ops_isa_name(isa), C,
+                             bi ? " bias" : "", b, t, t >= own[b] ? "own row" : "shared row");
+                    ck_assert(test_allclose(out + (size_t)row_of[b * LMAX + t] * C, out_dup + r * C, (size_t)C,
+                                            t >= own[b] ? 0.0 : 1e-6, label));
+                }
+            free(att);
+        }
+    }
+    ops_isa_set(before);
+    free(qkv), free(qkv0), free(dup), free(bias), free(out), free(out_dup);
+}
+END_TEST
+
 /* Many sequences are attended one item per sequence (its heads inside), few one item per
  * (sequence, head): the same bits either way, with and without the fused qkv bias, full and
  * causal, on every path (B = 9 small sequences take the first layout, B = 1 the second), and
@@ -511,6 +572,7 @@ Suite *ops_suite(void)
     tcase_add_test(paths, ops_bias_add_layernorm_fused);
     tcase_add_test(paths, ops_block_fusions_exact);
     tcase_add_test(paths, ops_attention_item_layouts_agree);
+    tcase_add_test(paths, ops_attention_prefix_exact);
     tcase_add_test(paths, ops_isa_names_and_cap);
     suite_add_tcase(s, paths);
     return s;

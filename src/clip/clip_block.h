@@ -49,4 +49,12 @@ typedef enum {
 void clip_block_forward(const ClipBlock *b, float *x, const ClipSeqGroup *g, int ng, int C, int NH,
                         unsigned options, const ClipBlock *next, const ClipBlockScratch *s);
 
+/* clip_block_forward over causal sequences sharing their prefixes (ops.h OpsPrefixSeqs): x
+ * (rows, C) holds each distinct prefix once, rows = the number of shared rows; options must
+ * include CLIP_BLOCK_CAUSAL; s->att_len as ops_attention_prefix_scratch. Each row gets what
+ * the block computes for it in any sequence it is in (the text tower's prompts of one
+ * template run their common words once). */
+void clip_block_forward_prefix(const ClipBlock *b, float *x, const OpsPrefixSeqs *p, int rows, int C, int NH,
+                               unsigned options, const ClipBlock *next, const ClipBlockScratch *s);
+
 #endif

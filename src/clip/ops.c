@@ -346,6 +346,49 @@ void ops_attention_groups(float *out, float *qkv, const float *bias, float *att,
     }
 }
 
+size_t ops_attention_prefix_scratch(int T, int C, int NH)
+{
+    return ((size_t)T * T + (size_t)T * (C / NH) + (size_t)T * 4 * C) * (size_t)ops_threads();
+}
+
+void ops_attention_prefix(float *out, const float *qkv, const float *bias, float *att, size_t att_len,
+                          const OpsPrefixSeqs *p, int C, int NH)
+{
+    CHECK(C % NH == 0);
+    const int HS = C / NH, B = p->n_seq;
+    int Tmax = 0;
+    size_t work = 0;
+    for (int b = 0; b < B; b++) {
+        CHECK(p->len[b] >= 1 && p->len[b] <= p->stride && p->own[b] >= 0 && p->own[b] <= p->len[b]);
+        Tmax = p->len[b] > Tmax ? p->len[b] : Tmax;
+        work += (size_t)NH * ((size_t)p->len[b] * p->len[b] + (size_t)p->len[b] * HS);
+    }
+    const size_t head = (size_t)Tmax * Tmax + (size_t)Tmax * HS, per = head + (size_t)Tmax * 4 * C;
+    CHECK(att_len >= per);
+    const OpsKernels *kern = ops_kernels();
+    int nt = (int)(att_len / per < (size_t)ops_threads() ? att_len / per : (size_t)ops_threads());
+    if (work < ((size_t)1 << 14)) nt = 1;
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int b = 0; b < B; b++) {
+        const int T = p->len[b];
+        const int *rows = p->row_of + (size_t)b * p->stride;
+        if (p->own[b] == T) continue; /* every row is an earlier sequence's: nothing to write */
+        float *a = att + (size_t)thread_id() * per, *seq = a + head, *o = seq + (size_t)T * 3 * C;
+        for (int t = 0; t < T; t++) { /* q, k, v of position t, plus the bias as ops_attention_bias adds it */
+            float *dst = seq + (size_t)t * 3 * C;
+            memcpy(dst, qkv + (size_t)rows[t] * 3 * C, (size_t)3 * C * sizeof *dst);
+            if (bias) kern->add(dst, bias, (size_t)3 * C);
+        }
+        for (int h = 0; h < NH; h++)
+            attend_head(kern, o + h * HS, seq + h * HS, seq + C + h * HS, seq + 2 * C + h * HS, a, T, C, HS, 1);
+        for (int t = p->own[b]; t < T; t++)
+            memcpy(out + (size_t)rows[t] * C, o + (size_t)t * C, (size_t)C * sizeof *out);
+    }
+}
+
 void ops_attention_rows(float *out, const float *qkv, float *att, int T, const int *q_rows, int Q, int C, int NH)
 {
     CHECK(C % NH == 0);

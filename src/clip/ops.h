@@ -98,6 +98,29 @@ void ops_attention_groups(float *out, float *qkv, const float *bias, float *att,
  * thread (ops_threads()). */
 size_t ops_attention_scratch(int T, int C, int NH);
 
+/* Causal sequences that share their common prefixes (prompts of one template, say): each
+ * distinct prefix is computed once, in one row of the shared rows. Sequence b has len[b]
+ * tokens; its position i is row row_of[b * stride + i]; the rows of positions < own[b] belong
+ * to an earlier sequence (the same prefix), those >= own[b] to b alone. Under a causal mask a
+ * position sees only itself and the positions before it, so one row serves every sequence
+ * with that prefix: the same result as the sequences computed separately. */
+typedef struct {
+    int n_seq, stride;
+    const int *len, *own, *row_of;
+} OpsPrefixSeqs;
+
+/* Causal attention of the sequences of p over the shared rows: qkv (rows, 3C), read only, its
+ * bias (3C, NULL: none) added to each sequence's copy of its rows; out (rows, C): each row
+ * written once, by the sequence that owns it. Each sequence is gathered into a contiguous
+ * block and attended as ops_attention_bias would attend it alone: the same bits. att: att_len
+ * floats, ops_attention_prefix_scratch(longest len, C, NH). One parallel pass over sequences. */
+void ops_attention_prefix(float *out, const float *qkv, const float *bias, float *att, size_t att_len,
+                          const OpsPrefixSeqs *p, int C, int NH);
+
+/* Floats of scratch ops_attention_prefix uses: per thread, ops_attention's T*T + T*HS and the
+ * gathered q, k, v (T, 3C) and output (T, C) of one sequence. */
+size_t ops_attention_prefix_scratch(int T, int C, int NH);
+
 /* Threads the row-parallel kernels use: OpenMP's (OMP_NUM_THREADS) when built with -fopenmp,
  * else 1. Results do not depend on it. */
 int ops_threads(void);

@@ -138,6 +138,32 @@ int pipeline_open_cache(Pipeline *p, const char *path, Error *err)
     return 0;
 }
 
+/* emb (n, E) of the prompts ids (n, TOKENIZER_CONTEXT), in batches of TEXT_BATCH consecutive
+ * prompts of their sorted order (clip_text_sort), so the prompts of a batch share the most
+ * prefix rows (the 242 prompts of the WinCLIP ensemble: 1,024 rows in four batches, against
+ * 2,772 unshared); each embedding goes back to its prompt's place. */
+static int encode_sorted(ClipText *text, const int32_t *ids, int n, float *emb, Error *err)
+{
+    const int E = text->embed_dim, L = TOKENIZER_CONTEXT;
+    int *order = xmalloc((size_t)n * sizeof *order);
+    int32_t *batch = xmalloc((size_t)TEXT_BATCH * L * sizeof *batch);
+    float *out = xmalloc((size_t)TEXT_BATCH * E * sizeof *out);
+    clip_text_sort(ids, n, L, order);
+    int rc = 0;
+    for (int b = 0; b < n && rc == 0; b += TEXT_BATCH) {
+        const int nb = n - b < TEXT_BATCH ? n - b : TEXT_BATCH;
+        for (int i = 0; i < nb; i++)
+            memcpy(batch + (size_t)i * L, ids + (size_t)order[b + i] * L, (size_t)L * sizeof *batch);
+        rc = clip_text_encode(text, batch, nb, out, err);
+        for (int i = 0; i < nb && rc == 0; i++)
+            memcpy(emb + (size_t)order[b + i] * E, out + (size_t)i * E, (size_t)E * sizeof *out);
+    }
+    free(order);
+    free(batch);
+    free(out);
+    return rc;
+}
+
 int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Error *err)
 {
     PipelinePriv *v = p->priv;
@@ -183,10 +209,7 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
         if (hit) p->text_cache_hits++;
         else p->text_cache_misses++;
     }
-    for (int b = 0; b < n_all && rc == 0 && !hit; b += TEXT_BATCH) {
-        int nb = n_all - b < TEXT_BATCH ? n_all - b : TEXT_BATCH;
-        rc = clip_text_encode(&v->text, ids + (size_t)b * TOKENIZER_CONTEXT, nb, emb + (size_t)b * E, err);
-    }
+    if (rc == 0 && !hit) rc = encode_sorted(&v->text, ids, n_all, emb, err);
     if (rc == 0) {
         v->classes = xrealloc(v->classes, (size_t)(v->n_classes + 1) * sizeof *v->classes);
         ClassText *ct = &v->classes[v->n_classes];
