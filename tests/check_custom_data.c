@@ -253,13 +253,27 @@ START_TEST(text_cache_round_trip_and_checks)
     char *root = test_mkdtemp();
     enum { E = 8, CTX = 4 };
     int32_t ids[3 * CTX] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-    char key[512], key2[512];
-    text_cache_key(key, sizeof key, "aa", "bb", "normalize", ids, 2, 1, CTX);
+    char key[640], key2[640];
+    const char *num = "kernels=avx512;gemm=onednn/avx512_core_amx;threads=2";
+    text_cache_key(key, sizeof key, "aa", "bb", "normalize", ids, 2, 1, CTX, num);
     ids[5] = 99; /* another prompt token: another key */
-    text_cache_key(key2, sizeof key2, "aa", "bb", "normalize", ids, 2, 1, CTX);
+    text_cache_key(key2, sizeof key2, "aa", "bb", "normalize", ids, 2, 1, CTX, num);
     ck_assert_str_ne(key, key2);
-    text_cache_key(key2, sizeof key2, "aa", "bb", "mean", ids, 2, 1, CTX);
+    text_cache_key(key2, sizeof key2, "aa", "bb", "mean", ids, 2, 1, CTX, num);
     ck_assert(strstr(key2, "prototypes=mean") != NULL);
+    /* other numerics (another kernel path, GEMM or thread count): another key, another file */
+    ids[5] = 6;
+    text_cache_key(key2, sizeof key2, "aa", "bb", "normalize", ids, 2, 1, CTX, "kernels=avx2;gemm=onednn/avx2;threads=1");
+    ck_assert_str_ne(key, key2);
+    char *p1 = text_cache_path(root, key), *p2 = text_cache_path(root, key2);
+    ck_assert_str_ne(p1, p2);
+    free(p1), free(p2);
+    /* the longest key fits: 64-hex shas and a numerics string of CLIP_NUMERICS_CAP - 1 */
+    char big_num[128], sha[65];
+    memset(big_num, 'n', sizeof big_num - 1), big_num[sizeof big_num - 1] = 0;
+    memset(sha, 'f', 64), sha[64] = 0;
+    text_cache_key(key2, sizeof key2, sha, sha, "normalize", ids, 2, 1, CTX, big_num);
+    ck_assert_msg(key2[strlen(key2) - 1] == '}', "key cut: %s", key2);
     WinclipText t = {E, xmalloc(E * sizeof(float)), xmalloc(E * sizeof(float)), WINCLIP_TEXT_TWO_CLASS};
     for (int i = 0; i < E; i++) t.normal[i] = 0.1f * (float)i, t.anomalous[i] = -0.25f * (float)i;
     Error err = {0};

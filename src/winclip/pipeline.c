@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clip/clip_model.h"
+#include "clip/numerics.h"
 #include "clip/clip_text.h"
 #include "clip/clip_vision.h"
 #include "winclip/dense.h"
@@ -193,7 +194,7 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
         const char *text = i < prompts.n_normal ? prompts.normal[i] : prompts.anomalous[i - prompts.n_normal];
         rc = tokenizer_encode(&v->tok, text, ids + (size_t)i * TOKENIZER_CONTEXT, err);
     }
-    char disk_key[512];
+    char disk_key[640];
     WinclipText cached = {0};
     int hit = 0;
     /* the disk cache (text_cache.h): no text tower when it holds them; two-class texts only (a
@@ -201,9 +202,11 @@ int pipeline_text(Pipeline *p, const char *category, const WinclipText **out, Er
     int use_disk = v->text_dir && prompts.n_anomalous > 0;
     if (rc == 0 && use_disk) {
         char note[1300];
+        char numerics[CLIP_NUMERICS_CAP];
+        clip_numerics(numerics, sizeof numerics);
         text_cache_key(disk_key, sizeof disk_key, p->weights_sha256, v->vocab_sha256,
                        p->settings.prototypes == WINCLIP_PROTO_MEAN ? "mean" : "normalize", ids, prompts.n_normal,
-                       prompts.n_anomalous, TOKENIZER_CONTEXT);
+                       prompts.n_anomalous, TOKENIZER_CONTEXT, numerics);
         hit = text_cache_get(v->text_dir, disk_key, E, &cached, note, sizeof note);
         if (!hit && note[0]) fprintf(stderr, "winclip: text cache %s: recomputed\n", note);
         if (hit) p->text_cache_hits++;

@@ -21,7 +21,7 @@ static const char *endian_name(void)
 }
 
 void text_cache_key(char *key, size_t cap, const char *model_sha256, const char *vocab_sha256, const char *prototypes,
-                    const int32_t *ids, int n_normal, int n_anomalous, int context)
+                    const int32_t *ids, int n_normal, int n_anomalous, int context, const char *numerics)
 {
     Sha256 c;
     uint8_t d[32];
@@ -30,8 +30,9 @@ void text_cache_key(char *key, size_t cap, const char *model_sha256, const char 
     sha256_update(&c, ids, (size_t)(n_normal + n_anomalous) * (size_t)context * sizeof *ids);
     sha256_final(&c, d);
     sha256_hex(d, tok);
-    snprintf(key, cap, "model=%s;vocab=%s;prototypes=%s;n_normal=%d;n_anomalous=%d;context=%d;tokens=%s;endian=%s",
-             model_sha256, vocab_sha256, prototypes, n_normal, n_anomalous, context, tok, endian_name());
+    snprintf(key, cap,
+             "model=%s;vocab=%s;prototypes=%s;n_normal=%d;n_anomalous=%d;context=%d;tokens=%s;endian=%s;numerics={%s}",
+             model_sha256, vocab_sha256, prototypes, n_normal, n_anomalous, context, tok, endian_name(), numerics);
 }
 
 char *text_cache_path(const char *dir, const char *key)
