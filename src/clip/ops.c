@@ -224,10 +224,16 @@ void ops_l2_normalize(float *x, int R, int C)
 /* ---- attention ---- */
 
 /* On the scalar path, below this length the score and value products are direct loops: a GEMM
- * call per head costs more than the work for WinCLIP windows (T = 5 or 10). (The vector paths'
- * kernels serve every length: a multi-threaded GEMM backend is slow on many small products
- * such as 226 x 226 x 64 per head.) */
+ * call per head costs more than the work for WinCLIP windows (T = 5 or 10). */
 #define ATTN_GEMM_MIN_T 32
+/* On the vector paths, non-causal sequences this long (the full image: 197 or 226 tokens) also
+ * take the two GEMMs per head, with the path's softmax: inside the parallel loop over heads each
+ * product runs on one thread, and oneDNN's kernels outrun our score and value kernels there
+ * (one block's attention, 14 heads of 64, 2 threads, warm, Intel: T = 226 4.0-4.8 ms with the
+ * kernels, 1.55-1.76 ms with the GEMMs; AVX2 5.7-6.2 and 2.6-2.8; T = 64 0.43 and 0.21).
+ * Shorter and causal ones (windows, prompts) keep the kernels, whose bits are the same on both
+ * vector paths. */
+#define ATTN_GEMM_MIN_T_VECTOR 64
 
 size_t ops_attention_scratch(int T, int C, int NH)
 {
@@ -235,12 +241,13 @@ size_t ops_attention_scratch(int T, int C, int NH)
 }
 
 /* One head of one sequence: out_h (T, HS; row stride C) from q/k/v (row stride 3C); att
- * scratch as ops_attention_scratch. Vector paths: their attend_head kernel; scalar: two GEMMs
- * for long sequences and dot products for short ones (windows). */
+ * scratch as ops_attention_scratch. Vector paths: their attend_head kernel, but two GEMMs for
+ * long non-causal sequences; scalar: two GEMMs for long sequences and dot products for short
+ * ones (windows). */
 static void attend_head(const OpsKernels *kern, float *out, const float *q, const float *k, const float *v,
                         float *att, int T, int C, int HS, int causal)
 {
-    if (kern->attend_head) {
+    if (kern->attend_head && (causal || T < ATTN_GEMM_MIN_T_VECTOR)) {
         kern->attend_head(out, q, k, v, att, T, C, HS, causal);
         return;
     }
