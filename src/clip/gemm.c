@@ -75,3 +75,12 @@ int gemm_threads(void)
     return openblas_get_num_threads();
 #endif
 }
+
+int gemm_one_thread_in_parallel(void)
+{
+#if defined(WINCLIP_GEMM_ONEDNN)
+    return 1;
+#else
+    return 0;
+#endif
+}

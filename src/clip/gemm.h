@@ -29,4 +29,10 @@ const char *gemm_kernels(void);
 /* The threads one product may use: OpenMP's (oneDNN), OpenBLAS's own. */
 int gemm_threads(void);
 
+/* 1 when a product called inside an OpenMP parallel region runs on the calling thread alone,
+ * so a parallel loop may call it per item (oneDNN: OpenMP-aware); 0 when the backend runs its
+ * own threads whatever the caller does (Debian's pthreads OpenBLAS: such a loop over 14 heads
+ * took 26-30 ms for what the one-thread products do in 1.6 ms). */
+int gemm_one_thread_in_parallel(void);
+
 #endif

@@ -232,7 +232,7 @@ void ops_l2_normalize(float *x, int R, int C)
  * (one block's attention, 14 heads of 64, 2 threads, warm, Intel: T = 226 4.0-4.8 ms with the
  * kernels, 1.55-1.76 ms with the GEMMs; AVX2 5.7-6.2 and 2.6-2.8; T = 64 0.43 and 0.21).
  * Shorter and causal ones (windows, prompts) keep the kernels, whose bits are the same on both
- * vector paths. */
+ * vector paths, and so does everything when the backend is OpenBLAS (gemm_one_thread_in_parallel). */
 #define ATTN_GEMM_MIN_T_VECTOR 64
 
 size_t ops_attention_scratch(int T, int C, int NH)
@@ -247,7 +247,7 @@ size_t ops_attention_scratch(int T, int C, int NH)
 static void attend_head(const OpsKernels *kern, float *out, const float *q, const float *k, const float *v,
                         float *att, int T, int C, int HS, int causal)
 {
-    if (kern->attend_head && (causal || T < ATTN_GEMM_MIN_T_VECTOR)) {
+    if (kern->attend_head && (causal || T < ATTN_GEMM_MIN_T_VECTOR || !gemm_one_thread_in_parallel())) {
         kern->attend_head(out, q, k, v, att, T, C, HS, causal);
         return;
     }
