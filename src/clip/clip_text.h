@@ -7,8 +7,8 @@
  * the positions prompts share are run once: under the causal mask a position depends only on
  * the tokens up to it, so prompts with a common prefix ("a photo of the" in the 11 states of a
  * template) share its rows (clip_block_forward_prefix; the 242 prompts of the WinCLIP
- * ensemble need 999 rows instead of 2,772 when they come in one batch, sorted). All rows in
- * one GEMM per linear layer; no allocation after init.
+ * ensemble need 999 rows instead of 2,772 in one batch, 1,024 in the pipeline's four sorted
+ * batches of 64). All rows in one GEMM per linear layer; no allocation after init.
  * Does not: tokenize (tokenizer.h) or normalise the embeddings (ops_l2_normalize).
  * Reference: shared/spec/clip.md §2.1, §2.3; open_clip model.py CLIP.encode_text.
  *
