@@ -15,6 +15,10 @@
 #include "clip/gemm.h"
 #include "clip/numerics.h"
 #include "clip/ops_isa.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "check_suites.h"
 #include "test_util.h"
 
@@ -126,7 +130,7 @@ START_TEST(gemm_numerics_names_the_path)
 {
     ck_assert(gemm_threads() >= 1);
     ck_assert(gemm_kernels()[0] != 0);
-    char want[CLIP_NUMERICS_CAP], got[CLIP_NUMERICS_CAP];
+    char want[CLIP_NUMERICS_CAP], got[CLIP_NUMERICS_CAP], prev[CLIP_NUMERICS_CAP] = "";
     const OpsIsa before = ops_isa_active();
     for (int i = OPS_ISA_SCALAR; i <= (int)ops_isa_detected(); i++) {
         const OpsIsa isa = ops_isa_set((OpsIsa)i);
@@ -134,8 +138,20 @@ START_TEST(gemm_numerics_names_the_path)
                  gemm_kernels(), gemm_threads());
         clip_numerics(got, sizeof got);
         ck_assert_str_eq(got, want);
+        ck_assert_str_ne(got, prev); /* each path its own string */
+        snprintf(prev, sizeof prev, "%s", got);
     }
     ops_isa_set(before);
+#ifdef _OPENMP
+    if (strcmp(gemm_backend(), "onednn") == 0) { /* oneDNN's threads are OpenMP's: the string follows them */
+        const int threads = omp_get_max_threads();
+        omp_set_num_threads(threads + 1);
+        clip_numerics(got, sizeof got);
+        omp_set_num_threads(threads);
+        snprintf(want, sizeof want, ";threads=%d", threads + 1);
+        ck_assert_msg(strstr(got, want) != NULL, "%s lacks %s", got, want);
+    }
+#endif
     clip_numerics(got, 8); /* truncated, terminated */
     ck_assert_int_eq((int)strlen(got), 7);
 }

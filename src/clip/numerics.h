@@ -6,8 +6,8 @@
  * kernels it chose on this CPU (oneDNN's effective ISA, OpenBLAS's core) and the GEMM's thread
  * count (oneDNN splits the reduction of some products across threads, e.g. the full image's
  * MLP output at M = 226, K = 3584 on AVX-512, so the thread count can change the last bit).
- * Two processes with equal strings compute bit-identical features from the same inputs; two
- * with different strings agree within the golden-fixture tolerances.
+ * Two processes of one build with equal strings compute bit-identical features from the same
+ * inputs; two with different strings agree within the golden-fixture tolerances.
  * Does not: choose any of them (ops_isa.c, gemm.c, the environment do).
  * Reference: issue 13 (three kernel paths, one accuracy contract).
  *
