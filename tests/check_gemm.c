@@ -125,17 +125,23 @@ START_TEST(gemm_known_values)
 END_TEST
 
 /* The numerics string names the kernel path in use, the backend with its kernels on this CPU
- * and its threads; switching the kernel path changes it. */
+ * and its threads with their kind; switching the kernel path changes it. */
 START_TEST(gemm_numerics_names_the_path)
 {
     ck_assert(gemm_threads() >= 1);
+    /* only the pthreads OpenBLAS runs its own threads inside a parallel loop */
+    ck_assert_int_eq(gemm_one_thread_in_parallel(), strcmp(gemm_threading(), "pthreads") != 0);
+#if defined(WINCLIP_OPENBLAS_OPENMP)
+    /* the Makefile linked OpenBLAS's OpenMP build: the binary must load it, not the default */
+    ck_assert_str_eq(gemm_threading(), "openmp");
+#endif
     ck_assert(gemm_kernels()[0] != 0);
     char want[CLIP_NUMERICS_CAP], got[CLIP_NUMERICS_CAP], prev[CLIP_NUMERICS_CAP] = "";
     const OpsIsa before = ops_isa_active();
     for (int i = OPS_ISA_SCALAR; i <= (int)ops_isa_detected(); i++) {
         const OpsIsa isa = ops_isa_set((OpsIsa)i);
-        snprintf(want, sizeof want, "kernels=%s;gemm=%s/%s;threads=%d", ops_isa_name(isa), gemm_backend(),
-                 gemm_kernels(), gemm_threads());
+        snprintf(want, sizeof want, "kernels=%s;gemm=%s/%s;threads=%d/%s", ops_isa_name(isa), gemm_backend(),
+                 gemm_kernels(), gemm_threads(), gemm_threading());
         clip_numerics(got, sizeof got);
         ck_assert_str_eq(got, want);
         ck_assert_str_ne(got, prev); /* each path its own string */
@@ -148,7 +154,7 @@ START_TEST(gemm_numerics_names_the_path)
         omp_set_num_threads(threads + 1);
         clip_numerics(got, sizeof got);
         omp_set_num_threads(threads);
-        snprintf(want, sizeof want, ";threads=%d", threads + 1);
+        snprintf(want, sizeof want, ";threads=%d/openmp", threads + 1);
         ck_assert_msg(strstr(got, want) != NULL, "%s lacks %s", got, want);
     }
 #endif

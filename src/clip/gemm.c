@@ -2,7 +2,8 @@
  * gemm.c - row-major sgemm through oneDNN or OpenBLAS (chosen at build time).
  *
  * Reference: oneDNN 2.6 `dnnl_sgemm` (row-major, 'N'/'T'), `dnnl_get_effective_cpu_isa`; CBLAS
- * `cblas_sgemm`, OpenBLAS `openblas_get_corename`, `openblas_get_num_threads`.
+ * `cblas_sgemm`, OpenBLAS `openblas_get_corename`, `openblas_get_num_threads`,
+ * `openblas_get_parallel` (0 serial, 1 pthreads, 2 OpenMP).
  */
 #include "clip/gemm.h"
 
@@ -76,11 +77,24 @@ int gemm_threads(void)
 #endif
 }
 
+const char *gemm_threading(void)
+{
+#if defined(WINCLIP_GEMM_ONEDNN)
+    return "openmp";
+#else
+    switch (openblas_get_parallel()) {
+    case 0: return "serial";
+    case 1: return "pthreads";
+    default: return "openmp";
+    }
+#endif
+}
+
 int gemm_one_thread_in_parallel(void)
 {
 #if defined(WINCLIP_GEMM_ONEDNN)
     return 1;
 #else
-    return 0;
+    return openblas_get_parallel() != 1; /* OpenMP's build runs one thread inside a parallel region */
 #endif
 }

@@ -29,10 +29,17 @@ const char *gemm_kernels(void);
 /* The threads one product may use: OpenMP's (oneDNN), OpenBLAS's own. */
 int gemm_threads(void);
 
+/* How the backend runs its threads: "openmp" (oneDNN; OpenBLAS's OpenMP build, which the
+ * Makefile links where libopenblas-openmp-dev is installed), "pthreads" (OpenBLAS's own pool:
+ * Debian's default libopenblas0-pthread) or "serial". For provenance (clip/numerics.h): it
+ * decides gemm_one_thread_in_parallel, and so which attention kernels run. */
+const char *gemm_threading(void);
+
 /* 1 when a product called inside an OpenMP parallel region runs on the calling thread alone,
- * so a parallel loop may call it per item (oneDNN: OpenMP-aware); 0 when the backend runs its
- * own threads whatever the caller does (Debian's pthreads OpenBLAS: such a loop over 14 heads
- * took 26-30 ms for what the one-thread products do in 1.6 ms). */
+ * so a parallel loop may call it per item (oneDNN and OpenBLAS's OpenMP build: OpenMP-aware;
+ * serial OpenBLAS); 0 when the backend runs its own threads whatever the caller does (the
+ * pthreads OpenBLAS: such a loop over 14 heads took 26-30 ms for what the one-thread products
+ * do in 1.6 ms). */
 int gemm_one_thread_in_parallel(void);
 
 #endif
