@@ -140,19 +140,40 @@ $(BUILD)/gen/suites.inc: $(SUITE_SRCS) Makefile
 $(MAIN_OBJ): $(BUILD)/gen/commands.inc
 $(TEST_OBJS): | $(BUILD)/gen/suites.inc
 
-$(BUILD)/obj/src/%.o: src/%.c
+# What an object or a binary was built with, as stamps that change only when their text does
+# (make's timestamps do the rest): the compiler, flags and libraries, so a build folder never
+# mixes objects of two settings (CFLAGS=-DWINCLIP_NO_SIMD, a libopenblas-openmp-dev installed
+# since the last build); and the git version, which only the sources naming WINCLIP_VERSION read
+# (`winclip version`, each unit's provenance), so a commit rebuilds those and nothing else.
+BUILD_FLAGS = $(CC) $(filter-out -DWINCLIP_VERSION=%,$(CFLAGS_ALL)) $(TEST_CFLAGS) | $(OPT) $(LIBS_ALL) $(TEST_LIBS) $(LDFLAGS)
+VERSION_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(shell grep -l WINCLIP_VERSION $(LIB_SRCS) $(CMD_SRCS) 2>/dev/null))
+
+$(BUILD)/gen/flags: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(BUILD_FLAGS))' > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/gen/version: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(VERSION)' > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+FORCE:
+.PHONY: FORCE
+
+$(VERSION_OBJS): $(BUILD)/gen/version
+
+$(BUILD)/obj/src/%.o: src/%.c $(BUILD)/gen/flags
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: tests/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c $(BUILD)/gen/flags
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/winclip: $(MAIN_OBJ) $(CMD_OBJS) $(LIB_OBJS)
-	$(Q)$(CC) $(OPT) -o $@ $^ $(LIBS_ALL) $(LDFLAGS)
+$(BUILD)/winclip: $(MAIN_OBJ) $(CMD_OBJS) $(LIB_OBJS) $(BUILD)/gen/flags
+	$(Q)$(CC) $(OPT) -o $@ $(filter %.o,$^) $(LIBS_ALL) $(LDFLAGS)
 
-$(BUILD)/check_winclip: $(TEST_OBJS) $(LIB_OBJS)
-	$(Q)$(CC) $(OPT) -o $@ $^ $(TEST_LIBS) $(LIBS_ALL) $(LDFLAGS)
+$(BUILD)/check_winclip: $(TEST_OBJS) $(LIB_OBJS) $(BUILD)/gen/flags
+	$(Q)$(CC) $(OPT) -o $@ $(filter %.o,$^) $(TEST_LIBS) $(LIBS_ALL) $(LDFLAGS)
 
 build: $(BUILD)/winclip $(BUILD)/check_winclip
 
