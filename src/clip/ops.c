@@ -232,8 +232,25 @@ void ops_l2_normalize(float *x, int R, int C)
  * (one block's attention, 14 heads of 64, 2 threads, warm, Intel: T = 226 4.0-4.8 ms with the
  * kernels, 1.55-1.76 ms with the GEMMs; AVX2 5.7-6.2 and 2.6-2.8; T = 64 0.43 and 0.21).
  * Shorter and causal ones (windows, prompts) keep the kernels, whose bits are the same on both
- * vector paths, and so does everything when the backend is OpenBLAS (gemm_one_thread_in_parallel). */
+ * vector paths, and so does everything when the backend runs its own threads inside the loop
+ * (the pthreads OpenBLAS: gemm_one_thread_in_parallel). */
 #define ATTN_GEMM_MIN_T_VECTOR 64
+
+/* 1 when attend_head runs GEMMs for a sequence of T tokens. */
+static int attend_takes_gemm(const OpsKernels *kern, int T, int causal)
+{
+    if (kern->attend_head) return !causal && T >= ATTN_GEMM_MIN_T_VECTOR && gemm_one_thread_in_parallel();
+    return T >= ATTN_GEMM_MIN_T;
+}
+
+/* Threads for a parallel loop of attend_head items over sequences of up to Tmax tokens: one
+ * when its GEMMs would run their own threads inside the loop (the scalar path on the pthreads
+ * OpenBLAS: the items then run one after another, each product on OpenBLAS's threads, the same
+ * products as before, without two pools fighting for the cores). */
+static int attend_threads(const OpsKernels *kern, int nt, int Tmax, int causal)
+{
+    return attend_takes_gemm(kern, Tmax, causal) && !gemm_one_thread_in_parallel() ? 1 : nt;
+}
 
 size_t ops_attention_scratch(int T, int C, int NH)
 {
@@ -247,7 +264,7 @@ size_t ops_attention_scratch(int T, int C, int NH)
 static void attend_head(const OpsKernels *kern, float *out, const float *q, const float *k, const float *v,
                         float *att, int T, int C, int HS, int causal)
 {
-    if (kern->attend_head && (causal || T < ATTN_GEMM_MIN_T_VECTOR || !gemm_one_thread_in_parallel())) {
+    if (kern->attend_head && !attend_takes_gemm(kern, T, causal)) {
         kern->attend_head(out, q, k, v, att, T, C, HS, causal);
         return;
     }
@@ -315,6 +332,7 @@ void ops_attention_groups(float *out, float *qkv, const float *bias, float *att,
     const OpsKernels *kern = ops_kernels();
     int nt = (int)(att_len / per < (size_t)ops_threads() ? att_len / per : (size_t)ops_threads());
     if (work < ((size_t)1 << 14)) nt = 1;
+    nt = attend_threads(kern, nt, Tmax, causal);
     (void)nt;
     if (S >= 4 * nt) {
         /* many short sequences (windows, prompts): one item per sequence, its heads inside, so
@@ -375,6 +393,7 @@ void ops_attention_prefix(float *out, const float *qkv, const float *bias, float
     const OpsKernels *kern = ops_kernels();
     int nt = (int)(att_len / per < (size_t)ops_threads() ? att_len / per : (size_t)ops_threads());
     if (work < ((size_t)1 << 14)) nt = 1;
+    nt = attend_threads(kern, nt, Tmax, 1);
     (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
