@@ -507,6 +507,24 @@ START_TEST(declared_sizes)
     Error err = {0};
     ck_assert_int_ne(image_load(&img, path, &err), 0);
     ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+    /* a 65-byte PNG (found by fuzz_image) whose IDAT chunk declares 0x4d00001b bytes: stb_image
+     * would allocate 1.29 GB for it before reading */
+    static const uint8_t png[65] = {
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+        0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0x12, 0x16, 0xf1,
+        0x00, 0x4d, 0x00, 0x00, 0x1b, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x05, 0xc1, 0x01, 0x3a, 0xd1,
+        0x29, 0x4d, 0x0d, 0x7d, 0xa4, 0x11, 0x98, 0x89, 0x50, 0x35, 0x3b, 0x30, 0x4e, 0xa4, 0x05, 0xd1,
+        0xc2};
+    snprintf(path, sizeof path, "%s/chunk.png", dir);
+    ck_assert_int_eq(test_write_file(path, png, sizeof png), 0);
+    err = (Error){0};
+    ck_assert_int_eq(image_load(&img, path, &err), ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, "'IDAT' at offset 33 declares 1291845659"), "%s", err.msg);
+    ck_assert_ptr_null(img.rgb);
+    Mask m = {0};
+    err = (Error){0};
+    ck_assert_int_eq(image_mask_load(&m, path, &err), ERR_FORMAT);
+    ck_assert_ptr_null(m.data);
     /* the bound is not too tight: a small valid PGM loads */
     snprintf(path, sizeof path, "%s/ok.pgm", dir);
     ck_assert_int_eq(test_write_file(path, "P5\n2 1\n255\n\x10\x20", 13), 0);
