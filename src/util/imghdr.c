@@ -37,8 +37,8 @@ static int png_chunks_check(const char *what, const char *path, FILE *fp, Error 
             if (!((b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= 'a' && b[i] <= 'z'))) b[i] = '?';
         if (len > 0x7fffffffu || (long)len > size - pos - 12)
             return err_setf(err, ERR_FORMAT,
-                            "%s: %s: PNG chunk '%.4s' at offset %ld declares %lu data bytes; expected at most the "
-                            "%ld that remain in the file",
+                            "%s: %s cannot be decoded: PNG chunk '%.4s' at offset %ld declares %lu data bytes; "
+                            "only %ld remain in the file (truncated or corrupt)",
                             what, path, (const char *)b + 4, pos, (unsigned long)len, size - pos - 12 > 0 ? size - pos - 12 : 0L);
         if (memcmp(b + 4, "IEND", 4) == 0) break;
         pos += 12 + (long)len;
