@@ -58,7 +58,8 @@ endif
 # where installed (libopenblas-openmp-dev, in DEB_PACKAGES), found by its pkg-config folder and
 # loaded by rpath (Debian's libopenblas.so.0 alternative stays the pthreads build): its threads
 # are then OpenMP's own, as oneDNN's are. The pthreads pool fought our OpenMP threads for the
-# 2 cores (24-26% of the tower's time outside its products, against 2-9% with oneDNN) and
+# 2 cores (bench-clip, AVX-512: 24-26% of the tower's time outside its products; 5.3-6.6% with
+# the OpenMP build, 1.6-5.5% with oneDNN in the same session) and
 # forbids products inside our parallel loops (gemm_one_thread_in_parallel).
 ifeq ($(GEMM),openblas)
 OPENBLAS_OMP_DIR := $(patsubst %/pkgconfig/openblas.pc,%,$(firstword $(wildcard /usr/lib/*/openblas-openmp/pkgconfig/openblas.pc)))
